@@ -1,0 +1,30 @@
+# dsl-topic: `make demo` (install + fit on the packaged demo corpus), `make test` (install + tests).
+PY ?= python
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+STAMP := .installed.stamp
+
+$(STAMP): scripts/install.sh setup.cfg pyproject.toml requirements/constraints.txt
+	PYTHON=$(PY) bash scripts/install.sh
+	touch $(STAMP)
+
+.PHONY: setup demo test test-slow bench-teacher bench perf
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m dsl_plugin.cli demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+bench-teacher: $(STAMP)
+	$(PY) benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+perf: $(STAMP)
+	$(PY) benchmarks/perf.py

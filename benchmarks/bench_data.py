@@ -1,0 +1,30 @@
+"""Benchmark data sets: one fixed definition shared by prepare, run and perf scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dsl_plugin.data import PreparedCorpus, load_texts, prepare_corpus, write_octis_folder
+
+WORK = Path(__file__).resolve().parent / "work"  # generated OCTIS folders (git-ignored)
+
+# name -> (loader name, loader kwargs, description shown in result tables)
+DATASETS = {
+    "20newsgroups": ("20newsgroups", {"sample": 4000, "seed": 0},
+                     "20 Newsgroups `text` field, fixed stratified sample of 4,000 non-empty docs (seed 0)"),
+    "stackoverflow": ("stackoverflow", {}, "StackOverflow titles, all 20,000"),
+    "tweet_topic": ("tweet_topic", {}, "TweetTopic single-label, all 21,996 rows (5,790 unique texts)"),
+    "demo": ("demo", {}, "packaged demo corpus (240 docs, 6 labels)"),
+}
+VOCABULARY_SIZE = 2000
+
+
+def prepare(name: str) -> tuple[PreparedCorpus, Path]:
+    """Build (deterministically) the corpus of a benchmark data set and its OCTIS folder."""
+    loader, kwargs, _ = DATASETS[name]
+    texts, labels = load_texts(loader, **kwargs)
+    corpus = prepare_corpus(texts, labels, vocabulary_size=VOCABULARY_SIZE)
+    folder = WORK / name
+    if not (folder / "raw_documents.jsonl").exists():
+        write_octis_folder(corpus, folder)
+    return corpus, folder

@@ -1,0 +1,46 @@
+"""Run (or resume) the teacher over benchmark data sets, filling the shared cache.
+
+    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets stackoverflow 20newsgroups tweet_topic
+
+Interrupt at any time: finished shards are kept and the next call resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench_data import DATASETS, prepare  # noqa: E402
+
+from dsl_plugin.teacher import SoftLabelTeacher  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lm", action="append", required=True, help="LM alias/path (repeatable)")
+    ap.add_argument("--datasets", nargs="+", default=["stackoverflow", "20newsgroups", "tweet_topic"],
+                    choices=sorted(DATASETS))
+    ap.add_argument("--max-doc-tokens", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for lm in args.lm:
+        for name in args.datasets:
+            corpus, _ = prepare(name)
+            teacher = SoftLabelTeacher(model=lm, max_doc_tokens=args.max_doc_tokens, num_threads=args.threads)
+            t0 = time.time()
+            out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
+            dt = time.time() - t0
+            rate = out.n_computed / dt if out.n_computed else float("nan")
+            logging.info("DONE %s %s: %d docs, %d computed in %.0f s (%.2f docs/s), cache %s", lm, name,
+                         len(corpus), out.n_computed, dt, rate, out.cache_path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""dsl-topic: DSL topic modeling (soft labels distilled from a language model) for OCTIS and BERTopic.
+
+``from dsl_plugin import DSL`` gives the OCTIS model; the core modules (data, teacher, cache, network,
+training) import neither OCTIS nor BERTopic.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "DSL": ".model",
+    "load_dataset": ".octis_io",
+    "SoftLabelTeacher": ".teacher",
+    "TeacherOutputs": ".teacher",
+    "prepare_corpus": ".data",
+    "prepare_dataset": ".data",
+    "write_octis_folder": ".data",
+    "load_texts": ".data",
+    "Purity": ".metrics",
+    "InversePurity": ".metrics",
+    "HarmonicPurity": ".metrics",
+    "PurityFMeasure": ".metrics",
+    "RetrievalPrecision": ".metrics",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'dsl_plugin' has no attribute {name!r}")

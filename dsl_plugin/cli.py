@@ -1,0 +1,89 @@
+"""Command line: ``dsl-topic demo | prepare | fit``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from . import metrics
+    from .data import load_demo_corpus
+    from .model import DSL
+
+    texts, labels = load_demo_corpus()
+    print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {args.lm}")
+    t0 = time.time()
+    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed)
+    theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
+    print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
+    for k, words in enumerate(model.get_topics(10)):
+        print(f"topic {k:2d}: {' '.join(words)}")
+    print()
+    print(f"purity                     {metrics.purity(theta, labels):.3f}")
+    print(f"inverse purity             {metrics.inverse_purity(theta, labels):.3f}")
+    print(f"harmonic purity 2PI/(P+I)  {metrics.harmonic_purity(theta, labels):.3f}")
+    print(f"purity F-measure           {metrics.purity_f_measure(theta, labels):.3f}")
+    p = metrics.retrieval_precision_at_k(theta, labels, ks=(5, 10))
+    print(f"retrieval P@5 / P@10       {p[5]:.3f} / {p[10]:.3f}")
+    if args.save:
+        print(f"saved to {model.save(args.save)}")
+
+
+def _prepare(args: argparse.Namespace) -> None:
+    from .data import prepare_dataset
+
+    c = prepare_dataset(args.dataset, args.out, vocabulary_size=args.vocabulary_size, test_size=args.test_size)
+    print(f"wrote {args.out}: {len(c)} documents, |V|={len(c.vocabulary)}, {c.n_empty} empty after preprocessing")
+
+
+def _fit(args: argparse.Namespace) -> None:
+    from .model import DSL
+    from .octis_io import load_dataset
+
+    ds = load_dataset(args.folder)
+    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed)
+    out = model.train_model(ds, top_words=10)
+    for k, words in enumerate(out["topics"]):
+        print(f"topic {k:2d}: {' '.join(words)}")
+    if args.save:
+        print(f"saved to {model.save(args.save)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``dsl-topic`` command."""
+    from .lm import DEFAULT_LM
+
+    ap = argparse.ArgumentParser(prog="dsl-topic", description="DSL topic modeling")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log what the teacher and cache do")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("demo", help="fit DSL on the packaged demo corpus, print topics and purity")
+    d.add_argument("--num-topics", type=int, default=6)
+    d.add_argument("--vocabulary-size", type=int, default=1000)
+    d.add_argument("--epochs", type=int, default=100)
+    d.add_argument("--save", default=None, help="folder to save the fitted model to")
+    p = sub.add_parser("prepare", help="write a named data set as an OCTIS folder with raw text")
+    p.add_argument("dataset", help="20newsgroups | stackoverflow | tweet_topic | tweet_topic_unique | demo")
+    p.add_argument("out")
+    p.add_argument("--vocabulary-size", type=int, default=2000)
+    p.add_argument("--test-size", type=float, default=0.0)
+    f = sub.add_parser("fit", help="fit DSL on an OCTIS folder written by `prepare`")
+    f.add_argument("folder")
+    f.add_argument("--num-topics", type=int, default=20)
+    f.add_argument("--epochs", type=int, default=100)
+    f.add_argument("--save", default=None)
+    for s in (d, f):
+        s.add_argument("--lm", default=DEFAULT_LM, help="packaged alias, local path or Hugging Face id")
+        s.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if os.environ.get("HF_HUB_OFFLINE") is None:
+        print("note: HF_HUB_OFFLINE is not set; packaged LMs load offline anyway", file=sys.stderr)
+    {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

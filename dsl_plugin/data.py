@@ -1,0 +1,310 @@
+"""Corpus preparation: raw text -> vocabulary, OCTIS dataset folder, aligned raw documents.
+
+DSL feeds the *raw* text of each document to a language model, while OCTIS only stores
+preprocessed tokens. :func:`prepare_corpus` therefore keeps both, row-aligned, and
+:func:`write_octis_folder` writes an OCTIS folder plus ``raw_documents.jsonl`` (one JSON
+object per row of ``corpus.tsv``, same order).
+
+Documents that are empty after preprocessing are *kept* (with an empty token list), so that
+row ``i`` of every output refers to input document ``i`` (after the partition reordering
+recorded in ``PreparedCorpus.order``). Such documents still have raw text for the LM.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+RAW_DOCUMENTS_FILE = "raw_documents.jsonl"
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def tokenize(text: str, stopwords: frozenset[str] = ENGLISH_STOP_WORDS, min_length: int = 3) -> list[str]:
+    """Lower-case alphabetic words of at least ``min_length`` letters, minus stop words."""
+    return [w for w in _WORD_RE.findall(text.lower()) if len(w) >= min_length and w not in stopwords]
+
+
+def build_vocabulary(token_lists: Iterable[Sequence[str]], size: int = 2000) -> list[str]:
+    """Top-``size`` words by corpus frequency; ties broken alphabetically (deterministic).
+
+    Raises:
+        ValueError: if ``size`` < 1 or the corpus has no token at all.
+    """
+    if size < 1:
+        raise ValueError(f"vocabulary size must be >= 1, got {size}")
+    counts: Counter[str] = Counter()
+    for tokens in token_lists:
+        counts.update(tokens)
+    if not counts:
+        raise ValueError("no token survived preprocessing: every document is empty after tokenisation "
+                         "and stop-word removal; cannot build a vocabulary")
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [w for w, _ in ranked[:size]]
+
+
+@dataclass
+class PreparedCorpus:
+    """Row-aligned raw texts, vocabulary-filtered tokens, labels and partitions.
+
+    Rows are ordered train, then validation, then test (OCTIS's convention); ``order[i]`` is the
+    index in the caller's input of row ``i``.
+    """
+
+    raw_texts: list[str]
+    tokens: list[list[str]]
+    vocabulary: list[str]
+    labels: list[str] | None
+    partitions: list[str]
+    order: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.raw_texts)
+
+    @property
+    def n_empty(self) -> int:
+        """Number of documents with no vocabulary word (kept, see module docstring)."""
+        return sum(1 for t in self.tokens if not t)
+
+
+def _check_texts(texts: Sequence[str], labels: Sequence | None) -> None:
+    if len(texts) == 0:
+        raise ValueError("empty corpus: no documents were given")
+    if labels is not None and len(labels) != len(texts):
+        raise ValueError(f"labels length ({len(labels)}) does not match the number of documents ({len(texts)})")
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"documents must be strings; document {bad[0]} is {type(texts[bad[0]]).__name__}")
+    if all(not t.strip() for t in texts):
+        raise ValueError("all documents are empty (only whitespace)")
+
+
+def prepare_corpus(
+    texts: Sequence[str],
+    labels: Sequence | None = None,
+    vocabulary_size: int = 2000,
+    vocabulary: Sequence[str] | None = None,
+    test_size: float = 0.0,
+    val_size: float = 0.0,
+    seed: int = 0,
+) -> PreparedCorpus:
+    """Tokenise, build (or apply) the vocabulary and assign partitions.
+
+    Args:
+        texts: raw documents.
+        labels: optional labels, one per document.
+        vocabulary_size: |V| when ``vocabulary`` is None.
+        vocabulary: use this vocabulary instead of building one.
+        test_size, val_size: fractions of documents put in the test / validation partition
+            (random, seeded); 0 puts every document in ``train``.
+        seed: seed of the partition split.
+
+    Raises:
+        ValueError: empty corpus, all documents empty, labels length mismatch, bad fractions.
+    """
+    _check_texts(texts, labels)
+    if not (0 <= test_size < 1 and 0 <= val_size < 1 and test_size + val_size < 1):
+        raise ValueError(f"test_size ({test_size}) and val_size ({val_size}) must be in [0, 1) and sum to < 1")
+    all_tokens = [tokenize(t) for t in texts]
+    if vocabulary is None:
+        vocab = build_vocabulary(all_tokens, vocabulary_size)
+    else:
+        vocab = list(vocabulary)
+        if not vocab:
+            raise ValueError("the given vocabulary is empty")
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("the given vocabulary has duplicate words")
+    vocab_set = set(vocab)
+    n = len(texts)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    n_test, n_val = int(round(test_size * n)), int(round(val_size * n))
+    part = np.array(["train"] * n, dtype=object)
+    part[perm[:n_test]] = "test"
+    part[perm[n_test:n_test + n_val]] = "val"
+    rank = {"train": 0, "val": 1, "test": 2}
+    order = np.array(sorted(range(n), key=lambda i: (rank[part[i]], i)), dtype=np.int64)
+    return PreparedCorpus(
+        raw_texts=[texts[i] for i in order],
+        tokens=[[w for w in all_tokens[i] if w in vocab_set] for i in order],
+        vocabulary=vocab,
+        labels=None if labels is None else [str(labels[i]) for i in order],
+        partitions=[str(part[i]) for i in order],
+        order=order,
+    )
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Path:
+    """Write an OCTIS dataset folder plus ``raw_documents.jsonl`` aligned with ``corpus.tsv``.
+
+    Returns:
+        The folder path. Load it with :func:`dsl_plugin.octis_dataset.load_dataset` (keeps the raw
+        text) or OCTIS's ``Dataset.load_custom_dataset_from_folder`` (tokens only).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, toks in enumerate(corpus.tokens):
+        cols = [" ".join(toks), corpus.partitions[i]]
+        if corpus.labels is not None:
+            cols.append(corpus.labels[i].replace("\t", " "))
+        rows.append("\t".join(cols))
+    _atomic_write_text(folder / "corpus.tsv", "\n".join(rows) + "\n")
+    _atomic_write_text(folder / "vocabulary.txt", "\n".join(corpus.vocabulary) + "\n")
+    _atomic_write_text(folder / RAW_DOCUMENTS_FILE,
+                       "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in corpus.raw_texts))
+    n_train = corpus.partitions.count("train")
+    n_val = corpus.partitions.count("val")
+    metadata = {
+        "total_documents": len(corpus),
+        "vocabulary_length": len(corpus.vocabulary),
+        "last-training-doc": n_train,
+        "last-validation-doc": n_train + n_val,
+        "preprocessing-info": ["lowercase", "alphabetic words", "length >= 3", "sklearn english stop words",
+                               f"top {len(corpus.vocabulary)} words by frequency"],
+        "empty-documents-kept": corpus.n_empty,
+        "raw-documents": RAW_DOCUMENTS_FILE,
+        "labels": sorted(set(corpus.labels)) if corpus.labels is not None else [],
+    }
+    _atomic_write_text(folder / "metadata.json", json.dumps(metadata, indent=1))
+    return folder
+
+
+def read_raw_documents(folder: str | os.PathLike) -> list[str]:
+    """Read ``raw_documents.jsonl`` from a folder written by :func:`write_octis_folder`."""
+    path = Path(folder) / RAW_DOCUMENTS_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: this folder has no raw documents (write it with "
+                                "dsl_plugin.data.write_octis_folder)")
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f if line.strip()]
+
+
+# --------------------------------------------------------------------------- shared data sets
+
+def shared_data_dir() -> Path:
+    """Locate the shared benchmark data (``$DSL_SHARED_DATA``, else ``../shared/data`` upwards)."""
+    env = os.environ.get("DSL_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent, *Path(__file__).resolve().parents]:
+        cand = base / "shared" / "data"
+        if (cand / "DATA.md").exists():
+            return cand
+        cand = base.parent / "shared" / "data"
+        if (cand / "DATA.md").exists():
+            return cand
+    raise FileNotFoundError("shared benchmark data not found: set DSL_SHARED_DATA to the folder holding "
+                            "20newsgroups/, stackoverflow/ and tweet_topic/")
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"data file {path} is missing (see DATA.md in the shared data folder)")
+    return path
+
+
+def stratified_sample(labels: Sequence, n: int, seed: int = 0) -> np.ndarray:
+    """Indices of a fixed stratified sample of ``n`` documents (proportional per label, sorted)."""
+    labels = np.asarray(labels)
+    if n >= len(labels):
+        return np.arange(len(labels))
+    from sklearn.model_selection import train_test_split
+
+    idx, _ = train_test_split(np.arange(len(labels)), train_size=n, stratify=labels, random_state=seed)
+    return np.sort(idx)
+
+
+def load_20newsgroups(field: str = "text", sample: int | None = None, seed: int = 0,
+                      drop_empty: bool = True, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """20 Newsgroups (bydate, 18,846 docs) from the shared data, as (texts, label names).
+
+    Args:
+        field: ``text`` (scikit-learn stripped headers/footers/quotes, the paper's field) or ``text_raw``.
+        sample: if given, a fixed stratified sample of this many documents (seeded).
+        drop_empty: drop the 515 documents whose ``text`` is empty (the LM would see an empty slot).
+    """
+    path = _need(Path(data_dir or shared_data_dir()) / "20newsgroups" / "20newsgroups_bydate.jsonl.gz")
+    texts, labels = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if drop_empty and not row[field].strip():
+                continue
+            texts.append(row[field])
+            labels.append(row["label"])
+    if sample is not None:
+        idx = stratified_sample(labels, sample, seed)
+        texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
+    return texts, labels
+
+
+def load_stackoverflow(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """StackOverflow titles (20,000 docs, 20 tags) as (texts, tag names)."""
+    import pandas as pd
+
+    base = Path(data_dir or shared_data_dir()) / "stackoverflow"
+    df = pd.read_csv(_need(base / "dsl-topic-models" / "stackoverflow.tsv"), sep="\t", keep_default_na=False)
+    names = json.loads(_need(base / "label_names.json").read_text())
+    return df["text"].astype(str).tolist(), [names[str(int(x))] if isinstance(names, dict) else names[int(x) - 1]
+                                              for x in df["label"]]
+
+
+def load_tweet_topic(unique: bool = False, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """TweetTopic single-label subset (21,996 rows; ``unique=True``: 5,790 de-duplicated rows)."""
+    import pandas as pd
+
+    base = Path(data_dir or shared_data_dir()) / "tweet_topic"
+    name = "tweet_topic_unique.tsv" if unique else "tweet_topic.tsv"
+    df = pd.read_csv(_need(base / name), sep="\t", keep_default_na=False, quoting=3)
+    return df["text"].astype(str).str.rstrip("\r").tolist(), df["label_name"].astype(str).str.rstrip("\r").tolist()
+
+
+def load_demo_corpus() -> tuple[list[str], list[str]]:
+    """The small labelled demo corpus shipped with the package (240 docs, 6 labels)."""
+    import csv
+
+    path = Path(__file__).resolve().parent / "data" / "demo_corpus.tsv"
+    with open(_need(path), encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+DATASETS = {
+    "20newsgroups": load_20newsgroups,
+    "stackoverflow": load_stackoverflow,
+    "tweet_topic": load_tweet_topic,
+    "tweet_topic_unique": lambda **kw: load_tweet_topic(unique=True, **kw),
+    "demo": lambda **kw: load_demo_corpus(),
+}
+
+
+def load_texts(name: str, **kwargs) -> tuple[list[str], list[str]]:
+    """Load a named data set (see ``DATASETS``) as (texts, labels)."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
+    return DATASETS[name](**kwargs)
+
+
+def prepare_dataset(name: str, folder: str | os.PathLike, vocabulary_size: int = 2000, test_size: float = 0.0,
+                    val_size: float = 0.0, seed: int = 0, **load_kwargs) -> PreparedCorpus:
+    """Load a named data set and write it as an OCTIS folder with raw text, in one call."""
+    texts, labels = load_texts(name, **load_kwargs)
+    corpus = prepare_corpus(texts, labels, vocabulary_size=vocabulary_size, test_size=test_size,
+                            val_size=val_size, seed=seed)
+    write_octis_folder(corpus, folder)
+    return corpus

