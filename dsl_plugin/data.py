@@ -157,11 +157,13 @@ def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Pat
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    # a TAB or line break inside a label would break the corpus.tsv row
+    labels = None if corpus.labels is None else [re.sub(r"[\t\r\n]", " ", lab) for lab in corpus.labels]
     rows = []
     for i, toks in enumerate(corpus.tokens):
         cols = [" ".join(toks), corpus.partitions[i]]
-        if corpus.labels is not None:
-            cols.append(corpus.labels[i].replace("\t", " "))
+        if labels is not None:
+            cols.append(labels[i])
         rows.append("\t".join(cols))
     _atomic_write_text(folder / "corpus.tsv", "\n".join(rows) + "\n")
     _atomic_write_text(folder / "vocabulary.txt", "\n".join(corpus.vocabulary) + "\n")
@@ -178,7 +180,7 @@ def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Pat
                                f"top {len(corpus.vocabulary)} words by frequency"],
         "empty-documents-kept": corpus.n_empty,
         "raw-documents": RAW_DOCUMENTS_FILE,
-        "labels": sorted(set(corpus.labels)) if corpus.labels is not None else [],
+        "labels": sorted(set(labels)) if labels is not None else [],
     }
     _atomic_write_text(folder / "metadata.json", json.dumps(metadata, indent=1))
     return folder
@@ -278,7 +280,7 @@ def load_demo_corpus() -> tuple[list[str], list[str]]:
     """The small labelled demo corpus shipped with the package (240 docs, 6 labels)."""
     import csv
 
-    path = Path(__file__).resolve().parent / "data" / "demo_corpus.tsv"
+    path = Path(__file__).resolve().parent / "resources" / "demo_corpus.tsv"
     with open(_need(path), encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [r["text"] for r in rows], [r["label"] for r in rows]

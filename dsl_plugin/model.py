@@ -217,9 +217,10 @@ class DSL(AbstractModel):
         self._fit_arrays(list(documents), tokens)
         return self
 
-    def _fit_arrays(self, documents: list[str], token_lists) -> None:
+    def _fit_arrays(self, documents: list[str], token_lists, teacher_out: TeacherOutputs | None = None) -> None:
         gen = self._seed_all()
-        teacher_out = self._teacher().compute(documents, self.vocabulary_) if self._needs_teacher() else None
+        if teacher_out is None and self._needs_teacher():
+            teacher_out = self._teacher().compute(documents, self.vocabulary_)
         x = self._inputs(documents, teacher_out)
         y = self._targets(teacher_out, token_lists)
         dev = resolve_device(self.device)
@@ -239,12 +240,13 @@ class DSL(AbstractModel):
         if not hasattr(self, "network_"):
             raise RuntimeError("this DSL model is not fitted yet: call fit() or train_model() first")
 
-    def transform(self, documents: Sequence[str]) -> np.ndarray:
+    def transform(self, documents: Sequence[str], teacher_out: TeacherOutputs | None = None) -> np.ndarray:
         """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache)."""
         self._check_fitted()
         if len(documents) == 0:
             raise ValueError("empty corpus: no documents were given")
-        teacher_out = self._teacher().compute(list(documents), self.vocabulary_) if self.input == "lm" else None
+        if teacher_out is None and self.input == "lm":
+            teacher_out = self._teacher().compute(list(documents), self.vocabulary_)
         x = self._inputs(documents, teacher_out)
         if x.shape[1] != self.input_size_:
             raise ValueError(f"input size {x.shape[1]} does not match the fitted model's {self.input_size_}")
@@ -297,14 +299,13 @@ class DSL(AbstractModel):
             train_idx, test_idx = np.arange(n_train), np.arange(n_test_start, n)
         else:
             train_idx, test_idx = np.arange(n), np.arange(0)
-        if self._needs_teacher():
-            # one teacher pass (one cache entry) over every document, train and test together
-            self._teacher().compute(raw, vocabulary)
-        self._fit_arrays([raw[i] for i in train_idx], [corpus[i] for i in train_idx])
+        # one teacher pass (one cache entry) over every document, train and test together, then sliced
+        out = self._teacher().compute(raw, vocabulary) if self._needs_teacher() else None
+        self._fit_arrays([raw[i] for i in train_idx], [corpus[i] for i in train_idx], _take(out, train_idx))
         result = {"topics": self.get_topics(top_words), "topic-word-matrix": self.topic_word_matrix_,
                   "topic-document-matrix": self.document_topic_.T}
         if len(test_idx):
-            result["test-topic-document-matrix"] = self.transform([raw[i] for i in test_idx]).T
+            result["test-topic-document-matrix"] = self.transform([raw[i] for i in test_idx], _take(out, test_idx)).T
         return result
 
     # ------------------------------------------------------------------ persistence
@@ -341,6 +342,13 @@ class DSL(AbstractModel):
         net.load_state_dict(load_file(str(path / "model.safetensors")))
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
+    if out is None or len(idx) == len(out.logits):
+        return out
+    return TeacherOutputs(logits=out.logits[idx], hidden=out.hidden[idx], n_computed=out.n_computed,
+                          cache_path=out.cache_path)
 
 
 def _raw_corpus(dataset) -> list[str]:
