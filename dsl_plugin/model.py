@@ -46,7 +46,7 @@ _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "prompt_template": (DEFAULT_PROMPT, str),
     "max_doc_tokens": (128, int),
     "device": ("auto", str),
-    "cache_dir": (None, None),
+    "cache_dir": (None, os.fspath),  # str, so that save() can write it to JSON (pathlib.Path accepted)
     "embedding_model": (None, None),
     "use_partitions": (False, bool),
     "verbose": (True, bool),
@@ -111,16 +111,17 @@ class DSL(AbstractModel):
         unknown = sorted(set(kwargs) - set(_PARAMS))
         if unknown:
             raise ValueError(f"unknown DSL hyper-parameter(s): {unknown}")
-        for k, v in kwargs.items():
-            v = _cast(k, v)
-            setattr(self, k, v)
-            self.hyperparameters[k] = v
-        if int(self.hyperparameters.get("num_topics", 1)) < 1:
-            raise ValueError(f"num_topics must be >= 1, got {self.hyperparameters['num_topics']}")
+        new = {k: _cast(k, v) for k, v in kwargs.items()}
+        # validate before assigning: a rejected value must leave the model unchanged
+        if "num_topics" in new and int(new["num_topics"]) < 1:
+            raise ValueError(f"num_topics must be >= 1, got {new['num_topics']}")
         for name, allowed in (("loss", {"kl", "nll"}), ("target", {"soft", "bow"}), ("input", {"lm", "embeddings"}),
                               ("kl_direction", {"target_model", "model_target"})):
-            if name in kwargs and getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {sorted(allowed)}, got {getattr(self, name)!r}")
+            if name in new and new[name] not in allowed:
+                raise ValueError(f"{name} must be one of {sorted(allowed)}, got {new[name]!r}")
+        for k, v in new.items():
+            setattr(self, k, v)
+            self.hyperparameters[k] = v
         return self
 
     def get_params(self, deep: bool = True) -> dict:

@@ -1,0 +1,130 @@
+"""ProdLDA network shapes and the DSL loss, checked against a hand computation in numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dsl_plugin.network import ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss
+
+K, V, H, N = 3, 5, 7, 4
+WEIGHT = 1e3
+STUDENT_T = 2.5
+
+
+@pytest.fixture
+def batch():
+    torch.manual_seed(0)
+    net = ProdLDANetwork(input_size=H, vocab_size=V, num_topics=K, hidden_sizes=(6, 6), dropout=0.0)
+    with torch.no_grad():  # a non-trivial learnt prior, so every term of the prior KL matters
+        net.prior_mean.copy_(torch.tensor([0.3, -0.2, 0.1]))
+        net.prior_variance.copy_(torch.tensor([0.5, 0.9, 1.4]))
+    x = torch.randn(N, H)
+    net.train()
+    out = net(x)
+    rng = np.random.default_rng(0)
+    target = rng.dirichlet(np.ones(V), size=N).astype(np.float32)  # soft labels: rows sum to 1
+    return net, out, torch.from_numpy(target)
+
+
+def _np(t):
+    return t.detach().double().numpy()
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _hand_loss(net, out, target, loss, direction):
+    mu, log_var, logits = _np(out["mu"]), _np(out["log_var"]), _np(out["word_logits"])
+    pm, pv = _np(net.prior_mean), _np(net.prior_variance)
+    t = _np(target)
+    log_p = _log_softmax(logits / STUDENT_T)
+    p = np.exp(log_p)
+    if loss == "nll":
+        rec = -(t * log_p).sum(1)
+    elif direction == "target_model":  # KL(target || model)
+        rec = (t * (np.log(t) - log_p)).sum(1)
+    else:  # KL(model || target)
+        rec = (p * (log_p - np.log(t))).sum(1)
+    var = np.exp(log_var)
+    kl_prior = 0.5 * (var / pv + (mu - pm) ** 2 / pv - 1.0 + np.log(pv) - log_var).sum(1)
+    return WEIGHT * rec + kl_prior, rec, kl_prior
+
+
+def test_forward_shapes(batch):
+    net, out, _ = batch
+    assert out["mu"].shape == out["log_var"].shape == out["theta"].shape == (N, K)
+    assert out["word_logits"].shape == (N, V)
+    assert net.beta.shape == (K, V)
+    assert torch.allclose(out["theta"].sum(1), torch.ones(N), atol=1e-5)  # dropout=0: theta is a distribution
+
+
+@pytest.mark.parametrize("loss,direction", [("kl", "target_model"), ("kl", "model_target"), ("nll", "target_model")])
+def test_dsl_loss_matches_hand_computation(batch, loss, direction):
+    net, out, target = batch
+    got = dsl_loss(net, out, target, weight=WEIGHT, loss=loss, kl_direction=direction,
+                   student_temperature=STUDENT_T)
+    expected, rec, kl_prior = _hand_loss(net, out, target, loss, direction)
+    assert got.shape == (N,)
+    np.testing.assert_allclose(_np(got), expected, rtol=1e-5, atol=1e-3)
+    # the two terms separately too
+    np.testing.assert_allclose(_np(reconstruction_loss(out["word_logits"], target, loss, direction, STUDENT_T)), rec,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_np(prior_kl(out["mu"], out["log_var"], net.prior_mean, net.prior_variance)), kl_prior,
+                               rtol=1e-5, atol=1e-6)
+    if loss == "kl":
+        assert np.all(rec >= 0)
+
+
+def test_kl_directions_differ(batch):
+    net, out, target = batch
+    a = dsl_loss(net, out, target, WEIGHT, "kl", "target_model", STUDENT_T)
+    b = dsl_loss(net, out, target, WEIGHT, "kl", "model_target", STUDENT_T)
+    assert not torch.allclose(a, b, rtol=1e-3)
+
+
+def test_student_temperature_changes_the_loss(batch):
+    net, out, target = batch
+    a = dsl_loss(net, out, target, WEIGHT, "kl", "target_model", 1.0)
+    b = dsl_loss(net, out, target, WEIGHT, "kl", "target_model", STUDENT_T)
+    assert not torch.allclose(a, b, rtol=1e-3)
+
+
+def test_kl_is_zero_when_model_equals_target():
+    logits = torch.randn(N, V)
+    target = torch.softmax(logits / STUDENT_T, dim=1)
+    for direction in ("target_model", "model_target"):
+        rec = reconstruction_loss(logits, target, "kl", direction, STUDENT_T)
+        assert torch.allclose(rec, torch.zeros(N), atol=1e-5)
+
+
+def test_prior_initialisation_and_bad_arguments():
+    net = ProdLDANetwork(H, V, num_topics=4)
+    assert torch.allclose(net.prior_mean, torch.zeros(4))
+    assert torch.allclose(net.prior_variance, torch.full((4,), 0.75))
+    assert {n for n, _ in net.named_parameters()} >= {"prior_mean", "prior_variance", "beta"}
+    fixed = ProdLDANetwork(H, V, num_topics=4, learn_priors=False)
+    assert "prior_mean" not in {n for n, _ in fixed.named_parameters()}
+    with pytest.raises(ValueError, match="num_topics must be >= 1"):
+        ProdLDANetwork(H, V, num_topics=0)
+    with pytest.raises(ValueError, match="activation"):
+        ProdLDANetwork(H, V, num_topics=2, activation="tanh")
+    logits, target = torch.randn(2, V), torch.full((2, V), 1.0 / V)
+    with pytest.raises(ValueError, match="loss must be"):
+        reconstruction_loss(logits, target, loss="mse")
+    with pytest.raises(ValueError, match="kl_direction"):
+        reconstruction_loss(logits, target, kl_direction="sideways")
+
+
+def test_theta_inference_is_a_distribution_and_seeded():
+    torch.manual_seed(1)
+    net = ProdLDANetwork(H, V, num_topics=K).eval()
+    x = torch.randn(N, H)
+    a = net.theta(x, num_samples=5, generator=torch.Generator().manual_seed(3))
+    b = net.theta(x, num_samples=5, generator=torch.Generator().manual_seed(3))
+    assert a.shape == (N, K)
+    assert torch.equal(a, b)
+    assert torch.allclose(a.sum(1), torch.ones(N), atol=1e-5)
