@@ -9,6 +9,12 @@ For each document the teacher builds the labeling prompt, runs the LM once and k
 Only the last position's hidden state goes through the LM head, and only for vocabulary tokens.
 Outputs are cached (:mod:`dsl_plugin.cache`) per (model, prompt, vocabulary, max tokens,
 documents); duplicate documents are computed once.
+
+Speed (see ``docs/performance.md``): prompts are grouped into length-bucketed, right-padded batches
+under a token budget (a causal LM never attends to trailing pads, so no attention mask is needed),
+and the instruction prefix shared by every prompt is run once: its key/value cache is reused by
+every batch (exact up to float32 rounding). ``quantize="int8"`` and ``compile=True`` are opt-in
+because they change the outputs (int8) or cost minutes of compilation.
 """
 
 from __future__ import annotations
@@ -80,13 +86,19 @@ class SoftLabelTeacher:
             with ``use_cache=False`` disables caching.
         shard_size: documents per cache shard.
         show_progress: tqdm progress bar.
+        revision: Hugging Face revision for hub ids.
+        prefix_cache: run the prompt prefix shared by all documents once and reuse its key/value cache
+            (exact up to float32 rounding; falls back to full prompts when a model does not support it).
+        quantize: ``None`` (default) or ``"int8"``: dynamic int8 quantisation of the transformer's Linear
+            layers (faster on CPU, but changes the outputs: opt-in, and part of the cache identity).
+        compile: ``torch.compile`` the transformer (minutes of one-off compilation; opt-in).
     """
 
     model: str = DEFAULT_LM
     prompt_template: str = DEFAULT_PROMPT
     max_doc_tokens: int = 128
     max_batch_tokens: int = 4096
-    max_batch_size: int = 32
+    max_batch_size: int = 128
     device: str = "auto"
     num_threads: int | None = None
     cache_dir: str | None = None
@@ -94,16 +106,27 @@ class SoftLabelTeacher:
     shard_size: int = 256
     show_progress: bool = True
     revision: str | None = None
+    prefix_cache: bool = True
+    quantize: str | None = None
+    compile: bool = False
     n_forward_passes: int = field(default=0, init=False)
     n_documents_computed: int = field(default=0, init=False)
+    n_tokens_computed: int = field(default=0, init=False)
+    n_tokens_padded: int = field(default=0, init=False)
     _tok: object = field(default=None, init=False, repr=False)
     _lm: object = field(default=None, init=False, repr=False)
+    _body: object = field(default=None, init=False, repr=False)
+    _prefix: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.prompt_template.count("{document}") != 1:
             raise ValueError("prompt_template must contain '{document}' exactly once")
         if self.max_doc_tokens < 1:
             raise ValueError(f"max_doc_tokens must be >= 1, got {self.max_doc_tokens}")
+        if self.quantize not in (None, "int8"):
+            raise ValueError(f"quantize must be None or 'int8', got {self.quantize!r}")
+        if self.max_batch_tokens < 1 or self.max_batch_size < 1:
+            raise ValueError("max_batch_tokens and max_batch_size must be >= 1")
 
     # ------------------------------------------------------------------ model
     def load(self) -> None:
@@ -119,6 +142,33 @@ class SoftLabelTeacher:
         if tok.pad_token_id is None:
             tok.pad_token = tok.eos_token
         self._tok, self._lm = tok, lm
+        self._body, self._prefix = None, {}
+
+    def _transformer(self):
+        """The LM body used for teacher passes (the loaded model's, or an opt-in quantised/compiled copy).
+
+        The loaded model itself is never modified (it may be shared with other teachers).
+        """
+        lm = self._lm
+        if self._body is not None and self._body[0] is lm:
+            return self._body[1]
+        import torch
+
+        body = getattr(lm, lm.base_model_prefix)
+        if self.quantize == "int8":
+            emb = body.get_input_embeddings()
+            body.set_input_embeddings(None)  # do not deep-copy the (large) embedding matrix
+            try:
+                quantized = torch.ao.quantization.quantize_dynamic(body, {torch.nn.Linear}, dtype=torch.qint8,
+                                                                   inplace=False)
+            finally:
+                body.set_input_embeddings(emb)
+            quantized.set_input_embeddings(emb)
+            body = quantized
+        if self.compile:
+            body = torch.compile(body, dynamic=True)
+        self._body = (lm, body)
+        return body
 
     @property
     def tokenizer(self):
@@ -169,8 +219,11 @@ class SoftLabelTeacher:
     # ------------------------------------------------------------------ identity / cache
     def identity(self, vocabulary: Sequence[str]) -> dict:
         """Everything the cached outputs depend on, except the documents."""
-        return {**model_identity(self.model, self.revision), "prompt": self.prompt_template,
-                "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": "float32"}
+        ident = {**model_identity(self.model, self.revision), "prompt": self.prompt_template,
+                 "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": "float32"}
+        if self.quantize:
+            ident["quantize"] = self.quantize  # changes the outputs: a separate cache entry
+        return ident
 
     def _entry(self, documents: Sequence[str], vocabulary: Sequence[str]) -> CacheEntry | None:
         if not self.use_cache:
@@ -182,21 +235,89 @@ class SoftLabelTeacher:
         return CacheEntry(root, key, len(documents), self.shard_size, identity=small_ident)
 
     # ------------------------------------------------------------------ compute
+    def prompt_prefix_ids(self) -> list[int]:
+        """Token ids that begin every prompt (BOS + instruction up to the document slot).
+
+        Found as the common prefix of the prompts of probe documents that start differently, so a
+        token merged across the ``{document}`` boundary is never included. ``_forward`` still checks
+        that each prompt really starts with it.
+        """
+        probes = ["a", "Z", "1", "(", "x y", "\u00e9"]
+        return _common_prefix([self.build_prompt_ids(p) for p in probes])
+
+    def _prefix_state(self, prefix: tuple[int, ...]):
+        """Per-layer (keys, values) of ``prefix`` run alone through the LM body (memoised)."""
+        import torch
+
+        key = (id(self._lm), prefix)
+        state = self._prefix.get(key)
+        if state is None:
+            body = self._transformer()
+            dev = next(self._lm.parameters()).device
+            ids = torch.tensor([list(prefix)], dtype=torch.long, device=dev)
+            out = body(input_ids=ids, use_cache=True)
+            state = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+            stale = [k for k in self._prefix if isinstance(k, tuple)]
+            if len(stale) >= 4:  # a handful of prefixes at most (normally exactly one)
+                for k in stale:
+                    del self._prefix[k]
+            self._prefix[key] = state
+        return state
+
+    def _usable_prefix(self, batch_ids: list[list[int]]) -> int:
+        """Length of the prompt prefix to reuse for this batch (0: run the full prompts)."""
+        if not self.prefix_cache or self._prefix.get("disabled"):
+            return 0
+        if "template" not in self._prefix:
+            self._prefix["template"] = tuple(self.prompt_prefix_ids())
+        template = self._prefix["template"]
+        n = min(len(template), min(len(x) for x in batch_ids) - 1)  # every row keeps >= 1 token to run
+        k = 0
+        while k < n and all(x[k] == template[k] for x in batch_ids):
+            k += 1
+        if k < 2:
+            return 0
+        window = getattr(self._lm.config, "sliding_window", None)
+        if window and max(len(x) for x in batch_ids) > int(window) - 1:
+            return 0  # beyond a sliding window the cached prefix would be partly evicted
+        return k
+
     def _forward(self, batch_ids: list[list[int]], vocab_ids) -> tuple[np.ndarray, np.ndarray]:
+        """Restricted last-token logits and final hidden states of a batch of prompts (token id lists).
+
+        Rows are right-padded: in a causal LM the real tokens never attend to trailing pads, so no
+        attention mask is needed and each row's output is read at its own last real token.
+        """
         import torch
 
         lm, tok = self._lm, self._tok
         dev = next(lm.parameters()).device
-        width = max(len(x) for x in batch_ids)
-        ids = torch.full((len(batch_ids), width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
-        for r, x in enumerate(batch_ids):
-            ids[r, width - len(x):] = torch.tensor(x)
-            mask[r, width - len(x):] = 1
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        base = getattr(lm, lm.base_model_prefix)
-        out = base(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev), use_cache=False)
-        h = out.last_hidden_state[:, -1, :].float()
+        body = self._transformer()
+        n_prefix = self._usable_prefix(batch_ids)
+        kwargs: dict = {"use_cache": False}
+        if n_prefix:
+            try:
+                state = self._prefix_state(tuple(batch_ids[0][:n_prefix]))
+                from transformers import DynamicCache
+
+                cache = DynamicCache(config=lm.config)
+                b = len(batch_ids)
+                for layer, (k, v) in zip(cache.layers, state):
+                    layer.update(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1))
+                kwargs = {"past_key_values": cache, "use_cache": True}
+            except Exception as exc:  # a model whose cache cannot be prefilled this way
+                logger.warning("prompt-prefix reuse disabled for %s (%s: %s)", self.model, type(exc).__name__, exc)
+                self._prefix["disabled"] = True
+                n_prefix = 0
+        rows = [x[n_prefix:] for x in batch_ids]
+        lengths = torch.tensor([len(x) for x in rows])
+        width = int(lengths.max())
+        ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        for r, x in enumerate(rows):
+            ids[r, :len(x)] = torch.tensor(x, dtype=torch.long)
+        pos = torch.arange(n_prefix, n_prefix + width).unsqueeze(0).expand(len(rows), -1)
+        out = body(input_ids=ids.to(dev), position_ids=pos.to(dev), **kwargs)
+        h = out.last_hidden_state[torch.arange(len(rows), device=dev), (lengths - 1).to(dev)].float()
         head = lm.get_output_embeddings()
         w = head.weight[vocab_ids].float()
         logits = h @ w.T
@@ -206,29 +327,57 @@ class SoftLabelTeacher:
         if cap:
             logits = cap * torch.tanh(logits / cap)
         self.n_forward_passes += 1
+        self.n_tokens_computed += int(lengths.sum())
+        self.n_tokens_padded += len(rows) * width - int(lengths.sum())
         SoftLabelTeacher.total_forward_passes += 1
         return logits.cpu().numpy(), h.cpu().numpy()
 
+    #: fixed cost of one forward pass, in padded tokens, when choosing batch boundaries
+    batch_overhead_tokens = 32
+
     def _batches(self, lengths: Sequence[int]) -> list[list[int]]:
-        """Length-sorted batches under the token budget (indices into ``lengths``)."""
+        """Length-bucketed batches under the token budget (indices into ``lengths``).
+
+        Documents are sorted by length (longest first) and cut into contiguous groups that minimise
+        padded tokens + a small per-batch cost, subject to ``size <= max_batch_size`` and
+        ``size * longest <= max_batch_tokens`` (a single longer prompt still forms its own batch).
+        """
         order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-        batches, cur, width = [], [], 0
-        for i in order:
-            w = max(width, lengths[i])
-            if cur and ((len(cur) + 1) * w > self.max_batch_tokens or len(cur) >= self.max_batch_size):
-                batches.append(cur)
-                cur, w = [], lengths[i]
-            cur.append(i)
-            width = w
-        if cur:
-            batches.append(cur)
-        return batches
+        srt = [int(lengths[i]) for i in order]
+        n = len(srt)
+        if n == 0:
+            return []
+        inf = float("inf")
+        best = [inf] * (n + 1)  # best[j]: cost of batching the j longest documents
+        cut = [0] * (n + 1)
+        best[0] = 0.0
+        for i in range(n):  # a batch starts at i (its width is srt[i]) ...
+            if best[i] == inf:
+                continue
+            width = srt[i]
+            cap = min(self.max_batch_size, max(1, self.max_batch_tokens // max(width, 1)))
+            base = best[i] + self.batch_overhead_tokens
+            real = 0
+            for j in range(i + 1, min(n, i + cap) + 1):  # ... and ends before j
+                real += srt[j - 1]
+                cost = base + (j - i) * width - real
+                if cost < best[j]:
+                    best[j], cut[j] = cost, i
+        batches, j = [], n
+        while j > 0:
+            i = cut[j]
+            batches.append([order[k] for k in range(i, j)])
+            j = i
+        return batches[::-1]
 
     def _compute_block(self, docs: Sequence[str], vocab_ids, progress=None) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
         prompts = [self.build_prompt_ids(d) for d in docs]
         lengths = [len(p) for p in prompts]
+        if self.prefix_cache and len(prompts) > 1:
+            n_prefix = self._usable_prefix(prompts)  # batch by the tokens that will really be run
+            lengths = [n - n_prefix for n in lengths]
         logits = hidden = None
         with torch.inference_mode():
             for batch in self._batches(lengths):
@@ -279,11 +428,53 @@ class SoftLabelTeacher:
                         lg, hd = self._compute_block(unique[start:stop], vocab_ids, bar)
                         entry.write_shard(i, lg, hd)
             computed = n_todo
-        if entry is not None:
-            logits, hidden = entry.read("logits"), entry.read("hidden")
-        return TeacherOutputs(logits=np.asarray(logits[inverse], dtype=np.float32),
-                              hidden=np.asarray(hidden[inverse], dtype=np.float32),
+        if entry is not None:  # stream the shards into the caller's arrays: one copy, no concatenation
+            logits, hidden = _gather_from_cache(entry, "logits", inverse), _gather_from_cache(entry, "hidden", inverse)
+        elif not _is_identity(inverse):
+            logits, hidden = logits[inverse], hidden[inverse]
+        return TeacherOutputs(logits=np.asarray(logits, dtype=np.float32), hidden=np.asarray(hidden, dtype=np.float32),
                               n_computed=computed, cache_path=None if entry is None else str(entry.path))
+
+
+def _common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:
+    first = seqs[0]
+    n = min(len(s) for s in seqs)
+    k = 0
+    while k < n and all(s[k] == first[k] for s in seqs):
+        k += 1
+    return list(first[:k])
+
+
+def _is_identity(inverse: np.ndarray) -> bool:
+    return bool(np.array_equal(inverse, np.arange(len(inverse))))
+
+
+def _gather_from_cache(entry: CacheEntry, which: str, inverse: np.ndarray) -> np.ndarray:
+    """``entry.read(which)[inverse]`` without materialising the concatenation (peak: result + one shard).
+
+    Raises:
+        RuntimeError: if a shard is missing.
+    """
+    out = None
+    identity = _is_identity(inverse)
+    order = np.argsort(inverse, kind="stable")
+    sorted_inv = inverse[order]
+    for i in range(entry.n_shards):
+        start, stop = entry.shard_range(i)
+        logits_path, hidden_path, record = entry._files(i)
+        if not record.exists():
+            raise RuntimeError(f"teacher cache {entry.path} is incomplete: shard {i} is missing")
+        part = np.load(logits_path if which == "logits" else hidden_path, mmap_mode="r")
+        if out is None:
+            out = np.empty((len(inverse), part.shape[1]), np.float32)
+        if identity:
+            out[start:stop] = part
+        else:
+            lo, hi = np.searchsorted(sorted_inv, [start, stop])
+            rows = order[lo:hi]
+            out[rows] = part[sorted_inv[lo:hi] - start]
+        del part
+    return out
 
 
 SoftLabelTeacher.total_forward_passes = 0  # process-wide count of LM forward passes (all teachers)
