@@ -26,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# one thread per run by default: on a shared 2-core box OpenMP spin-waiting makes 2 threads 5-20x slower
+os.environ.setdefault("BENCH_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", os.environ["BENCH_THREADS"])
 
 RESULTS = HERE / "results"
 RUNS_FILE = RESULTS / "runs.jsonl"
