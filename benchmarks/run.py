@@ -270,7 +270,12 @@ def report(datasets: list[str] | None = None) -> None:
     failed = [r for r in load_runs() if "error" in r]
     datasets = datasets or sorted({r["dataset"] for r in runs})
     index = ["# Benchmark results", "", f"Machine: {machine_info()}", "", f"Packages: {_versions()}", "",
-             "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", ""]
+             "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
+             f"Status: {len(runs)} finished runs of the default protocol's "
+             f"{len(DEFAULT_DATASETS) * len(DEFAULT_MODELS) * len(DEFAULT_KS) * len(DEFAULT_SEEDS)} "
+             f"({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K {DEFAULT_KS} x seeds "
+             f"{DEFAULT_SEEDS}). Tables cover finished runs only: a model with fewer runs is PARTIAL, and "
+             "its mean is not comparable in K/seed coverage (see the runs column).", ""]
     for ds in datasets:
         rs = [r for r in runs if r["dataset"] == ds]
         if not rs:
