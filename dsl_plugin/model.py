@@ -26,6 +26,7 @@ _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "num_topics": (20, int),
     "language_model": (DEFAULT_LM, str),
     "temperature": (3.0, float),
+    "center_logits": (False, bool),
     "reconstruction_weight": (None, None),
     "loss": ("kl", str),
     "target": ("soft", str),
@@ -73,6 +74,8 @@ class DSL(AbstractModel):
         num_topics: K.
         language_model: packaged alias (``"gemma3-270m"``, ``"smollm2-135m"``), local path or HF id.
         temperature: tau of the soft labels softmax(logits / tau).
+        center_logits: subtract each word's mean logit over the training documents before the softmax
+            (opt-in; removes words whose first sub-token is generically likely, e.g. "aop" -> " a").
         reconstruction_weight: lambda; None = 1e3 for ``loss="kl"``, 1 for ``loss="nll"``.
         loss: ``"kl"`` (the paper) or ``"nll"`` (ablation).
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
@@ -93,6 +96,7 @@ class DSL(AbstractModel):
     """
 
     def __init__(self, num_topics: int = 20, language_model: str = DEFAULT_LM, temperature: float = 3.0,
+                 center_logits: bool = False,
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
                  input: str = "lm", kl_direction: str = "target_model", student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
@@ -177,7 +181,10 @@ class DSL(AbstractModel):
 
     def _targets(self, teacher_out: TeacherOutputs | None, token_lists) -> np.ndarray:
         if self.target == "soft":
-            return softmax_with_temperature(teacher_out.logits, self.temperature)
+            logits = teacher_out.logits
+            if self.center_logits:
+                logits = logits - logits.mean(axis=0, keepdims=True)
+            return softmax_with_temperature(logits, self.temperature)
         bow = self._bow(token_lists)
         if self.loss == "kl":
             sums = bow.sum(1, keepdims=True)
