@@ -417,7 +417,7 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
 # --------------------------------------------------------------------------- BERTopic
 
 _BERTOPIC_ARGS = {"n_neighbors", "n_components", "min_dist", "min_cluster_size", "nr_topics", "window", "stride",
-                  "min_similarity"}
+                  "min_similarity", "backend"}
 
 
 def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: int = 15, **overrides) -> dict:
@@ -434,9 +434,22 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     raw = list(dataset.get_raw_corpus())
     if len(raw) != len(corpus):
         raise ValueError(f"raw corpus has {len(raw)} documents, token corpus {len(corpus)}")
-    emb, embed_s = minilm_embeddings(raw, work_dir)
     p = {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "min_cluster_size": 10, "nr_topics": num_topics,
-         "window": 4, "stride": 1, "min_similarity": 0.1, **overrides}
+         "window": 4, "stride": 1, "min_similarity": 0.1, "backend": "minilm", **overrides}
+    representation = None
+    if p["backend"] == "dsl":  # DSL teacher: hidden states as embeddings, soft labels as topic words (cached)
+        from dsl_plugin.bertopic import DSLBackend, DSLRepresentation
+
+        t_emb = time.perf_counter()
+        embedder = DSLBackend("gemma3-270m", vocabulary=vocab, num_threads=1)
+        emb = embedder.embed(raw)
+        embed_s = time.perf_counter() - t_emb
+        representation = DSLRepresentation(backend=embedder, top_n_words=top_words)
+    elif p["backend"] == "minilm":
+        emb, embed_s = minilm_embeddings(raw, work_dir)
+        embedder = load_minilm()
+    else:
+        raise ValueError(f"backend must be 'minilm' or 'dsl', got {p['backend']!r}")
     seed_everything(seed)
     umap_model = UMAP(n_neighbors=p["n_neighbors"], n_components=p["n_components"], min_dist=p["min_dist"],
                       metric="cosine", random_state=seed)
@@ -444,8 +457,9 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
                             cluster_selection_method="eom", prediction_data=True)
     # same tokens as dsl_plugin.data.tokenize (lower-cased [a-z]+ runs): every vocabulary word is found
     vectorizer = CountVectorizer(vocabulary=vocab, lowercase=True, token_pattern=r"[a-z]+")
-    topic_model = BERTopic(embedding_model=load_minilm(), umap_model=umap_model, hdbscan_model=hdbscan_model,
-                           vectorizer_model=vectorizer, nr_topics=None, top_n_words=top_words,
+    topic_model = BERTopic(embedding_model=embedder, umap_model=umap_model, hdbscan_model=hdbscan_model,
+                           vectorizer_model=vectorizer, representation_model=representation, nr_topics=None,
+                           top_n_words=top_words,
                            calculate_probabilities=False, verbose=False)
     t0 = time.perf_counter()
     with _quiet(_log_path(work_dir, "BERTopic", num_topics, seed)):
@@ -464,6 +478,13 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
                 raw, window=p["window"], stride=p["stride"], min_similarity=p["min_similarity"],
                 batch_size=1000)[0], dtype=np.float64)
             twm = ctfidf[outliers:]
+            if representation is not None:  # topic words = DSLRepresentation's scores, not c-TF-IDF
+                index = {w: j for j, w in enumerate(vocab)}
+                twm = np.zeros_like(twm)
+                for r, t in enumerate(sorted(k for k in topic_model.get_topics() if k != -1)[:twm.shape[0]]):
+                    for w, score in topic_model.get_topic(t):
+                        if w in index:
+                            twm[r, index[w]] = max(float(score), 1e-12)
         else:  # HDBSCAN put every document in the outlier cluster
             tdist = np.ones((len(raw), 1))
             twm = ctfidf[:1]
@@ -479,7 +500,11 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     sums = twm.sum(axis=1, keepdims=True)
     twm = np.divide(twm, sums, out=np.full_like(twm, 1.0 / twm.shape[1]), where=sums > 0)
     k_found = tdist.shape[1]
-    notes = [f"BERTopic 0.17 with {EMBEDDING_MODEL_NAME} embeddings of the raw text (paper: GTE-large-en-v1.5), "
+    emb_desc = (f"{EMBEDDING_MODEL_NAME} embeddings of the raw text (paper: GTE-large-en-v1.5)"
+                if representation is None else
+                "DSLBackend embeddings (gemma3-270m last-token hidden states, centred, L2-normalised; shared "
+                "teacher cache) and DSLRepresentation topic words (soft labels, lift weighting, single-token words)")
+    notes = [f"BERTopic 0.17 with {emb_desc}, "
              f"UMAP(n_neighbors={p['n_neighbors']}, n_components={p['n_components']}, min_dist={p['min_dist']}, "
              f"cosine, random_state=seed), HDBSCAN(min_cluster_size={p['min_cluster_size']}, euclidean), "
              f"CountVectorizer(vocabulary=dataset vocabulary, token_pattern [a-z]+ as the dataset's tokenizer); "
@@ -493,7 +518,8 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
              f"{p['window']}, stride {p['stride']}, min_similarity {p['min_similarity']}) over the non-outlier "
              f"topics, L1-normalised; {fixed_onehot} document(s) with an all-zero distribution got a one-hot on "
              f"their HDBSCAN topic and {n_uniform} (all-zero and outlier) got a uniform distribution.",
-             "topic-word-matrix: c-TF-IDF rows L1-normalised; topics = its top words.", *notes]
+             "topic-word-matrix: c-TF-IDF rows L1-normalised; topics = its top words." if representation is None
+             else "topic-word-matrix: DSLRepresentation scores of each topic's top words (0 elsewhere).", *notes]
     out = {"topic-word-matrix": twm, "topic-document-matrix": tdist.T}
     return _finish(out, vocab, len(corpus), top_words, notes, {"embed_s": embed_s, "fit_s": fit_s})
 
@@ -566,6 +592,7 @@ MODELS: dict[str, Callable[..., dict]] = {
     "ZeroshotTM": run_zeroshottm,
     "ETM": run_etm,
     "BERTopic": run_bertopic,
+    "BERTopic-DSL": functools.partial(run_bertopic, backend="dsl"),  # issue 4: DSLBackend + DSLRepresentation
     "FASTopic": run_fastopic,
 }
 ALL_BASELINES = list(MODELS)

@@ -51,7 +51,7 @@ DSL_VARIANTS = {
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
     "DSL-MiniLM": {"input": "embeddings"},
 }
-BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "FASTopic"]
+BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
 DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-smollm2"]
 
 TABLE1 = [("c_v", "C_V"), ("c_npmi", "NPMI"), ("irbo", "I-RBO"), ("td", "TD"), ("purity", "Purity"),
@@ -206,8 +206,8 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
             continue
-        if m in DSL_VARIANTS and not compute_teacher:
-            lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
+        if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
+            lm = DSL_VARIANTS.get(m, {}).get("language_model", "gemma3-270m")
             if (ds, lm) not in ready:  # every variant needs hidden states or soft labels
                 ready[(ds, lm)] = _dsl_teacher_ready(ds, lm)
             if not ready[(ds, lm)]:
