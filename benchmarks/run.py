@@ -321,6 +321,10 @@ def report(datasets: list[str] | None = None) -> None:
         (RESULTS / f"{ds}.md").write_text("\n".join(lines))
         _plot(ds, rs, models)
         index.append(f"- [{ds}]({ds}.md): {len(rs)} runs")
+    for extra, desc in (("FINDINGS.md", "the written reading of these results"), ("perf.md", "speed and memory"),
+                        ("lm_choice.md", "DSL per packaged LM")):
+        if (RESULTS / extra).exists():
+            index.append(f"- [{extra}]({extra}): {desc}")
     (RESULTS / "README.md").write_text("\n".join(index) + "\n")
 
 
