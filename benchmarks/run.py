@@ -194,6 +194,10 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
             continue
+        # another harness process may have finished it meanwhile
+        if any((r["dataset"], r["model"], r["k"], r["seed"]) == (ds, m, k, seed)
+               for r in load_runs(runs_file) if "metrics" in r):
+            continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
             lm = DSL_VARIANTS.get(m, {}).get("language_model", "gemma3-270m")
             if (ds, lm) not in ready:  # every variant needs hidden states or soft labels
@@ -255,8 +259,10 @@ def report(datasets: list[str] | None = None) -> None:
 
     from bench_data import DATASETS
 
-    runs = [r for r in load_runs() if "metrics" in r]
-    failed = [r for r in load_runs() if "error" in r]
+    # one record per (dataset, model, K, seed): the last finished one (two harness processes may both run it)
+    runs = list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in load_runs() if "metrics" in r}.values())
+    ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
+    failed = [r for r in load_runs() if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})
     index = ["# Benchmark results", "", f"Machine: {machine_info()}", "", f"Packages: {_versions()}", "",
              "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
