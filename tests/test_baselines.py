@@ -78,7 +78,8 @@ def _check_output(out: dict, ds, k_max: int = K, exact_k: bool = True) -> None:
 
 
 def test_registry_and_errors(demo, work_dir):
-    assert baselines.ALL_BASELINES == ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "FASTopic"]
+    assert baselines.ALL_BASELINES == ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL",
+                                       "FASTopic"]
     assert list(baselines.MODELS) == baselines.ALL_BASELINES
     with pytest.raises(ValueError, match="unknown baseline"):
         baselines.run_baseline("NMF", demo, K, 0, work_dir)
