@@ -68,10 +68,7 @@ def _dsl_teacher_ready(dataset_name: str, lm: str) -> bool:
     from dsl_plugin.teacher import SoftLabelTeacher
 
     corpus, _ = prepare(dataset_name)
-    teacher = SoftLabelTeacher(model=lm)
-    unique = list(dict.fromkeys(corpus.raw_texts))
-    entry = teacher._entry(unique, corpus.vocabulary)
-    return not entry.missing_shards(verify=False)
+    return SoftLabelTeacher(model=lm).is_cached(corpus.raw_texts, corpus.vocabulary)
 
 
 class CachedMiniLM:

@@ -391,6 +391,11 @@ class SoftLabelTeacher:
         self.n_documents_computed += len(docs)
         return logits, hidden
 
+    def is_cached(self, documents: Sequence[str], vocabulary: Sequence[str]) -> bool:
+        """Whether :meth:`compute` would run no LM pass for these documents (shards present; not verified)."""
+        entry = self._entry(list(dict.fromkeys(documents)), vocabulary)
+        return entry is not None and not entry.missing_shards(verify=False)
+
     def compute(self, documents: Sequence[str], vocabulary: Sequence[str]) -> TeacherOutputs:
         """Teacher outputs for ``documents`` (cached; duplicates computed once).
 

@@ -278,3 +278,16 @@ def test_cache_entry_round_trip_and_missing_shard(tmp_path):
         e.write_shard(0, lg[:1], hd[:1])
     # an existing entry keeps its layout even if asked for another shard size
     assert CacheEntry(tmp_path, "k", n_documents=5, shard_size=4).shard_size == 2
+
+
+def test_is_cached_tells_whether_compute_would_run_the_lm(tmp_path):
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    docs = ["The rocket reached orbit.", "A new recipe for bread.", "The rocket reached orbit."]
+    vocab = ["rocket", "orbit", "bread", "recipe"]
+    teacher = SoftLabelTeacher(max_doc_tokens=16, cache_dir=str(tmp_path), show_progress=False)
+    assert not teacher.is_cached(docs, vocab)
+    teacher.compute(docs, vocab)
+    assert teacher.is_cached(docs, vocab)
+    assert teacher.is_cached(docs[:2], vocab)  # same unique documents, same entry
+    assert not teacher.is_cached(docs[:1], vocab)
