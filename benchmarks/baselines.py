@@ -204,6 +204,15 @@ _LDA_ARGS = {"distributed", "chunksize", "passes", "update_every", "alpha", "eta
              "eval_every", "iterations", "gamma_threshold"}
 
 
+def _train_octis(model, dataset, name: str, work_dir: str, num_topics: int, seed: int, top_words: int):
+    """``train_model`` of an OCTIS model on all documents, quietly (log in work_dir/logs); (output, seconds)."""
+    model.partitioning(False)
+    t0 = time.perf_counter()
+    with _quiet(_log_path(work_dir, name, num_topics, seed)):
+        out = model.train_model(dataset, top_words=top_words)
+    return out, time.perf_counter() - t0
+
+
 def run_lda(dataset, num_topics: int, seed: int, work_dir: str, top_words: int = 15, **overrides) -> dict:
     """OCTIS LDA (gensim LdaModel, online VB) with OCTIS defaults: chunksize 2000, 1 pass, decay 0.5,
     offset 1.0, gamma_threshold 0.001, iterations 50, symmetric alpha; ``random_state=seed``."""
@@ -213,11 +222,7 @@ def run_lda(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
     corpus, vocab = _corpus_vocab(dataset)
     seed_everything(seed)
     model = LDA(num_topics=num_topics, random_state=seed, **overrides)
-    model.partitioning(False)
-    t0 = time.perf_counter()
-    with _quiet(_log_path(work_dir, "LDA", num_topics, seed)):
-        out = model.train_model(dataset, top_words=top_words)
-    fit_s = time.perf_counter() - t0
+    out, fit_s = _train_octis(model, dataset, "LDA", work_dir, num_topics, seed, top_words)
     # gensim's dictionary orders words by first occurrence: put the columns in vocabulary order
     gensim_twm = np.asarray(out["topic-word-matrix"])
     twm = np.zeros((gensim_twm.shape[0], len(vocab)))
@@ -247,11 +252,7 @@ def run_prodlda(dataset, num_topics: int, seed: int, work_dir: str, top_words: i
     params = {"num_neurons": PAPER_HIDDEN, **overrides}
     seed_everything(seed)
     model = ProdLDA(num_topics=num_topics, use_partitions=False, **params)
-    model.partitioning(False)
-    t0 = time.perf_counter()
-    with _quiet(_log_path(work_dir, "ProdLDA", num_topics, seed)):
-        out = model.train_model(dataset, top_words=top_words)
-    fit_s = time.perf_counter() - t0
+    out, fit_s = _train_octis(model, dataset, "ProdLDA", work_dir, num_topics, seed, top_words)
     notes = [f"OCTIS ProdLDA, OCTIS defaults except num_neurons={params['num_neurons']} (paper appendix C/D: "
              "2 hidden layers of 200; OCTIS default 100), trained on all documents (no validation split, so no "
              "early stopping, as in OCTIS without partitions).",
@@ -288,11 +289,7 @@ def _run_ctm(name: str, inference_type: str, dataset, num_topics: int, seed: int
     seed_everything(seed)
     model = CTM(num_topics=num_topics, inference_type=inference_type, seed=seed, use_partitions=False,
                 bert_path=str(bert_path), bert_model=minilm_path(), **params)
-    model.partitioning(False)
-    t0 = time.perf_counter()
-    with _quiet(_log_path(work_dir, name, num_topics, seed)):
-        out = model.train_model(dataset, top_words=top_words)
-    fit_s = time.perf_counter() - t0
+    out, fit_s = _train_octis(model, dataset, name, work_dir, num_topics, seed, top_words)
     what = "raw document text" if embed_text == "raw" else "preprocessed tokens joined by spaces (OCTIS's default)"
     notes = [f"OCTIS CTM inference_type='{inference_type}', OCTIS defaults except num_neurons={params['num_neurons']} "
              "(paper: 2 x 200; OCTIS default 100), trained on all documents (no early stopping without a "
@@ -462,7 +459,7 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
                            top_n_words=top_words,
                            calculate_probabilities=False, verbose=False)
     t0 = time.perf_counter()
-    with _quiet(_log_path(work_dir, "BERTopic", num_topics, seed)):
+    with _quiet(_log_path(work_dir, "BERTopic" if representation is None else "BERTopic-DSL", num_topics, seed)):
         topic_model.fit_transform(raw, embeddings=emb)
         outliers = int(topic_model._outliers)
         n_clusters = len(topic_model.get_topics()) - outliers
