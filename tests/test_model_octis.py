@@ -205,7 +205,7 @@ def test_save_with_pathlib_cache_dir(prepared, teacher_outputs, dsl_kwargs, teac
 
 
 @pytest.mark.parametrize("switches", [
-    {"loss": "nll"},
+    {"loss": "nll", "temperature": 1.0},
     {"target": "bow"},
     {"target": "bow", "loss": "nll"},
     {"input": "embeddings"},
@@ -224,8 +224,17 @@ def test_ablation_switches_train(dataset, dsl_kwargs, fitted, switches):
     assert model.input_size_ == (FakeEmbedder.dim if kw.get("input") == "embeddings" else 640)
     if kw.get("input") == "embeddings" and kw.get("target") == "bow":
         assert model.teacher_ is None  # nothing needs the LM
-    assert model._weight() == (1.0 if kw.get("loss") == "nll" else 1e3)
+    prodlda_objective = kw.get("loss") == "nll" and kw.get("target") == "bow"
+    assert model._weight() == (1.0 if prodlda_objective else 1e3)
     assert not np.allclose(out["topic-document-matrix"], fitted[1]["topic-document-matrix"])
+
+
+def test_nll_on_soft_labels_equals_kl_at_the_same_temperature(dataset, dsl_kwargs, fitted):
+    """Cross-entropy = KL(target||model) + H(target): same gradients, so the same fit (the ablation is tau)."""
+    model = DSL(num_topics=K, **dict(dsl_kwargs, loss="nll"))
+    out = model.train_model(dataset)
+    assert model._weight() == 1e3
+    np.testing.assert_allclose(out["topic-document-matrix"], fitted[1]["topic-document-matrix"], atol=2e-3)
 
 
 # --------------------------------------------------------------------------- OCTIS Optimizer
