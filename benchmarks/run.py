@@ -53,7 +53,7 @@ DSL_VARIANTS = {
     "DSL-MiniLM": {"input": "embeddings"},
 }
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
-DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-smollm2"]
+DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-centred", "DSL-smollm2"]
 
 TABLE1 = [("c_v", "C_V"), ("c_npmi", "NPMI"), ("irbo", "I-RBO"), ("td", "TD"), ("purity", "Purity"),
           ("inverse_purity", "Inv.Purity"), ("harmonic_purity", "Harm.P (2PI/(P+I))"),
@@ -159,7 +159,8 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
             "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "n_docs": len(raw), "notes": notes, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+            "n_docs": len(raw), "notes": notes, "machine": machine_info(),
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 # ----------------------------------------------------------------------------- harness (parent)
@@ -227,6 +228,27 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
             after_each()
 
 
+def _time_estimate(runs: list[dict]) -> str:
+    """Measured cost of the default protocol: mean fit+eval seconds per (dataset, model) x its missing cells."""
+    import numpy as np
+
+    spent, missing, unknown = 0.0, 0.0, 0
+    cells = [(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
+             for s in DEFAULT_SEEDS]
+    have = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
+    for ds, m, k, s in cells:
+        secs = [r["fit_seconds"] + r.get("eval_seconds", 0) for r in runs if r["dataset"] == ds and r["model"] == m]
+        if (ds, m, k, s) in have:
+            spent += float(np.mean(secs))
+        elif secs:
+            missing += float(np.mean(secs)) * (1.6 if k > 25 else 1.0)  # crude: larger K fits a bit longer
+        else:
+            unknown += 1
+    return (f"Cost (measured, 1 thread per run, excluding teacher passes): finished default-protocol runs took "
+            f"{spent / 3600:.1f} h; the missing ones would take about {missing / 3600:.1f} h more (mean time of "
+            f"the same dataset/model so far), plus {unknown} runs of dataset/model pairs with no timing yet.")
+
+
 def machine_info() -> str:
     import torch
 
@@ -267,13 +289,16 @@ def report(datasets: list[str] | None = None) -> None:
     ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     failed = [r for r in load_runs() if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})
-    index = ["# Benchmark results", "", f"Machine: {machine_info()}", "", f"Packages: {_versions()}", "",
+    machines = sorted({r.get("machine", "unrecorded") for r in runs})
+    index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
+             + "; ".join(machines), "", f"Packages: {_versions()}", "",
              "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
              f"Status: {len(runs)} finished runs of the default protocol's "
              f"{len(DEFAULT_DATASETS) * len(DEFAULT_MODELS) * len(DEFAULT_KS) * len(DEFAULT_SEEDS)} "
              f"({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K {DEFAULT_KS} x seeds "
              f"{DEFAULT_SEEDS}). Tables cover finished runs only: a model with fewer runs is PARTIAL, and "
-             "its mean is not comparable in K/seed coverage (see the runs column).", ""]
+             "its mean is not comparable in K/seed coverage (see the runs column).", "",
+             _time_estimate(runs), ""]
     for ds in datasets:
         rs = [r for r in runs if r["dataset"] == ds]
         if not rs:
