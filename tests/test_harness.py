@@ -1,0 +1,53 @@
+"""benchmarks/run.py bookkeeping: resume, superseded DSL-variant configs, torn lines (no model is fitted)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run  # noqa: E402
+
+
+def _write(path: Path, records: list[dict], torn: bool = False) -> None:
+    text = "\n".join(json.dumps(r) for r in records) + "\n"
+    path.write_text(text + ('{"dataset": "x", "mod' if torn else ""))
+
+
+def test_runs_made_with_an_older_variant_config_are_superseded(tmp_path):
+    f = tmp_path / "runs.jsonl"
+    old_nll = {"dataset": "d", "model": "DSL-NLL", "k": 25, "seed": 0, "config": {"loss": "nll"}, "metrics": {}}
+    new_nll = dict(old_nll, config=run.DSL_VARIANTS["DSL-NLL"])
+    baseline = {"dataset": "d", "model": "LDA", "k": 25, "seed": 0, "metrics": {}}
+    _write(f, [old_nll, baseline], torn=True)
+    assert [r["model"] for r in run.load_runs(f)] == ["LDA"]  # old NLL left out, torn line ignored
+    assert len(run.load_runs(f, current_only=False)) == 2
+    _write(f, [old_nll, baseline, new_nll])
+    assert [r["config"] for r in run.load_runs(f) if r["model"] == "DSL-NLL"] == [run.DSL_VARIANTS["DSL-NLL"]]
+
+
+def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
+    f = tmp_path / "runs.jsonl"
+    _write(f, [{"dataset": "d", "model": "LDA", "k": 25, "seed": 0, "metrics": {"purity": 1, "p10": 1, "c_v": 1}},
+               {"dataset": "d", "model": "DSL-NLL", "k": 25, "seed": 0, "config": {"loss": "nll"},
+                "metrics": {"purity": 1, "p10": 1, "c_v": 1}}])
+    launched = []
+
+    class Done:
+        returncode = 0
+
+        def __init__(self, cmd):
+            ds, m, k, s = cmd[-4:]
+            launched.append((ds, m))
+            self.stdout = json.dumps({"dataset": ds, "model": m, "k": int(k), "seed": int(s),
+                                      "config": run.DSL_VARIANTS.get(m, {}),
+                                      "metrics": {"purity": .5, "p10": .5, "c_v": .5}})
+
+    monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: Done(cmd))
+    monkeypatch.setattr(run, "LOGS", tmp_path / "logs")
+    run.run_grid([("d", "LDA", 25, 0), ("d", "DSL-NLL", 25, 0)], f, compute_teacher=True)
+    assert launched == [("d", "DSL-NLL")]
+    run.run_grid([("d", "LDA", 25, 0), ("d", "DSL-NLL", 25, 0)], f, compute_teacher=True)
+    assert launched == [("d", "DSL-NLL")]  # nothing left to do
