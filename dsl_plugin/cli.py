@@ -17,7 +17,8 @@ def _demo(args: argparse.Namespace) -> None:
     texts, labels = load_demo_corpus()
     print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {args.lm}")
     t0 = time.time()
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed)
+    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
+                temperature=args.temperature, center_logits=args.center_logits)
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
     print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
     for k, words in enumerate(model.get_topics(10)):
@@ -45,7 +46,8 @@ def _fit(args: argparse.Namespace) -> None:
     from .octis_io import load_dataset
 
     ds = load_dataset(args.folder)
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed)
+    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
+                temperature=args.temperature, center_logits=args.center_logits)
     out = model.train_model(ds, top_words=10)
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> None:
     for s in (d, f):
         s.add_argument("--lm", default=DEFAULT_LM, help="packaged alias, local path or Hugging Face id")
         s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--temperature", type=float, default=3.0, help="soft-label tau (paper: 3)")
+        s.add_argument("--center-logits", action="store_true",
+                       help="centre each word's teacher logit over the corpus (recommended with the small "
+                            "packaged LMs, with --temperature 2; see benchmarks/results/FINDINGS.md)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:

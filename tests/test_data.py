@@ -268,3 +268,26 @@ def test_load_texts_dispatch_and_unknown():
     assert len(texts) == len(labels) == 240 and len(set(labels)) == 6
     with pytest.raises(ValueError, match="unknown data set 'nope'"):
         data.load_texts("nope")
+
+
+def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):
+    import dsl_plugin.model as model_mod
+    from dsl_plugin.cli import main
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, **kw):
+            seen.update(kw)
+
+        def train_model(self, dataset, top_words=10):
+            return {"topics": [["a", "b"]]}
+
+    out = tmp_path / "demo"
+    main(["prepare", "demo", str(out), "--vocabulary-size", "50"])
+    monkeypatch.setattr(model_mod, "DSL", Recorder)
+    main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--center-logits"])
+    assert seen["temperature"] == 2.0 and seen["center_logits"] is True and seen["num_topics"] == 3
+    main(["fit", str(out)])
+    assert seen["temperature"] == 3.0 and seen["center_logits"] is False  # the paper's defaults
+    assert "topic  0: a b" in capsys.readouterr().out
