@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run import DSL_VARIANTS, RESULTS, load_runs, machine_info, run_grid  # noqa: E402
+from run import BENCH_LM, DSL_VARIANTS, RESULTS, load_runs, machine_info, run_grid  # noqa: E402
 
 LM_FILE = RESULTS / "lm_choice.jsonl"
 DATASETS = ["stackoverflow", "20newsgroups"]
@@ -36,7 +36,7 @@ def report(candidates: list[str]) -> None:
              "(the box was shared with other jobs while they ran; see perf.md for clean rates).", "",
              "| LM | dataset | runs | purity | P@10 | C_V | teacher docs/s | DSL fit s |", "|---|---|---|---|---|---|---|---|"]
     for m in candidates:
-        lm = DSL_VARIANTS[m].get("language_model", "gemma3-270m")
+        lm = DSL_VARIANTS[m].get("language_model", BENCH_LM)
         for ds in DATASETS:
             rs = [r for r in runs if r["model"] == m and r["dataset"] == ds]
             tr = [t for t in teacher if t["lm"] == lm and t["dataset"] == ds and t["computed"]]

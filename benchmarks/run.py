@@ -41,7 +41,11 @@ FULL_KS = [25, 50, 75, 100]
 FULL_SEEDS = [0, 1, 2, 3, 4]
 TOP_WORDS = 15  # the paper's setting for coherence and diversity
 
-# DSL variants: name -> DSL keyword arguments (besides num_topics / seed)
+# The LM of every DSL row that names none. Pinned (not the package default) so that runs recorded before the
+# package default changed to smollm2-135m (session 2, results/lm_choice.md) keep their meaning.
+BENCH_LM = "gemma3-270m"
+
+# DSL variants: name -> DSL keyword arguments (besides num_topics / seed); no language_model = BENCH_LM
 DSL_VARIANTS = {
     "DSL": {},
     "DSL-smollm2": {"language_model": "smollm2-135m"},
@@ -144,6 +148,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         from dsl_plugin import DSL
 
         kwargs = dict(DSL_VARIANTS[model_name])
+        kwargs.setdefault("language_model", BENCH_LM)
         if kwargs.get("input") == "embeddings":
             kwargs["embedding_model"] = CachedMiniLM(work)
         model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
@@ -204,7 +209,7 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
                for r in load_runs(runs_file) if "metrics" in r):
             continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
-            lm = DSL_VARIANTS.get(m, {}).get("language_model", "gemma3-270m")
+            lm = DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM)
             if (ds, lm) not in ready:  # every variant needs hidden states or soft labels
                 ready[(ds, lm)] = _dsl_teacher_ready(ds, lm)
             if not ready[(ds, lm)]:
