@@ -33,13 +33,14 @@ def report(candidates: list[str]) -> None:
     lines = ["# Choosing the default LM", "", f"Machine: {machine_info()}", "",
              "DSL defaults (tau 3, lambda 1e3, 100 epochs, max_doc_tokens 128), K=20, seeds 0-2. "
              "Mean ± std over seeds. Teacher docs/s: LM-computed documents / wall time of the teacher passes "
-             "(the box was shared with other jobs while they ran; see perf.md for clean rates).", "",
+             "(latest pass per LM and dataset, `results/teacher_runs.jsonl`; the box was shared with other jobs while "
+             "it ran; see perf.md for clean rates).", "",
              "| LM | dataset | runs | purity | P@10 | C_V | teacher docs/s | DSL fit s |", "|---|---|---|---|---|---|---|---|"]
     for m in candidates:
         lm = DSL_VARIANTS[m].get("language_model", BENCH_LM)
         for ds in DATASETS:
             rs = [r for r in runs if r["model"] == m and r["dataset"] == ds]
-            tr = [t for t in teacher if t["lm"] == lm and t["dataset"] == ds and t["computed"]]
+            tr = [t for t in teacher if t["lm"] == lm and t["dataset"] == ds and t["computed"]][-1:]  # latest pass
             rate = sum(t["computed"] for t in tr) / max(1e-9, sum(t["seconds"] for t in tr)) if tr else float("nan")
             if not rs:
                 lines.append(f"| {lm} | {ds} | 0 | – | – | – | {rate:.2f} | – |")
@@ -49,6 +50,12 @@ def report(candidates: list[str]) -> None:
                 return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
             lines.append(f"| {lm} | {ds} | {len(rs)} | {ms('purity')} | {ms('p10')} | {ms('c_v')} | {rate:.2f} | "
                          f"{np.mean([r['fit_seconds'] for r in rs]):.0f} |")
+    lines += ["", "Mean purity over the datasets (the choice criterion; equal weight per dataset):", ""]
+    for m in candidates:
+        per_ds = [np.mean([r["metrics"]["purity"] for r in runs if r["model"] == m and r["dataset"] == ds])
+                  for ds in DATASETS if any(r["model"] == m and r["dataset"] == ds for r in runs)]
+        lm = DSL_VARIANTS[m].get("language_model", BENCH_LM)
+        lines.append(f"- {lm}: {np.mean(per_ds):.3f} over {len(per_ds)} dataset(s)" if per_ds else f"- {lm}: no runs")
     (RESULTS / "lm_choice.md").write_text("\n".join(lines) + "\n")
 
 

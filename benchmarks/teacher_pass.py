@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_data import DATASETS, prepare  # noqa: E402
+from run import machine_info  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -45,7 +46,7 @@ def main() -> None:
             rate = out.n_computed / dt if out.n_computed else float("nan")
             record = {"lm": lm, "dataset": name, "n_docs": len(corpus), "computed": out.n_computed,
                       "seconds": round(dt, 1), "max_doc_tokens": args.max_doc_tokens,
-                      "threads": torch.get_num_threads(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+                      "threads": torch.get_num_threads(), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
             os.makedirs(RESULTS, exist_ok=True)
             with open(os.path.join(RESULTS, "teacher_runs.jsonl"), "a") as f:
                 f.write(json.dumps(record) + "\n")

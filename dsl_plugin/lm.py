@@ -28,7 +28,7 @@ from .cache import default_cache_dir
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LM = "gemma3-270m"
+DEFAULT_LM = "smollm2-135m"
 
 
 def _package_dir(module: str) -> Path:

@@ -240,7 +240,7 @@ def test_dsl_cluster(fitted, corpus):
     docs, _, _ = corpus
     passes = SoftLabelTeacher.total_forward_passes
     dsl = DSL(num_topics=6, num_epochs=30, batch_size=16, max_doc_tokens=MAX_TOKENS, cache_dir=str(fitted["cache"]),
-              device="cpu", verbose=False)
+              device="cpu", verbose=False, seed=0)  # seeded: unseeded posterior sampling may flip near-ties
     dsl.fit(docs, vocabulary=fitted["backend"].vocabulary_)
     backend = DSLBackend.from_dsl(dsl)
     assert not backend.normalize and backend.vocabulary_ == dsl.vocabulary_
@@ -254,8 +254,10 @@ def test_dsl_cluster(fitted, corpus):
     assert -1 not in topics
     assert probs.shape == (len(docs), len(set(topics)))  # theta over the DSL topics that won documents
     assert (probs.sum(axis=1) <= 1 + 1e-4).all() and probs.sum(axis=1).mean() > 0.5
-    pred, _ = tm.transform(docs[:5])
-    assert list(pred) == topics[:5]
+    # the same documents again: same seeded posterior samples, so the same topics (on a subset the samples
+    # are laid out differently and a near-tie document may flip, as seen with smollm2-135m)
+    pred, _ = tm.transform(docs)
+    assert list(pred) == topics
 
 
 # --------------------------------------------------------------------------- adapter logic, fake teacher

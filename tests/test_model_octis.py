@@ -11,6 +11,7 @@ import pytest
 
 from dsl_plugin import DSL, load_dataset
 from dsl_plugin.data import write_octis_folder
+from dsl_plugin.lm import DEFAULT_LM
 from dsl_plugin.teacher import SoftLabelTeacher
 
 from conftest import MAX_DOC_TOKENS, FakeEmbedder, pick_per_label
@@ -28,6 +29,9 @@ def _check_output(out, k, n_docs, vocab):
     assert np.isfinite(out["topic-word-matrix"]).all()
     np.testing.assert_allclose(out["topic-document-matrix"].sum(0), 1.0, atol=1e-5)
     assert (out["topic-document-matrix"] >= 0).all()
+
+
+HIDDEN = {"gemma3-270m": 640, "smollm2-135m": 576}  # last hidden state width of the packaged LMs
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +225,7 @@ def test_ablation_switches_train(dataset, dsl_kwargs, fitted, switches):
     _check_output(out, K, 48, dataset.get_vocabulary())
     assert all(np.isfinite(model.loss_history_)) and len(model.loss_history_) == 5
     assert SoftLabelTeacher.total_forward_passes == before
-    assert model.input_size_ == (FakeEmbedder.dim if kw.get("input") == "embeddings" else 640)
+    assert model.input_size_ == (FakeEmbedder.dim if kw.get("input") == "embeddings" else HIDDEN[DEFAULT_LM])
     if kw.get("input") == "embeddings" and kw.get("target") == "bow":
         assert model.teacher_ is None  # nothing needs the LM
     prodlda_objective = kw.get("loss") == "nll" and kw.get("target") == "bow"
