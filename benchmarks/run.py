@@ -366,6 +366,10 @@ def report(datasets: list[str] | None = None) -> None:
                         ("lm_choice.md", "DSL per packaged LM")):
         if (RESULTS / extra).exists():
             index.append(f"- [{extra}]({extra}): {desc}")
+    for f in sorted(RESULTS.glob("sweep_*.md")):
+        index.append(f"- [{f.name}]({f.name}): DSL training-side sweep (`benchmarks/sweep_dsl.py`)")
+    for f in sorted(RESULTS.glob("teacher_diagnosis_*.md")):
+        index.append(f"- [{f.name}]({f.name}): teacher outputs on their own (`benchmarks/diagnose_teacher.py`)")
     (RESULTS / "README.md").write_text("\n".join(index) + "\n")
 
 
