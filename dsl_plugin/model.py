@@ -77,7 +77,8 @@ class DSL(AbstractModel):
         center_logits: subtract each word's mean logit over the training documents before the softmax
             (opt-in; removes words whose first sub-token is generically likely, e.g. "aop" -> " a").
             With the small packaged LMs, ``center_logits=True, temperature=2`` raised purity by
-            .05-.10 on 20 Newsgroups and StackOverflow (benchmarks/results/sweep_*.md).
+            .07-.10 on 20 Newsgroups and StackOverflow and changed nothing on TweetTopic
+            (benchmarks/results/sweep_*.md, FINDINGS.md).
         reconstruction_weight: lambda; None = 1e3, except 1 for the ProdLDA objective
             (``loss="nll"`` with ``target="bow"``, whose counts already sum to the document length).
             A soft target sums to 1, so the paper's NLL ablation keeps 1e3: with weight 1 the
