@@ -79,25 +79,26 @@ def lscpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def vm_hwm_mb() -> float:
-    """Peak resident set size of this process (VmHWM, resettable) in MB; falls back to ru_maxrss."""
+def _proc_status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (e.g. ``VmHWM``) in MB; None where it cannot be read."""
     try:
         for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def vm_hwm_mb() -> float:
+    """Peak resident set size of this process (VmHWM, resettable) in MB; falls back to ru_maxrss."""
+    hwm = _proc_status_mb("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def vm_rss_mb() -> float:
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    rss = _proc_status_mb("VmRSS")
+    return rss if rss is not None else float("nan")
 
 
 def reset_peak_rss() -> bool:

@@ -122,6 +122,17 @@ def evaluate(output: dict, dataset, unique_rows=None) -> dict:
     return {k: float(v) for k, v in res.items()}
 
 
+def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
+    """Fit DSL with ``dsl_kwargs`` (no language_model = BENCH_LM) in OCTIS; returns (output, model)."""
+    from dsl_plugin import DSL
+
+    kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
+    if kwargs.get("input") == "embeddings":
+        kwargs["embedding_model"] = CachedMiniLM(work)
+    model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
+    return model.train_model(dataset, top_words=TOP_WORDS), model
+
+
 def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     """Fit one model once and evaluate it; returns the record (printed as JSON by the child)."""
     import numpy as np
@@ -131,7 +142,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
     from dsl_plugin.octis_io import load_dataset
 
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    torch.set_num_threads(int(os.environ["BENCH_THREADS"]))  # set (default 1) at import
     corpus, folder = prepare(dataset_name)
     dataset = load_dataset(folder)
     raw = dataset.get_raw_corpus()
@@ -145,14 +156,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     t0 = time.time()
     notes = ""
     if model_name in DSL_VARIANTS:
-        from dsl_plugin import DSL
-
-        kwargs = dict(DSL_VARIANTS[model_name])
-        kwargs.setdefault("language_model", BENCH_LM)
-        if kwargs.get("input") == "embeddings":
-            kwargs["embedding_model"] = CachedMiniLM(work)
-        model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
-        output = model.train_model(dataset, top_words=TOP_WORDS)
+        output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
         notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
     else:
         from baselines import run_baseline
@@ -242,17 +246,21 @@ def _time_estimate(runs: list[dict]) -> str:
     cells = [(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
              for s in DEFAULT_SEEDS]
     have = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
+    secs: dict[tuple[str, str], list[float]] = {}
+    for r in runs:
+        secs.setdefault((r["dataset"], r["model"]), []).append(r["fit_seconds"] + r.get("eval_seconds", 0))
     for ds, m, k, s in cells:
-        secs = [r["fit_seconds"] + r.get("eval_seconds", 0) for r in runs if r["dataset"] == ds and r["model"] == m]
+        t = secs.get((ds, m))
         if (ds, m, k, s) in have:
-            spent += float(np.mean(secs))
-        elif secs:
-            missing += float(np.mean(secs)) * (1.6 if k > 25 else 1.0)  # crude: larger K fits a bit longer
+            spent += float(np.mean(t))
+        elif t:
+            missing += float(np.mean(t))
         else:
             unknown += 1
     return (f"Cost (measured, 1 thread per run, excluding teacher passes): finished default-protocol runs took "
             f"{spent / 3600:.1f} h; the missing ones would take about {missing / 3600:.1f} h more (mean time of "
-            f"the same dataset/model so far), plus {unknown} runs of dataset/model pairs with no timing yet.")
+            f"the same dataset/model so far, whatever its K: an underestimate for K=50), plus {unknown} runs of "
+            "dataset/model pairs with no timing yet.")
 
 
 def machine_info() -> str:
@@ -291,9 +299,10 @@ def report(datasets: list[str] | None = None) -> None:
     from bench_data import DATASETS
 
     # one record per (dataset, model, K, seed): the last finished one (two harness processes may both run it)
-    runs = list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in load_runs() if "metrics" in r}.values())
+    records = load_runs()
+    runs = list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in records if "metrics" in r}.values())
     ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
-    failed = [r for r in load_runs() if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
+    failed = [r for r in records if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})
     machines = sorted({r.get("machine", "unrecorded") for r in runs})
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "

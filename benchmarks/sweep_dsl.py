@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from run import BENCH_LM, RESULTS, evaluate, load_runs, machine_info  # noqa: E402
+from run import HERE, RESULTS, evaluate, fit_dsl, load_runs, machine_info  # noqa: E402
 
 SWEEP_FILE = RESULTS / "sweep.jsonl"
 
@@ -45,15 +45,13 @@ def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
 
     from bench_data import prepare
 
-    from dsl_plugin import DSL
     from dsl_plugin.octis_io import load_dataset
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
     _, folder = prepare(dataset_name)
     dataset = load_dataset(folder)
     t0 = time.time()
-    model = DSL(num_topics=k, seed=seed, verbose=False, **{"language_model": BENCH_LM, **SETTINGS[setting]})
-    output = model.train_model(dataset, top_words=15)
+    output, _ = fit_dsl(dataset, SETTINGS[setting], k, seed, HERE / "work" / dataset_name)
     fit_s = time.time() - t0
     return {"dataset": dataset_name, "setting": setting, "config": SETTINGS[setting], "k": k, "seed": seed,
             "metrics": evaluate(output, dataset), "fit_seconds": round(fit_s, 1),
@@ -95,10 +93,10 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
     if not args.report_only:
+        done = {(r["setting"], r["k"], r["seed"]) for r in load_runs(SWEEP_FILE, current_only=False)
+                if r["dataset"] == args.dataset and r.get("config") == SETTINGS.get(r["setting"])}
         for seed in args.seeds:
             for setting in args.settings:
-                done = {(r["setting"], r["k"], r["seed"]) for r in load_runs(SWEEP_FILE, current_only=False)
-                        if r["dataset"] == args.dataset and r.get("config") == SETTINGS[setting]}
                 if (setting, args.k, seed) in done:
                     continue
                 rec = fit_one(args.dataset, setting, args.k, seed)
