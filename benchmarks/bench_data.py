@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from pathlib import Path
 
 from dsl_plugin.data import PreparedCorpus, load_texts, prepare_corpus, write_octis_folder
@@ -28,3 +30,19 @@ def prepare(name: str) -> tuple[PreparedCorpus, Path]:
     if not (folder / "raw_documents.jsonl").exists():
         write_octis_folder(corpus, folder)
     return corpus, folder
+
+
+def machine_info() -> str:
+    """CPU model, cores, RAM, Python and torch versions: recorded with every benchmark result."""
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM, "
+            f"Python {platform.python_version()}, torch {torch.__version__} (CPU)")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -29,6 +28,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # one thread per run by default: on a shared 2-core box OpenMP spin-waiting makes 2 threads 5-20x slower
 os.environ.setdefault("BENCH_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", os.environ["BENCH_THREADS"])
+
+from bench_data import machine_info  # noqa: E402  (re-exported for choose_lm / sweep_dsl)
 
 RESULTS = HERE / "results"
 RUNS_FILE = RESULTS / "runs.jsonl"
@@ -261,21 +262,6 @@ def _time_estimate(runs: list[dict]) -> str:
             f"{spent / 3600:.1f} h; the missing ones would take about {missing / 3600:.1f} h more (mean time of "
             f"the same dataset/model so far, whatever its K: an underestimate for K=50), plus {unknown} runs of "
             "dataset/model pairs with no timing yet.")
-
-
-def machine_info() -> str:
-    import torch
-
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM, "
-            f"Python {platform.python_version()}, torch {torch.__version__} (CPU)")
 
 
 def _versions() -> str:

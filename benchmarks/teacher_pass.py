@@ -17,8 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_data import DATASETS, prepare  # noqa: E402
-from run import machine_info  # noqa: E402
+from bench_data import DATASETS, machine_info, prepare  # noqa: E402
 
 import torch  # noqa: E402
 
