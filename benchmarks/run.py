@@ -18,7 +18,9 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,7 +37,9 @@ RESULTS = HERE / "results"
 RUNS_FILE = RESULTS / "runs.jsonl"
 LOGS = HERE / "logs"
 
-DEFAULT_DATASETS = ["20newsgroups", "stackoverflow", "tweet_topic"]
+# fixed stratified 4,000-document samples (bench_data.DATASETS): the default protocol fits in a few hours
+DEFAULT_DATASETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
+FULL_DATASETS = ["20newsgroups-full", "stackoverflow", "tweet_topic"]
 DEFAULT_KS = [25, 50]
 DEFAULT_SEEDS = [0, 1, 2]
 FULL_KS = [25, 50, 75, 100]
@@ -201,17 +205,22 @@ def append_run(record: dict, path: Path = RUNS_FILE) -> None:
 
 
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
-             after_each=None) -> None:
-    """Run every (dataset, model, K, seed) not yet in ``runs_file``, one subprocess each, appending records."""
+             after_each=None, jobs: int = 1) -> None:
+    """Run every (dataset, model, K, seed) not yet in ``runs_file``, one subprocess each, appending records.
+
+    Args:
+        grid: the cells, run in this order (with ``jobs`` > 1, that many at a time).
+        runs_file: the append-only results file; cells with a finished record there are skipped.
+        compute_teacher: let DSL cells compute missing teacher outputs (else they are skipped).
+        after_each: called (under the harness lock) after every finished or failed cell.
+        jobs: cells run at once, each in its own single-threaded subprocess.
+    """
     LOGS.mkdir(exist_ok=True)
     done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
     ready: dict[tuple[str, str], bool] = {}
+    todo = []
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
-            continue
-        # another harness process may have finished it meanwhile
-        if any((r["dataset"], r["model"], r["k"], r["seed"]) == (ds, m, k, seed)
-               for r in load_runs(runs_file) if "metrics" in r):
             continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
             lm = DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM)
@@ -220,48 +229,81 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
             if not ready[(ds, lm)]:
                 print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
                 continue
+        todo.append((ds, m, k, seed))
+    lock = threading.Lock()
+
+    def one(cell: tuple[str, str, int, int]) -> None:
+        ds, m, k, seed = cell
+        with lock:  # another harness process may have finished it meanwhile
+            if any((r["dataset"], r["model"], r["k"], r["seed"]) == cell
+                   for r in load_runs(runs_file) if "metrics" in r):
+                return
         t0 = time.time()
         log = LOGS / f"{ds}_{m}_K{k}_s{seed}.log"
         with open(log, "w") as err:
             proc = subprocess.run([sys.executable, __file__, "--one", ds, m, str(k), str(seed)],
                                   stdout=subprocess.PIPE, stderr=err, text=True)
-        if proc.returncode == 0 and proc.stdout.strip():
-            rec = json.loads(proc.stdout.strip().splitlines()[-1])
-            append_run(rec, runs_file)
-            print(f"{ds} {m} K={k} seed={seed}: purity {rec['metrics']['purity']:.3f} "
-                  f"P@10 {rec['metrics']['p10']:.3f} C_V {rec['metrics']['c_v']:.3f} "
-                  f"({time.time() - t0:.0f} s)", flush=True)
-        else:
-            append_run({"dataset": ds, "model": m, "k": k, "seed": seed, "error": log.read_text()[-2000:],
-                        "finished": time.strftime("%Y-%m-%d %H:%M:%S")}, runs_file)
-            print(f"{ds} {m} K={k} seed={seed}: FAILED (see {log})", flush=True)
-        if after_each is not None:
-            after_each()
+        with lock:
+            if proc.returncode == 0 and proc.stdout.strip():
+                rec = json.loads(proc.stdout.strip().splitlines()[-1])
+                append_run(rec, runs_file)
+                print(f"{ds} {m} K={k} seed={seed}: purity {rec['metrics']['purity']:.3f} "
+                      f"P@10 {rec['metrics']['p10']:.3f} C_V {rec['metrics']['c_v']:.3f} "
+                      f"({time.time() - t0:.0f} s)", flush=True)
+            else:
+                append_run({"dataset": ds, "model": m, "k": k, "seed": seed, "error": log.read_text()[-2000:],
+                            "finished": time.strftime("%Y-%m-%d %H:%M:%S")}, runs_file)
+                print(f"{ds} {m} K={k} seed={seed}: FAILED (see {log})", flush=True)
+            if after_each is not None:
+                after_each()
+
+    if jobs <= 1:
+        for cell in todo:
+            one(cell)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(one, todo))  # list() re-raises a harness error instead of dropping it
 
 
 def _time_estimate(runs: list[dict]) -> str:
-    """Measured cost of the default protocol: mean fit+eval seconds per (dataset, model) x its missing cells."""
+    """Measured cost of the default protocol, and an estimate of what its missing cells will take.
+
+    A missing cell costs the mean fit+eval seconds of the same (dataset, model) so far, whatever its K; a pair
+    with no run yet is scaled by document count from the same model on another sample of the same source
+    (e.g. full-size StackOverflow for ``stackoverflow-4k``); pairs with neither are counted as unknown.
+    """
     import numpy as np
+
+    from bench_data import DATASETS
 
     spent, missing, unknown = 0.0, 0.0, 0
     cells = [(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
              for s in DEFAULT_SEEDS]
     have = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     secs: dict[tuple[str, str], list[float]] = {}
+    per_doc: dict[tuple[str, str], list[float]] = {}  # (source loader, model) -> seconds per document
     for r in runs:
-        secs.setdefault((r["dataset"], r["model"]), []).append(r["fit_seconds"] + r.get("eval_seconds", 0))
+        t = r["fit_seconds"] + r.get("eval_seconds", 0)
+        secs.setdefault((r["dataset"], r["model"]), []).append(t)
+        if r.get("n_docs") and r["dataset"] in DATASETS:
+            per_doc.setdefault((DATASETS[r["dataset"]][0], r["model"]), []).append(t / r["n_docs"])
+    n_docs = {r["dataset"]: r["n_docs"] for r in runs if r.get("n_docs")}
     for ds, m, k, s in cells:
         t = secs.get((ds, m))
+        scaled = per_doc.get((DATASETS[ds][0], m))
         if (ds, m, k, s) in have:
             spent += float(np.mean(t))
         elif t:
             missing += float(np.mean(t))
+        elif scaled:
+            missing += float(np.mean(scaled)) * n_docs.get(ds, 4000)
         else:
             unknown += 1
     return (f"Cost (measured, 1 thread per run, excluding teacher passes): finished default-protocol runs took "
-            f"{spent / 3600:.1f} h; the missing ones would take about {missing / 3600:.1f} h more (mean time of "
-            f"the same dataset/model so far, whatever its K: an underestimate for K=50), plus {unknown} runs of "
-            "dataset/model pairs with no timing yet.")
+            f"{spent / 3600:.1f} h of single-core time; the missing ones would take about {missing / 3600:.1f} h "
+            "more (mean time of the same dataset/model so far whatever its K, an underestimate for K=50; pairs "
+            "not run yet are scaled by document count from the full-size data set), plus "
+            f"{unknown} runs with no timing to go by. `--jobs 2` (the default on 2 cores) halves the wall time.")
 
 
 def _versions() -> str:
@@ -290,16 +332,23 @@ def report(datasets: list[str] | None = None) -> None:
     ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     failed = [r for r in records if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})
+    cells = {(ds, m, k, sd) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
+             for sd in DEFAULT_SEEDS}
+    n_default, n_cells = len(ok & cells), len(cells)
     machines = sorted({r.get("machine", "unrecorded") for r in runs})
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
              + "; ".join(machines), "", f"Packages: {_versions()}", "",
              "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
-             f"Status: {len(runs)} finished runs of the default protocol's "
-             f"{len(DEFAULT_DATASETS) * len(DEFAULT_MODELS) * len(DEFAULT_KS) * len(DEFAULT_SEEDS)} "
+             f"Status: {n_default} finished runs of the default protocol's {n_cells} "
              f"({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K {DEFAULT_KS} x seeds "
-             f"{DEFAULT_SEEDS}). Tables cover finished runs only: a model with fewer runs is PARTIAL, and "
-             "its mean is not comparable in K/seed coverage (see the runs column).", "",
+             f"{DEFAULT_SEEDS}; every data set a fixed stratified sample of 4,000 documents). Tables cover finished "
+             "runs only: a model with fewer runs is PARTIAL, and its mean is not comparable in K/seed coverage "
+             "(see the runs column).", "",
              _time_estimate(runs), ""]
+    default_index, other_index = ["## Default protocol", ""], ["", "## Other runs (full-size data sets, opt-in)",
+                                                                 "", "`python benchmarks/run.py --full` (or "
+                                                                 "`--datasets stackoverflow tweet_topic`); not "
+                                                                 "part of the default protocol.", ""]
     for ds in datasets:
         rs = [r for r in runs if r["dataset"] == ds]
         if not rs:
@@ -356,7 +405,8 @@ def report(datasets: list[str] | None = None) -> None:
         lines += ["", f"![{ds}]({ds}.png)", ""]
         (RESULTS / f"{ds}.md").write_text("\n".join(lines))
         _plot(ds, rs, models)
-        index.append(f"- [{ds}]({ds}.md): {len(rs)} runs")
+        (default_index if ds in DEFAULT_DATASETS else other_index).append(f"- [{ds}]({ds}.md): {len(rs)} runs")
+    index += default_index + other_index + ["", "## Other reports", ""]
     for extra, desc in (("FINDINGS.md", "the written reading of these results"), ("perf.md", "speed and memory"),
                         ("lm_choice.md", "DSL per packaged LM")):
         if (RESULTS / extra).exists():
@@ -395,14 +445,18 @@ def _plot(ds: str, rs: list[dict], models: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS)
+    ap.add_argument("--datasets", nargs="+", default=None,
+                    help=f"default {DEFAULT_DATASETS}; with --full {FULL_DATASETS}")
     ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     ap.add_argument("--ks", nargs="+", type=int, default=None)
     ap.add_argument("--seeds", nargs="+", type=int, default=None)
-    ap.add_argument("--full", action="store_true", help="paper protocol: K in {25,50,75,100}, 5 seeds")
+    ap.add_argument("--full", action="store_true",
+                    help="paper protocol: full-size data sets, K in {25,50,75,100}, 5 seeds")
     ap.add_argument("--compute-teacher", action="store_true",
                     help="let DSL runs compute missing teacher outputs (hours); default: skip them until "
                          "benchmarks/teacher_pass.py has filled the cache")
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1) // int(os.environ["BENCH_THREADS"])),
+                    help="runs at once, each single-threaded (default: one per core)")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--one", nargs=4, metavar=("DATASET", "MODEL", "K", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -415,9 +469,11 @@ def main() -> None:
         return
     ks = args.ks or (FULL_KS if args.full else DEFAULT_KS)
     seeds = args.seeds or (FULL_SEEDS if args.full else DEFAULT_SEEDS)
+    datasets = args.datasets or (FULL_DATASETS if args.full else DEFAULT_DATASETS)
     t_start = time.time()
-    grid = [(ds, m, k, seed) for seed in seeds for k in ks for ds in args.datasets for m in args.models]
-    run_grid(grid, RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report)
+    # K outermost: an interrupted default protocol has its K=25 cells complete over all seeds first
+    grid = [(ds, m, k, seed) for k in ks for seed in seeds for ds in datasets for m in args.models]
+    run_grid(grid, RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report, jobs=args.jobs)
     print(f"benchmark pass finished in {time.time() - t_start:.0f} s", flush=True)
     report()
 

@@ -295,11 +295,25 @@ DATASETS = {
 }
 
 
-def load_texts(name: str, **kwargs) -> tuple[list[str], list[str]]:
-    """Load a named data set (see ``DATASETS``) as (texts, labels)."""
+def load_texts(name: str, sample: int | None = None, sample_seed: int = 0,
+               **kwargs) -> tuple[list[str], list[str]]:
+    """Load a named data set (see ``DATASETS``) as (texts, labels).
+
+    Args:
+        name: one of ``DATASETS``.
+        sample: if given, keep a fixed stratified sample of this many documents (``stratified_sample``).
+        sample_seed: seed of that sample.
+        **kwargs: passed to the data set's loader.
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
-    return DATASETS[name](**kwargs)
+    texts, labels = DATASETS[name](**kwargs)
+    if sample is not None:
+        if sample < 1:
+            raise ValueError(f"sample must be a positive number of documents, got {sample}")
+        idx = stratified_sample(labels, sample, sample_seed)
+        texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
+    return texts, labels
 
 
 def prepare_dataset(name: str, folder: str | os.PathLike, vocabulary_size: int = 2000, test_size: float = 0.0,

@@ -270,6 +270,26 @@ def test_load_texts_dispatch_and_unknown():
         data.load_texts("nope")
 
 
+def test_load_texts_stratified_sample():
+    texts, labels = data.load_texts("demo")
+    s_texts, s_labels = data.load_texts("demo", sample=60, sample_seed=3)
+    assert len(s_texts) == len(s_labels) == 60
+    assert Counter(s_labels) == {lab: 10 for lab in set(labels)}  # 6 balanced labels of 40 -> 10 each
+    pairs = set(zip(texts, labels))
+    assert all(p in pairs for p in zip(s_texts, s_labels))  # texts keep their own labels
+    assert data.load_texts("demo", sample=60, sample_seed=3) == (s_texts, s_labels)  # fixed
+    assert data.load_texts("demo", sample=60, sample_seed=4) != (s_texts, s_labels)
+    with pytest.raises(ValueError, match="sample must be a positive"):
+        data.load_texts("demo", sample=0)
+
+
+@needs_shared
+def test_generic_sample_equals_the_20newsgroups_loader_sample():
+    # the benchmark's 20NG sample is defined through load_texts: it must stay the corpus cached by earlier runs
+    assert data.load_texts("20newsgroups", sample=500, sample_seed=0, data_dir=SHARED) == \
+        data.load_20newsgroups(sample=500, seed=0, data_dir=SHARED)
+
+
 def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):
     import dsl_plugin.model as model_mod
     from dsl_plugin.cli import main

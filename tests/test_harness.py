@@ -51,3 +51,39 @@ def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
     assert launched == [("d", "DSL-NLL")]
     run.run_grid([("d", "LDA", 25, 0), ("d", "DSL-NLL", 25, 0)], f, compute_teacher=True)
     assert launched == [("d", "DSL-NLL")]  # nothing left to do
+
+
+def test_run_grid_with_two_jobs_runs_each_cell_once_and_records_all(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    f = tmp_path / "runs.jsonl"
+    launched, running, peak = [], [0], [0]
+    guard = threading.Lock()
+
+    class Done:
+        returncode = 0
+
+        def __init__(self, cmd):
+            ds, m, k, s = cmd[-4:]
+            with guard:
+                launched.append((m, int(s)))
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.2)  # long enough for the two workers to overlap
+            with guard:
+                running[0] -= 1
+            self.stdout = json.dumps({"dataset": ds, "model": m, "k": int(k), "seed": int(s),
+                                      "metrics": {"purity": .5, "p10": .5, "c_v": .5}})
+
+    monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: Done(cmd))
+    monkeypatch.setattr(run, "LOGS", tmp_path / "logs")
+    grid = [("d", m, 25, s) for m in ("LDA", "ProdLDA") for s in (0, 1, 2)]
+    calls = []
+    run.run_grid(grid, f, jobs=2, after_each=lambda: calls.append(1))
+    assert sorted(launched) == sorted((m, s) for _, m, _, s in grid)  # each once
+    assert peak[0] == 2  # two at a time, never more
+    recs = run.load_runs(f)
+    assert sorted((r["model"], r["seed"]) for r in recs) == sorted(launched) and len(calls) == 6
+    run.run_grid(grid, f, jobs=2)
+    assert len(launched) == 6  # resumed: nothing left
