@@ -1,6 +1,7 @@
 """Run (or resume) the teacher over benchmark data sets, filling the shared cache.
 
-    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets stackoverflow 20newsgroups tweet_topic
+    python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m            # the default protocol's sets
+    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets stackoverflow tweet_topic   # full-size sets
 
 Interrupt at any time: finished shards are kept and the next call resumes.
 """
@@ -29,8 +30,8 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lm", action="append", required=True, help="LM alias/path (repeatable)")
-    ap.add_argument("--datasets", nargs="+", default=["stackoverflow", "20newsgroups", "tweet_topic"],
-                    choices=sorted(DATASETS))
+    ap.add_argument("--datasets", nargs="+", default=["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"],
+                    choices=sorted(DATASETS), help="default: the data sets of run.py's default protocol")
     ap.add_argument("--max-doc-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
