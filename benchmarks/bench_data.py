@@ -21,6 +21,9 @@ DATASETS = {
     "tweet_topic-4k": ("tweet_topic", {"sample": 4000, "sample_seed": 0},
                        "TweetTopic single-label rows (the authors' file, duplicates kept), fixed stratified sample "
                        "of 4,000 of the 21,996 rows (seed 0)"),
+    # small sample for teacher-side experiments that are too slow at 4,000 (e.g. full-word scoring)
+    "stackoverflow-1k": ("stackoverflow", {"sample": 1000, "sample_seed": 0},
+                         "StackOverflow titles, fixed stratified sample of 1,000 of the 20,000 (seed 0)"),
     "20newsgroups-full": ("20newsgroups", {}, "20 Newsgroups `text` field, all 18,331 non-empty docs"),
     "stackoverflow": ("stackoverflow", {}, "StackOverflow titles, all 20,000"),
     "tweet_topic": ("tweet_topic", {}, "TweetTopic single-label, all 21,996 rows (5,790 unique texts)"),

@@ -60,6 +60,9 @@ DSL_VARIANTS = {
     # opt-in fix for first-sub-token scoring: word logits centred over the corpus, tau 2 (results/sweep_*.md)
     "DSL-centred": {"center_logits": True, "temperature": 2.0},
     "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
+    # opt-in: multi-token words scored by all their tokens (teacher: teacher_pass.py --word-scoring full_word)
+    "DSL-fullword": {"word_scoring": "full_word"},
+    "DSL-smollm2-fullword": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {"input": "embeddings"},
 }
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
@@ -73,13 +76,13 @@ TABLE2 = [("p5", "P@5"), ("p10", "P@10"), ("p5_unique", "P@5 uniq"), ("p10_uniqu
 
 # ----------------------------------------------------------------------------- one run (child process)
 
-def _dsl_teacher_ready(dataset_name: str, lm: str) -> bool:
+def _dsl_teacher_ready(dataset_name: str, lm: str, word_scoring: str = "first_token") -> bool:
     from bench_data import prepare
 
     from dsl_plugin.teacher import SoftLabelTeacher
 
     corpus, _ = prepare(dataset_name)
-    return SoftLabelTeacher(model=lm).is_cached(corpus.raw_texts, corpus.vocabulary)
+    return SoftLabelTeacher(model=lm, word_scoring=word_scoring).is_cached(corpus.raw_texts, corpus.vocabulary)
 
 
 class CachedMiniLM:
@@ -217,16 +220,17 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     """
     LOGS.mkdir(exist_ok=True)
     done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
-    ready: dict[tuple[str, str], bool] = {}
+    ready: dict[tuple[str, str, str], bool] = {}
     todo = []
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
             continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
             lm = DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM)
-            if (ds, lm) not in ready:  # every variant needs hidden states or soft labels
-                ready[(ds, lm)] = _dsl_teacher_ready(ds, lm)
-            if not ready[(ds, lm)]:
+            scoring = DSL_VARIANTS.get(m, {}).get("word_scoring", "first_token")
+            if (ds, lm, scoring) not in ready:  # every variant needs hidden states or soft labels
+                ready[(ds, lm, scoring)] = _dsl_teacher_ready(ds, lm, scoring)
+            if not ready[(ds, lm, scoring)]:
                 print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
                 continue
         todo.append((ds, m, k, seed))

@@ -34,18 +34,22 @@ def main() -> None:
                     choices=sorted(DATASETS), help="default: the data sets of run.py's default protocol")
     ap.add_argument("--max-doc-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--word-scoring", choices=["first_token", "full_word"], default="first_token",
+                    help="full_word: the cache of the DSL-*fullword benchmark variants (much slower)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for lm in args.lm:
         for name in args.datasets:
             corpus, _ = prepare(name)
-            teacher = SoftLabelTeacher(model=lm, max_doc_tokens=args.max_doc_tokens, num_threads=args.threads)
+            teacher = SoftLabelTeacher(model=lm, max_doc_tokens=args.max_doc_tokens, num_threads=args.threads,
+                                       word_scoring=args.word_scoring)
             t0 = time.time()
             out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
             dt = time.time() - t0
             rate = out.n_computed / dt if out.n_computed else float("nan")
             record = {"lm": lm, "dataset": name, "n_docs": len(corpus), "computed": out.n_computed,
                       "seconds": round(dt, 1), "max_doc_tokens": args.max_doc_tokens,
+                      "word_scoring": args.word_scoring,
                       "threads": torch.get_num_threads(), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
             os.makedirs(RESULTS, exist_ok=True)
             with open(os.path.join(RESULTS, "teacher_runs.jsonl"), "a") as f:

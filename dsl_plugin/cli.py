@@ -18,7 +18,7 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {args.lm}")
     t0 = time.time()
     model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits)
+                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
     print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
     for k, words in enumerate(model.get_topics(10)):
@@ -47,7 +47,7 @@ def _fit(args: argparse.Namespace) -> None:
 
     ds = load_dataset(args.folder)
     model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits)
+                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
     out = model.train_model(ds, top_words=10)
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--center-logits", action="store_true",
                        help="centre each word's teacher logit over the corpus (recommended with the small "
                             "packaged LMs, with --temperature 2; see benchmarks/results/FINDINGS.md)")
+        s.add_argument("--word-scoring", choices=["first_token", "full_word"], default="first_token",
+                       help="score a multi-token word by its first sub-token (paper) or by all of its tokens "
+                            "(slower teacher pass)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:

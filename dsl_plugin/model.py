@@ -46,6 +46,7 @@ _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "seed": (0, None),
     "prompt_template": (DEFAULT_PROMPT, str),
     "max_doc_tokens": (128, int),
+    "word_scoring": ("first_token", str),
     "device": ("auto", str),
     "cache_dir": (None, os.fspath),  # str, so that save() can write it to JSON (pathlib.Path accepted)
     "embedding_model": (None, None),
@@ -98,6 +99,9 @@ class DSL(AbstractModel):
         num_samples: posterior samples averaged at inference.
         seed: makes training and inference reproducible (None: not seeded).
         prompt_template, max_doc_tokens: teacher prompt and truncation (see SoftLabelTeacher).
+        word_scoring: ``"first_token"`` (the paper: a word's logit is its first sub-token's) or
+            ``"full_word"`` (log-probability of all of the word's tokens; opt-in, a slower teacher pass,
+            see SoftLabelTeacher).
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
@@ -113,8 +117,8 @@ class DSL(AbstractModel):
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
                  lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
                  num_samples: int = 10, seed: int | None = 0, prompt_template: str = DEFAULT_PROMPT,
-                 max_doc_tokens: int = 128, device: str = "auto", cache_dir: str | None = None,
-                 embedding_model: Any = None, use_partitions: bool = False, verbose: bool = True):
+                 max_doc_tokens: int = 128, word_scoring: str = "first_token", device: str = "auto",
+                 cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False, verbose: bool = True):
         super().__init__()
         self.set_hyperparameters(**{k: v for k, v in locals().items() if k in _PARAMS})
         self.teacher_ = None
@@ -130,7 +134,8 @@ class DSL(AbstractModel):
         if "num_topics" in new and int(new["num_topics"]) < 1:
             raise ValueError(f"num_topics must be >= 1, got {new['num_topics']}")
         for name, allowed in (("loss", {"kl", "nll"}), ("target", {"soft", "bow"}), ("input", {"lm", "embeddings"}),
-                              ("kl_direction", {"target_model", "model_target"})):
+                              ("kl_direction", {"target_model", "model_target"}),
+                              ("word_scoring", {"first_token", "full_word"})):
             if name in new and new[name] not in allowed:
                 raise ValueError(f"{name} must be one of {sorted(allowed)}, got {new[name]!r}")
         for k, v in new.items():
@@ -154,10 +159,11 @@ class DSL(AbstractModel):
     def _teacher(self) -> SoftLabelTeacher:
         t = self.teacher_
         if (t is None or t.model != self.language_model or t.prompt_template != self.prompt_template
-                or t.max_doc_tokens != self.max_doc_tokens or t.cache_dir != self.cache_dir):
+                or t.max_doc_tokens != self.max_doc_tokens or t.cache_dir != self.cache_dir
+                or t.word_scoring != self.word_scoring):
             t = SoftLabelTeacher(model=self.language_model, prompt_template=self.prompt_template,
                                  max_doc_tokens=self.max_doc_tokens, device=self.device, cache_dir=self.cache_dir,
-                                 show_progress=self.verbose)
+                                 show_progress=self.verbose, word_scoring=self.word_scoring)
             self.teacher_ = t
         return t
 

@@ -31,6 +31,8 @@ from .lm import DEFAULT_LM, load_language_model, model_identity
 
 logger = logging.getLogger(__name__)
 
+WORD_SCORINGS = ("first_token", "full_word")
+
 DEFAULT_PROMPT = ("Generate a label that capture the overall theme of the document below.\n\n"
                   "Document: {document}\n\nTopic:")
 
@@ -92,6 +94,11 @@ class SoftLabelTeacher:
         quantize: ``None`` (default) or ``"int8"``: dynamic int8 quantisation of the transformer's Linear
             layers (faster on CPU, but changes the outputs: opt-in, and part of the cache identity).
         compile: ``torch.compile`` the transformer (minutes of one-off compilation; opt-in).
+        word_scoring: ``"first_token"`` (default, the paper's mapping: a word's logit is its first
+            sub-token's) or ``"full_word"``: a word's score is log P(all of its tokens | prompt), so
+            words split into several tokens no longer inherit their first sub-token's prior and no
+            longer tie with words sharing it. Opt-in: every multi-token word costs extra LM positions
+            per document (tens of times the default teacher cost on short texts; see the README).
     """
 
     model: str = DEFAULT_LM
@@ -109,6 +116,7 @@ class SoftLabelTeacher:
     prefix_cache: bool = True
     quantize: str | None = None
     compile: bool = False
+    word_scoring: str = "first_token"
     n_forward_passes: int = field(default=0, init=False)
     n_documents_computed: int = field(default=0, init=False)
     n_tokens_computed: int = field(default=0, init=False)
@@ -127,6 +135,8 @@ class SoftLabelTeacher:
             raise ValueError(f"quantize must be None or 'int8', got {self.quantize!r}")
         if self.max_batch_tokens < 1 or self.max_batch_size < 1:
             raise ValueError("max_batch_tokens and max_batch_size must be >= 1")
+        if self.word_scoring not in WORD_SCORINGS:
+            raise ValueError(f"word_scoring must be one of {WORD_SCORINGS}, got {self.word_scoring!r}")
 
     # ------------------------------------------------------------------ model
     def load(self) -> None:
@@ -206,6 +216,17 @@ class SoftLabelTeacher:
                            "e.g. %s: they receive identical teacher logits", n, len(collisions), ex)
         return np.asarray(ids, dtype=np.int64), collisions
 
+    def multi_token_words(self, vocabulary: Sequence[str]) -> tuple[np.ndarray, list[list[int]]]:
+        """Indices of the words that ``" " + word`` splits into 2+ tokens, and their token ids."""
+        tok = self.tokenizer
+        idx, seqs = [], []
+        for i, w in enumerate(vocabulary):
+            t = tok(" " + w, add_special_tokens=False)["input_ids"]
+            if len(t) > 1:
+                idx.append(i)
+                seqs.append(list(t))
+        return np.asarray(idx, dtype=np.int64), seqs
+
     def build_prompt_ids(self, document: str) -> list[int]:
         """Token ids of the prompt for one document, truncating inside the document slot."""
         tok = self.tokenizer
@@ -223,6 +244,8 @@ class SoftLabelTeacher:
                  "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": "float32"}
         if self.quantize:
             ident["quantize"] = self.quantize  # changes the outputs: a separate cache entry
+        if self.word_scoring != "first_token":  # the default keeps the keys of existing caches
+            ident["word_scoring"] = self.word_scoring
         return ident
 
     def _entry(self, documents: Sequence[str], vocabulary: Sequence[str]) -> CacheEntry | None:
@@ -282,11 +305,13 @@ class SoftLabelTeacher:
             return 0  # beyond a sliding window the cached prefix would be partly evicted
         return k
 
-    def _forward(self, batch_ids: list[list[int]], vocab_ids) -> tuple[np.ndarray, np.ndarray]:
+    def _forward(self, batch_ids: list[list[int]], vocab_ids, words=None) -> tuple[np.ndarray, np.ndarray]:
         """Restricted last-token logits and final hidden states of a batch of prompts (token id lists).
 
         Rows are right-padded: in a causal LM the real tokens never attend to trailing pads, so no
         attention mask is needed and each row's output is read at its own last real token.
+        With ``words`` (the ``multi_token_words`` of the vocabulary), the scores are full-word
+        log-probabilities (``word_scoring="full_word"``).
         """
         import torch
 
@@ -294,7 +319,7 @@ class SoftLabelTeacher:
         dev = next(lm.parameters()).device
         body = self._transformer()
         n_prefix = self._usable_prefix(batch_ids)
-        kwargs: dict = {"use_cache": False}
+        kwargs: dict = {"use_cache": words is not None}  # full-word scoring continues from each prompt
         if n_prefix:
             try:
                 state = self._prefix_state(tuple(batch_ids[0][:n_prefix]))
@@ -318,19 +343,79 @@ class SoftLabelTeacher:
         pos = torch.arange(n_prefix, n_prefix + width).unsqueeze(0).expand(len(rows), -1)
         out = body(input_ids=ids.to(dev), position_ids=pos.to(dev), **kwargs)
         h = out.last_hidden_state[torch.arange(len(rows), device=dev), (lengths - 1).to(dev)].float()
-        head = lm.get_output_embeddings()
-        w = head.weight[vocab_ids].float()
-        logits = h @ w.T
-        if getattr(head, "bias", None) is not None:
-            logits = logits + head.bias[vocab_ids].float()
-        cap = getattr(lm.config, "final_logit_softcapping", None)
-        if cap:
-            logits = cap * torch.tanh(logits / cap)
         self.n_forward_passes += 1
+        if words is None:
+            logits = self._head(h, vocab_ids)
+        else:
+            logits = torch.log_softmax(self._head(h), dim=-1)[:, torch.as_tensor(vocab_ids, device=dev)]
+            idx = torch.as_tensor(words[0], device=dev)
+            for r in range(len(rows)):
+                logits[r, idx] += self._continuation_logprob(out.past_key_values, r, n_prefix + len(rows[r]),
+                                                             words[1])
         self.n_tokens_computed += int(lengths.sum())
         self.n_tokens_padded += len(rows) * width - int(lengths.sum())
         SoftLabelTeacher.total_forward_passes += 1
         return logits.cpu().numpy(), h.cpu().numpy()
+
+    def _head(self, h, vocab_ids=None):
+        """LM-head logits of hidden states ``h`` (all tokens, or only ``vocab_ids``), with bias and soft-capping."""
+        import torch
+
+        head = self._lm.get_output_embeddings()
+        w = head.weight if vocab_ids is None else head.weight[vocab_ids]
+        logits = h @ w.float().T
+        bias = getattr(head, "bias", None)
+        if bias is not None:
+            logits = logits + (bias if vocab_ids is None else bias[vocab_ids]).float()
+        cap = getattr(self._lm.config, "final_logit_softcapping", None)
+        if cap:
+            logits = cap * torch.tanh(logits / cap)
+        return logits
+
+    def _continuation_logprob(self, cache, row: int, length: int, seqs: list[list[int]], chunk: int = 64):
+        """log P(tokens 2..n of each word | prompt of ``row``, token 1), one batched pass per word length.
+
+        ``cache`` is the batch's key/value cache; row ``row``'s first ``length`` positions are its prompt.
+        Words of the same token count run together, so no row is padded.
+        """
+        import torch
+
+        dev = next(self._lm.parameters()).device
+        window = getattr(self._lm.config, "sliding_window", None)
+        longest = max(len(s) for s in seqs)
+        if window and length + longest > int(window) - 1:
+            raise ValueError(f"full-word scoring needs prompt + word ({length} + {longest} tokens) inside the "
+                             f"model's sliding window ({window}); lower max_doc_tokens")
+        total = torch.zeros(len(seqs), device=dev)
+        by_length: dict[int, list[int]] = {}
+        for i, s in enumerate(seqs):
+            by_length.setdefault(len(s), []).append(i)
+        for n, members in sorted(by_length.items()):
+            group = torch.tensor([seqs[i] for i in members], dtype=torch.long, device=dev)  # (m, n)
+            hidden = self._run_after_prompt(cache, row, length, group[:, :-1])  # (m, n - 1, d)
+            flat, target = hidden.reshape(-1, hidden.shape[-1]), group[:, 1:].reshape(-1)
+            lp = torch.empty(len(target), device=dev)
+            for a in range(0, len(target), chunk):  # full-vocabulary log-softmax, a chunk of positions at a time
+                logp = torch.log_softmax(self._head(flat[a:a + chunk].float()), dim=-1)
+                lp[a:a + chunk] = logp.gather(1, target[a:a + chunk, None])[:, 0]
+            total[torch.tensor(members, device=dev)] = lp.view(len(members), n - 1).sum(1)
+        return total
+
+    def _run_after_prompt(self, cache, row: int, length: int, ids):
+        """Final hidden states of token rows ``ids`` (m, w) continuing the prompt of batch row ``row``."""
+        import torch
+        from transformers import DynamicCache
+
+        m, w = ids.shape
+        own = DynamicCache(config=self._lm.config)
+        for layer, src in zip(own.layers, cache.layers):
+            layer.update(src.keys[row:row + 1, :, :length].expand(m, -1, -1, -1),
+                         src.values[row:row + 1, :, :length].expand(m, -1, -1, -1))
+        pos = torch.arange(length, length + w, device=ids.device).unsqueeze(0).expand(m, -1)
+        out = self._transformer()(input_ids=ids, position_ids=pos, past_key_values=own, use_cache=True)
+        self.n_forward_passes += 1
+        self.n_tokens_computed += m * w
+        return out.last_hidden_state
 
     #: fixed cost of one forward pass, in padded tokens, when choosing batch boundaries
     batch_overhead_tokens = 32
@@ -370,7 +455,8 @@ class SoftLabelTeacher:
             j = i
         return batches[::-1]
 
-    def _compute_block(self, docs: Sequence[str], vocab_ids, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    def _compute_block(self, docs: Sequence[str], vocab_ids, progress=None,
+                       words=None) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
         prompts = [self.build_prompt_ids(d) for d in docs]
@@ -381,7 +467,7 @@ class SoftLabelTeacher:
         logits = hidden = None
         with torch.inference_mode():
             for batch in self._batches(lengths):
-                lg, hd = self._forward([prompts[i] for i in batch], vocab_ids)
+                lg, hd = self._forward([prompts[i] for i in batch], vocab_ids, words)
                 if logits is None:
                     logits = np.empty((len(docs), lg.shape[1]), np.float32)
                     hidden = np.empty((len(docs), hd.shape[1]), np.float32)
@@ -424,13 +510,19 @@ class SoftLabelTeacher:
 
             self.load()
             vocab_ids, _ = self.vocabulary_token_ids(vocabulary)
+            words = None
+            if self.word_scoring == "full_word":
+                idx, seqs = self.multi_token_words(vocabulary)
+                words = (idx, seqs) if len(idx) else None
+                logger.info("full-word scoring: %d of %d words are 2+ tokens (%d extra positions per document)",
+                            len(idx), len(vocabulary), sum(len(x) - 1 for x in seqs))
             with tqdm(total=n_todo, desc=f"teacher {self.model}", unit="doc", disable=not self.show_progress) as bar:
                 if entry is None:
-                    logits, hidden = self._compute_block(unique, vocab_ids, bar)
+                    logits, hidden = self._compute_block(unique, vocab_ids, bar, words)
                 else:
                     for i in todo:
                         start, stop = entry.shard_range(i)
-                        lg, hd = self._compute_block(unique[start:stop], vocab_ids, bar)
+                        lg, hd = self._compute_block(unique[start:stop], vocab_ids, bar, words)
                         entry.write_shard(i, lg, hd)
             computed = n_todo
         if entry is not None:  # stream the shards into the caller's arrays: one copy, no concatenation

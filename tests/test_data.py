@@ -306,8 +306,11 @@ def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):
     out = tmp_path / "demo"
     main(["prepare", "demo", str(out), "--vocabulary-size", "50"])
     monkeypatch.setattr(model_mod, "DSL", Recorder)
-    main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--center-logits"])
+    main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--center-logits",
+          "--word-scoring", "full_word"])
     assert seen["temperature"] == 2.0 and seen["center_logits"] is True and seen["num_topics"] == 3
+    assert seen["word_scoring"] == "full_word"
     main(["fit", str(out)])
     assert seen["temperature"] == 3.0 and seen["center_logits"] is False  # the paper's defaults
+    assert seen["word_scoring"] == "first_token"
     assert "topic  0: a b" in capsys.readouterr().out

@@ -122,6 +122,12 @@ def test_invalid_choices_and_unknown_hyperparameters():
         DSL(loss="mse")
     with pytest.raises(ValueError, match="kl_direction must be one of"):
         DSL(kl_direction="sideways")
+    with pytest.raises(ValueError, match="word_scoring must be one of"):
+        DSL(word_scoring="whole")
+    full = DSL(word_scoring="full_word", device="cpu")
+    assert full._teacher().word_scoring == "full_word"  # reaches the teacher (and its cache identity)
+    full.set_hyperparameters(word_scoring="first_token")
+    assert full._teacher().word_scoring == "first_token"  # a changed setting gets a new teacher
     model = DSL(**NO_LM)
     with pytest.raises(ValueError, match="target must be one of"):
         model.set_hyperparameters(target="hard")

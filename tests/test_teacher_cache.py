@@ -126,6 +126,36 @@ def test_duplicate_documents_are_computed_once(teacher_run, prepared, make_teach
     assert manifest["n_documents"] == 3
 
 
+def test_full_word_scoring_matches_summed_token_log_probabilities(make_teacher):
+    docs = ["How do I sort a dictionary by value in python?",
+            "The hockey playoffs start next week and the Bruins look strong tonight."]
+    vocab = ["python", "dictionary", "hockey", "playoffs", "azerbaijani", "sharepoint", "bruins", "sort"]
+    t = make_teacher(use_cache=False, word_scoring="full_word", max_doc_tokens=32)
+    out = t.compute(docs, vocab).logits
+    multi, seqs = t.multi_token_words(vocab)
+    assert len(multi) >= 2 and max(len(s) for s in seqs) >= 3  # the case being tested: 2- and 3+-token words
+    tok, lm = t.tokenizer, t._lm
+    ref = np.zeros_like(out)
+    with torch.inference_mode():
+        for d, doc in enumerate(docs):  # brute force: prompt + the word's tokens, one sequence per word
+            prompt = t.build_prompt_ids(doc)
+            for w, word in enumerate(vocab):
+                seq = tok(" " + word, add_special_tokens=False)["input_ids"]
+                lp = torch.log_softmax(lm(torch.tensor([prompt + seq])).logits[0].float(), -1)
+                ref[d, w] = sum(lp[len(prompt) - 1 + j, s].item() for j, s in enumerate(seq))
+    np.testing.assert_allclose(out, ref, atol=2e-4)
+    # single-token words keep the first-token teacher's soft labels (scores differ by a per-document shift)
+    first = make_teacher(use_cache=False, max_doc_tokens=32).compute(docs, vocab).logits
+    single = np.setdiff1d(np.arange(len(vocab)), multi)
+    diff = out[:, single] - first[:, single]
+    np.testing.assert_allclose(diff - diff[:, :1], 0, atol=2e-4)
+    first_t = make_teacher(use_cache=False, max_doc_tokens=32)
+    assert make_key(t.identity(vocab), docs) != make_key(first_t.identity(vocab), docs)  # its own cache entry
+    assert "word_scoring" not in first_t.identity(vocab)  # the default keeps existing cache keys
+    with pytest.raises(ValueError, match="word_scoring must be one of"):
+        make_teacher(use_cache=False, word_scoring="whole")
+
+
 def test_cache_key_depends_on_vocabulary_documents_and_settings(make_teacher, tmp_path):
     docs = ["first document", "second document"]
     t = make_teacher(cache_dir=tmp_path)
