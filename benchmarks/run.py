@@ -310,6 +310,24 @@ def _time_estimate(runs: list[dict]) -> str:
             f"{unknown} runs with no timing to go by. `--jobs 2` (the default on 2 cores) halves the wall time.")
 
 
+def _teacher_time() -> str:
+    """Recorded teacher passes (``teacher_pass.py``) over the default protocol's data sets."""
+    path = RESULTS / "teacher_runs.jsonl"
+    passes: dict[tuple[str, str], dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            r = json.loads(line)
+            if (r["dataset"] in DEFAULT_DATASETS and r.get("computed")
+                    and r.get("word_scoring", "first_token") == "first_token"):
+                passes[(r["lm"], r["dataset"])] = r  # the last complete pass of each (LM, data set)
+    if not passes:
+        return "Teacher passes: none recorded for the default data sets."
+    parts = [f"{lm} {ds} {r['seconds'] / 60:.0f} min" for (lm, ds), r in sorted(passes.items())]
+    total = sum(r["seconds"] for r in passes.values()) / 3600
+    return (f"Teacher passes over the default data sets (`benchmarks/teacher_pass.py`, 1 thread, cached once and "
+            f"shared by every DSL run): {total:.1f} h in all ({'; '.join(parts)}).")
+
+
 def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -348,7 +366,7 @@ def report(datasets: list[str] | None = None) -> None:
              f"{DEFAULT_SEEDS}; every data set a fixed stratified sample of 4,000 documents). Tables cover finished "
              "runs only: a model with fewer runs is PARTIAL, and its mean is not comparable in K/seed coverage "
              "(see the runs column).", "",
-             _time_estimate(runs), ""]
+             _time_estimate(runs), "", _teacher_time(), ""]
     default_index, other_index = ["## Default protocol", ""], ["", "## Other runs (full-size data sets, opt-in)",
                                                                  "", "`python benchmarks/run.py --full` (or "
                                                                  "`--datasets stackoverflow tweet_topic`); not "
