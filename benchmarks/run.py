@@ -310,6 +310,17 @@ def _time_estimate(runs: list[dict]) -> str:
             f"{unknown} runs with no timing to go by. `--jobs 2` (the default on 2 cores) halves the wall time.")
 
 
+def _welch_p(a: list[float], b: list[float]) -> float:
+    """Welch's t-test p-value (nan when both samples are constant: scipy's precision warning silenced)."""
+    import warnings
+
+    from scipy.stats import ttest_ind
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
 def _teacher_time() -> str:
     """Recorded teacher passes (``teacher_pass.py``) over the default protocol's data sets."""
     path = RESULTS / "teacher_runs.jsonl"
@@ -344,8 +355,6 @@ def _versions() -> str:
 def report(datasets: list[str] | None = None) -> None:
     """Write per-dataset markdown tables (mean ± std over K and seeds, Welch t-test) and bar plots."""
     import numpy as np
-    from scipy.stats import ttest_ind
-
     from bench_data import DATASETS
 
     # one record per (dataset, model, K, seed): the last finished one (two harness processes may both run it)
@@ -406,7 +415,7 @@ def report(datasets: list[str] | None = None) -> None:
                     b = vals[best[k]][k]
                     if m == best[k]:
                         cell = f"**{cell}**"
-                    elif len(v) > 1 and len(b) > 1 and ttest_ind(v, b, equal_var=False).pvalue >= 0.05:
+                    elif len(v) > 1 and len(b) > 1 and _welch_p(v, b) >= 0.05:
                         cell = f"*{cell}*"
                     cells.append(cell)
                 lines.append(f"| {m} | {len(ks)} (K={kdesc}) | " + " | ".join(cells) + " |")
