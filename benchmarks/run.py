@@ -310,6 +310,27 @@ def _time_estimate(runs: list[dict]) -> str:
             f"{unknown} runs with no timing to go by. `--jobs 2` (the default on 2 cores) halves the wall time.")
 
 
+def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
+    """Markdown lines: purity and P@10 per K (mean ± std over that K's seeds), like the paper's Table 7."""
+    import numpy as np
+
+    ks = sorted({r["k"] for r in rs})
+    lines = ["## Per K (purity / P@10, mean ± std over the seeds run at that K)", "",
+             "| model | " + " | ".join(f"K={k}" for k in ks) + " |", "|---" * (len(ks) + 1) + "|"]
+    for m in models:
+        cells = []
+        for k in ks:
+            mr = [r["metrics"] for r in rs if r["model"] == m and r["k"] == k]
+            if not mr:
+                cells.append("–")
+                continue
+            p, q = [x["purity"] for x in mr], [x["p10"] for x in mr]
+            sd = (lambda v: np.std(v, ddof=1) if len(v) > 1 else 0.0)
+            cells.append(f"{np.mean(p):.3f} ± {sd(p):.3f} / {np.mean(q):.3f} ± {sd(q):.3f} (n={len(mr)})")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _welch_p(a: list[float], b: list[float]) -> float:
     """Welch's t-test p-value (nan when both samples are constant: scipy's precision warning silenced)."""
     import warnings
@@ -420,6 +441,7 @@ def report(datasets: list[str] | None = None) -> None:
                     cells.append(cell)
                 lines.append(f"| {m} | {len(ks)} (K={kdesc}) | " + " | ".join(cells) + " |")
             lines.append("")
+        lines += _per_k_table(rs, models)
         lines += ["## Cost", "", "| model | fit s (mean) | peak RSS MB (max) |", "|---|---|---|"]
         for m in models:
             mr = [r for r in rs if r["model"] == m]
