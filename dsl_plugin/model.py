@@ -100,8 +100,9 @@ class DSL(AbstractModel):
         seed: makes training and inference reproducible (None: not seeded).
         prompt_template, max_doc_tokens: teacher prompt and truncation (see SoftLabelTeacher).
         word_scoring: ``"first_token"`` (the paper: a word's logit is its first sub-token's) or
-            ``"full_word"`` (log-probability of all of the word's tokens; opt-in, a slower teacher pass,
-            see SoftLabelTeacher).
+            ``"full_word"`` (log-probability of all of the word's tokens; opt-in, see SoftLabelTeacher).
+            Measured on 1,000 StackOverflow titles with SmolLM2: no purity gain (.567 vs .556) for an
+            84x slower teacher pass; ``center_logits`` helps more (.616).
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.

@@ -98,7 +98,8 @@ class SoftLabelTeacher:
             sub-token's) or ``"full_word"``: a word's score is log P(all of its tokens | prompt), so
             words split into several tokens no longer inherit their first sub-token's prior and no
             longer tie with words sharing it. Opt-in: every multi-token word costs extra LM positions
-            per document (tens of times the default teacher cost on short texts; see the README).
+            per document (84x the default teacher time on StackOverflow titles with SmolLM2, for no
+            measured purity gain; see benchmarks/results/FINDINGS.md).
     """
 
     model: str = DEFAULT_LM
