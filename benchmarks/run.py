@@ -1,8 +1,8 @@
 """Side-by-side benchmark of DSL against the baselines (paper Tables 1-3), resumable.
 
-    python benchmarks/run.py                      # default protocol, runs in the background for hours
+    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (~4 h, 2 jobs)
     python benchmarks/run.py --report-only        # rebuild tables + plots from the results file
-    python benchmarks/run.py --full               # paper protocol: K in {25,50,75,100}, 5 seeds
+    python benchmarks/run.py --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
 
 Every run (dataset, model, K, seed) executes in its own subprocess and is appended as one JSON line
 (config, seed, metrics, wall time, peak RSS) to ``benchmarks/results/runs.jsonl``; finished runs are
