@@ -461,7 +461,8 @@ def report(datasets: list[str] | None = None) -> None:
         (default_index if ds in DEFAULT_DATASETS else other_index).append(f"- [{ds}]({ds}.md): {len(rs)} runs")
     index += default_index + other_index + ["", "## Other reports", ""]
     for extra, desc in (("FINDINGS.md", "the written reading of these results"), ("perf.md", "speed and memory"),
-                        ("lm_choice.md", "DSL per packaged LM")):
+                        ("lm_choice.md", "DSL per packaged LM"),
+                        ("llm_judge_check.md", "packaged LMs as the LLMRating judge")):
         if (RESULTS / extra).exists():
             index.append(f"- [{extra}]({extra}): {desc}")
     for f in sorted(RESULTS.glob("sweep_*.md")):
