@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run import BENCH_LM, DSL_VARIANTS, RESULTS, load_runs, machine_info, run_grid  # noqa: E402
+from run import BENCH_LM, DSL_VARIANTS, RESULTS, load_runs, machine_info, mean_sd, run_grid  # noqa: E402
 
 LM_FILE = RESULTS / "lm_choice.jsonl"
 DATASETS = ["stackoverflow", "20newsgroups"]
@@ -46,8 +46,7 @@ def report(candidates: list[str]) -> None:
                 lines.append(f"| {lm} | {ds} | 0 | – | – | – | {rate:.2f} | – |")
                 continue
             def ms(key):
-                v = [r["metrics"][key] for r in rs]
-                return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+                return mean_sd([r["metrics"][key] for r in rs])
             lines.append(f"| {lm} | {ds} | {len(rs)} | {ms('purity')} | {ms('p10')} | {ms('c_v')} | {rate:.2f} | "
                          f"{np.mean([r['fit_seconds'] for r in rs]):.0f} |")
     lines += ["", "Mean purity over the datasets (the choice criterion; equal weight per dataset):", ""]

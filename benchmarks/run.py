@@ -1,6 +1,6 @@
 """Side-by-side benchmark of DSL against the baselines (paper Tables 1-3), resumable.
 
-    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (~4 h, 2 jobs)
+    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (~4 h estimated, 2 jobs)
     python benchmarks/run.py --report-only        # rebuild tables + plots from the results file
     python benchmarks/run.py --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
 
@@ -281,8 +281,7 @@ def _time_estimate(runs: list[dict]) -> str:
     from bench_data import DATASETS
 
     spent, missing, unknown = 0.0, 0.0, 0
-    cells = [(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
-             for s in DEFAULT_SEEDS]
+    cells = sorted(_default_cells())
     have = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     secs: dict[tuple[str, str], list[float]] = {}
     per_doc: dict[tuple[str, str], list[float]] = {}  # (source loader, model) -> seconds per document
@@ -299,21 +298,32 @@ def _time_estimate(runs: list[dict]) -> str:
             spent += float(np.mean(t))
         elif t:
             missing += float(np.mean(t))
-        elif scaled:
-            missing += float(np.mean(scaled)) * n_docs.get(ds, 4000)
+        elif scaled and (n_docs.get(ds) or DATASETS[ds][1].get("sample")):
+            missing += float(np.mean(scaled)) * (n_docs.get(ds) or DATASETS[ds][1]["sample"])
         else:
             unknown += 1
     return (f"Cost (measured, 1 thread per run, excluding teacher passes): finished default-protocol runs took "
             f"{spent / 3600:.1f} h of single-core time; the missing ones would take about {missing / 3600:.1f} h "
             "more (mean time of the same dataset/model so far whatever its K, an underestimate for K=50; pairs "
             "not run yet are scaled by document count from the full-size data set), plus "
-            f"{unknown} runs with no timing to go by. `--jobs 2` (the default on 2 cores) halves the wall time.")
+            f"{unknown} runs with no timing to go by. Wall time is lower: by default one run per core at a time.")
+
+
+def mean_sd(values) -> str:
+    """``"mean ± sample std"`` with 3 decimals (std 0 for a single value): every table's cell format."""
+    import numpy as np
+
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.3f}"
+
+
+def _default_cells() -> set[tuple[str, str, int, int]]:
+    """Every (dataset, model, K, seed) of the default protocol."""
+    return {(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
+            for s in DEFAULT_SEEDS}
 
 
 def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
     """Markdown lines: purity and P@10 per K (mean ± std over that K's seeds), like the paper's Table 7."""
-    import numpy as np
-
     ks = sorted({r["k"] for r in rs})
     lines = ["## Per K (purity / P@10, mean ± std over the seeds run at that K)", "",
              "| model | " + " | ".join(f"K={k}" for k in ks) + " |", "|---" * (len(ks) + 1) + "|"]
@@ -324,9 +334,7 @@ def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
             if not mr:
                 cells.append("–")
                 continue
-            p, q = [x["purity"] for x in mr], [x["p10"] for x in mr]
-            sd = (lambda v: np.std(v, ddof=1) if len(v) > 1 else 0.0)
-            cells.append(f"{np.mean(p):.3f} ± {sd(p):.3f} / {np.mean(q):.3f} ± {sd(q):.3f} (n={len(mr)})")
+            cells.append(f"{mean_sd([x['purity'] for x in mr])} / {mean_sd([x['p10'] for x in mr])} (n={len(mr)})")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -384,8 +392,7 @@ def report(datasets: list[str] | None = None) -> None:
     ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     failed = [r for r in records if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})
-    cells = {(ds, m, k, sd) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
-             for sd in DEFAULT_SEEDS}
+    cells = _default_cells()
     n_default, n_cells = len(ok & cells), len(cells)
     machines = sorted({r.get("machine", "unrecorded") for r in runs})
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
@@ -432,7 +439,7 @@ def report(datasets: list[str] | None = None) -> None:
                     if not v:
                         cells.append("–")
                         continue
-                    cell = f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+                    cell = mean_sd(v)
                     b = vals[best[k]][k]
                     if m == best[k]:
                         cell = f"**{cell}**"

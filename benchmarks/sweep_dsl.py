@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from run import HERE, RESULTS, evaluate, fit_dsl, load_runs, machine_info  # noqa: E402
+from run import HERE, RESULTS, evaluate, fit_dsl, load_runs, machine_info, mean_sd  # noqa: E402
 
 SWEEP_FILE = RESULTS / "sweep.jsonl"
 
@@ -69,13 +69,12 @@ def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
 
 
 def report(dataset_name: str) -> None:
-    import numpy as np
-
     runs = [r for r in load_runs(SWEEP_FILE, current_only=False)
             if r["dataset"] == dataset_name and r.get("config") == SETTINGS.get(r["setting"])]
     lines = [f"# DSL training-side sweep: {dataset_name}", "",
              f"Command: `python benchmarks/sweep_dsl.py --dataset {dataset_name}`. Machine: {machine_info()}.",
-             "One cached teacher pass per LM (gemma3-270m unless the row names smollm2-135m) shared by every row; "
+             "One cached teacher pass per (LM, word scoring) shared by every row; gemma3-270m unless the row names "
+             "another LM; "
              "mean ± std over the seeds listed.", "",
              "| setting | K | seeds | purity | P@10 | C_V | NPMI | TD |", "|---|---|---|---|---|---|---|---|"]
     for setting in SETTINGS:
@@ -85,8 +84,7 @@ def report(dataset_name: str) -> None:
                 continue
 
             def ms(key, rs=rs):
-                v = [r["metrics"][key] for r in rs]
-                return f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.3f}"
+                return mean_sd([r["metrics"][key] for r in rs])
 
             seeds = ",".join(str(r["seed"]) for r in sorted(rs, key=lambda r: r["seed"]))
             lines.append(f"| {setting} | {k} | {seeds} | {ms('purity')} | {ms('p10')} | {ms('c_v')} | "

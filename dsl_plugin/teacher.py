@@ -197,8 +197,7 @@ class SoftLabelTeacher:
         """
         tok = self.tokenizer
         ids, bad = [], []
-        for w in vocabulary:
-            t = tok(" " + w, add_special_tokens=False)["input_ids"] if w.strip() else []
+        for w, t in zip(vocabulary, self._word_tokens(vocabulary)):
             if not t or (tok.unk_token_id is not None and t[0] == tok.unk_token_id):
                 bad.append(w)
                 ids.append(-1)
@@ -217,16 +216,31 @@ class SoftLabelTeacher:
                            "e.g. %s: they receive identical teacher logits", n, len(collisions), ex)
         return np.asarray(ids, dtype=np.int64), collisions
 
+    def _word_tokens(self, vocabulary: Sequence[str]) -> list[list[int]]:
+        """Token ids of ``" " + word`` for each word (empty for a blank word)."""
+        tok = self.tokenizer
+        return [list(tok(" " + w, add_special_tokens=False)["input_ids"]) if w.strip() else [] for w in vocabulary]
+
     def multi_token_words(self, vocabulary: Sequence[str]) -> tuple[np.ndarray, list[list[int]]]:
         """Indices of the words that ``" " + word`` splits into 2+ tokens, and their token ids."""
-        tok = self.tokenizer
-        idx, seqs = [], []
-        for i, w in enumerate(vocabulary):
-            t = tok(" " + w, add_special_tokens=False)["input_ids"]
-            if len(t) > 1:
-                idx.append(i)
-                seqs.append(list(t))
-        return np.asarray(idx, dtype=np.int64), seqs
+        pairs = [(i, t) for i, t in enumerate(self._word_tokens(vocabulary)) if len(t) > 1]
+        return np.asarray([i for i, _ in pairs], dtype=np.int64), [t for _, t in pairs]
+
+    def _word_groups(self, vocabulary: Sequence[str]) -> list[tuple]:
+        """Multi-token words grouped by token count, for full-word scoring: one (vocabulary indices (m,),
+        token ids (m, n)) pair of tensors per count n, built once per :meth:`compute`."""
+        import torch
+
+        dev = next(self._lm.parameters()).device
+        idx, seqs = self.multi_token_words(vocabulary)
+        logger.info("full-word scoring: %d of %d words are 2+ tokens (%d extra positions per document)",
+                    len(idx), len(vocabulary), sum(len(x) - 1 for x in seqs))
+        by_length: dict[int, list[int]] = {}
+        for j, t in enumerate(seqs):
+            by_length.setdefault(len(t), []).append(j)
+        return [(torch.as_tensor(idx[js], device=dev),
+                 torch.tensor([seqs[j] for j in js], dtype=torch.long, device=dev))
+                for _, js in sorted(by_length.items())]
 
     def build_prompt_ids(self, document: str) -> list[int]:
         """Token ids of the prompt for one document, truncating inside the document slot."""
@@ -311,8 +325,8 @@ class SoftLabelTeacher:
 
         Rows are right-padded: in a causal LM the real tokens never attend to trailing pads, so no
         attention mask is needed and each row's output is read at its own last real token.
-        With ``words`` (the ``multi_token_words`` of the vocabulary), the scores are full-word
-        log-probabilities (``word_scoring="full_word"``).
+        With ``words`` (``_word_groups`` of the vocabulary), the scores are full-word log-probabilities
+        (``word_scoring="full_word"``).
         """
         import torch
 
@@ -349,10 +363,15 @@ class SoftLabelTeacher:
             logits = self._head(h, vocab_ids)
         else:
             logits = torch.log_softmax(self._head(h), dim=-1)[:, torch.as_tensor(vocab_ids, device=dev)]
-            idx = torch.as_tensor(words[0], device=dev)
+            window = getattr(lm.config, "sliding_window", None)
+            longest = int(words[-1][1].shape[1])  # groups are sorted by token count
             for r in range(len(rows)):
-                logits[r, idx] += self._continuation_logprob(out.past_key_values, r, n_prefix + len(rows[r]),
-                                                             words[1])
+                length = n_prefix + len(rows[r])
+                if window and length + longest > int(window) - 1:
+                    raise ValueError(f"full-word scoring needs prompt + word ({length} + {longest} tokens) inside "
+                                     f"the model's sliding window ({window}); lower max_doc_tokens")
+                for members, tokens in words:
+                    logits[r, members] += self._continuation_logprob(out.past_key_values, r, length, tokens)
         self.n_tokens_computed += int(lengths.sum())
         self.n_tokens_padded += len(rows) * width - int(lengths.sum())
         SoftLabelTeacher.total_forward_passes += 1
@@ -373,34 +392,20 @@ class SoftLabelTeacher:
             logits = cap * torch.tanh(logits / cap)
         return logits
 
-    def _continuation_logprob(self, cache, row: int, length: int, seqs: list[list[int]], chunk: int = 64):
-        """log P(tokens 2..n of each word | prompt of ``row``, token 1), one batched pass per word length.
+    def _continuation_logprob(self, cache, row: int, length: int, tokens, chunk: int = 64):
+        """log P(tokens 2..n | prompt of ``row``, token 1) for each row of ``tokens`` (m, n): m words of n tokens.
 
         ``cache`` is the batch's key/value cache; row ``row``'s first ``length`` positions are its prompt.
-        Words of the same token count run together, so no row is padded.
         """
         import torch
 
-        dev = next(self._lm.parameters()).device
-        window = getattr(self._lm.config, "sliding_window", None)
-        longest = max(len(s) for s in seqs)
-        if window and length + longest > int(window) - 1:
-            raise ValueError(f"full-word scoring needs prompt + word ({length} + {longest} tokens) inside the "
-                             f"model's sliding window ({window}); lower max_doc_tokens")
-        total = torch.zeros(len(seqs), device=dev)
-        by_length: dict[int, list[int]] = {}
-        for i, s in enumerate(seqs):
-            by_length.setdefault(len(s), []).append(i)
-        for n, members in sorted(by_length.items()):
-            group = torch.tensor([seqs[i] for i in members], dtype=torch.long, device=dev)  # (m, n)
-            hidden = self._run_after_prompt(cache, row, length, group[:, :-1])  # (m, n - 1, d)
-            flat, target = hidden.reshape(-1, hidden.shape[-1]), group[:, 1:].reshape(-1)
-            lp = torch.empty(len(target), device=dev)
-            for a in range(0, len(target), chunk):  # full-vocabulary log-softmax, a chunk of positions at a time
-                logp = torch.log_softmax(self._head(flat[a:a + chunk].float()), dim=-1)
-                lp[a:a + chunk] = logp.gather(1, target[a:a + chunk, None])[:, 0]
-            total[torch.tensor(members, device=dev)] = lp.view(len(members), n - 1).sum(1)
-        return total
+        hidden = self._run_after_prompt(cache, row, length, tokens[:, :-1])  # (m, n - 1, d)
+        flat, target = hidden.reshape(-1, hidden.shape[-1]), tokens[:, 1:].reshape(-1)
+        lp = torch.empty(len(target), device=flat.device)
+        for a in range(0, len(target), chunk):  # full-vocabulary log-softmax, a chunk of positions at a time
+            logp = torch.log_softmax(self._head(flat[a:a + chunk].float()), dim=-1)
+            lp[a:a + chunk] = logp.gather(1, target[a:a + chunk, None])[:, 0]
+        return lp.view(tokens.shape[0], -1).sum(1)
 
     def _run_after_prompt(self, cache, row: int, length: int, ids):
         """Final hidden states of token rows ``ids`` (m, w) continuing the prompt of batch row ``row``."""
@@ -415,6 +420,7 @@ class SoftLabelTeacher:
         pos = torch.arange(length, length + w, device=ids.device).unsqueeze(0).expand(m, -1)
         out = self._transformer()(input_ids=ids, position_ids=pos, past_key_values=own, use_cache=True)
         self.n_forward_passes += 1
+        SoftLabelTeacher.total_forward_passes += 1
         self.n_tokens_computed += m * w
         return out.last_hidden_state
 
@@ -511,12 +517,7 @@ class SoftLabelTeacher:
 
             self.load()
             vocab_ids, _ = self.vocabulary_token_ids(vocabulary)
-            words = None
-            if self.word_scoring == "full_word":
-                idx, seqs = self.multi_token_words(vocabulary)
-                words = (idx, seqs) if len(idx) else None
-                logger.info("full-word scoring: %d of %d words are 2+ tokens (%d extra positions per document)",
-                            len(idx), len(vocabulary), sum(len(x) - 1 for x in seqs))
+            words = (self._word_groups(vocabulary) or None) if self.word_scoring == "full_word" else None
             with tqdm(total=n_todo, desc=f"teacher {self.model}", unit="doc", disable=not self.show_progress) as bar:
                 if entry is None:
                     logits, hidden = self._compute_block(unique, vocab_ids, bar, words)
