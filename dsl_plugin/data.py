@@ -33,6 +33,42 @@ def tokenize(text: str, stopwords: frozenset[str] = ENGLISH_STOP_WORDS, min_leng
     return [w for w in _WORD_RE.findall(text.lower()) if len(w) >= min_length and w not in stopwords]
 
 
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|[\r\n]+")
+_PIECE_SPLIT_RE = re.compile(r"[-/_]+")
+
+
+def tokenize_as_written(text: str, stopwords: frozenset[str] = ENGLISH_STOP_WORDS, min_length: int = 3) -> list[str]:
+    """The word filter of the paper authors' preprocessing, approximated without spaCy.
+
+    Their code (spaCy ``en_core_web_lg``) keeps a token only if it is alphabetic, longer than two
+    letters, not a stop word, *written in lower case* and *not the first token of a sentence*; text is
+    not lower-cased first. So ``"Magento: add a product"`` yields ``["add", "product"]`` where
+    :func:`tokenize` gives ``["magento", "add", "product"]``. Here sentences end at ``.!?`` + space
+    or a line break, tokens are whitespace-separated pieces with surrounding punctuation stripped and
+    split at ``-``, ``/`` and ``_``; a piece with any non-letter (``asp.net``, ``utf8``) is dropped.
+    """
+    out: list[str] = []
+    for sentence in _SENTENCE_RE.split(text):
+        first = True
+        for chunk in sentence.split():
+            for piece in _PIECE_SPLIT_RE.split(chunk.strip(".,;:!?\"'()[]{}<>*`~#@$%^&+=|\\")):
+                if not piece:
+                    continue
+                if not first and piece.isalpha() and piece.islower() and len(piece) >= min_length \
+                        and piece not in stopwords:
+                    out.append(piece)
+                first = False
+    return out
+
+
+TOKENIZERS = {"default": tokenize, "as_written": tokenize_as_written}
+_PREPROCESSING_INFO = {
+    "default": ["lowercase", "alphabetic words", "length >= 3", "sklearn english stop words"],
+    "as_written": ["words written in lower case only (no lower-casing)", "sentence-initial words dropped",
+                   "alphabetic words", "length >= 3", "sklearn english stop words"],
+}
+
+
 def build_vocabulary(token_lists: Iterable[Sequence[str]], size: int = 2000) -> list[str]:
     """Top-``size`` words by corpus frequency; ties broken alphabetically (deterministic).
 
@@ -65,6 +101,7 @@ class PreparedCorpus:
     labels: list[str] | None
     partitions: list[str]
     order: np.ndarray = field(repr=False)
+    tokenizer: str = "default"
 
     def __len__(self) -> int:
         return len(self.raw_texts)
@@ -95,6 +132,7 @@ def prepare_corpus(
     test_size: float = 0.0,
     val_size: float = 0.0,
     seed: int = 0,
+    tokenizer: str = "default",
 ) -> PreparedCorpus:
     """Tokenise, build (or apply) the vocabulary and assign partitions.
 
@@ -106,14 +144,20 @@ def prepare_corpus(
         test_size, val_size: fractions of documents put in the test / validation partition
             (random, seeded); 0 puts every document in ``train``.
         seed: seed of the partition split.
+        tokenizer: ``"default"`` (:func:`tokenize`: lower-cased alphabetic words) or ``"as_written"``
+            (:func:`tokenize_as_written`: the paper authors' filter, which drops capitalised and
+            sentence-initial words).
 
     Raises:
-        ValueError: empty corpus, all documents empty, labels length mismatch, bad fractions.
+        ValueError: empty corpus, all documents empty, labels length mismatch, bad fractions,
+            unknown tokenizer.
     """
     _check_texts(texts, labels)
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"unknown tokenizer {tokenizer!r}; choose one of {sorted(TOKENIZERS)}")
     if not (0 <= test_size < 1 and 0 <= val_size < 1 and test_size + val_size < 1):
         raise ValueError(f"test_size ({test_size}) and val_size ({val_size}) must be in [0, 1) and sum to < 1")
-    all_tokens = [tokenize(t) for t in texts]
+    all_tokens = [TOKENIZERS[tokenizer](t) for t in texts]
     if vocabulary is None:
         vocab = build_vocabulary(all_tokens, vocabulary_size)
     else:
@@ -139,6 +183,7 @@ def prepare_corpus(
         labels=None if labels is None else [str(labels[i]) for i in order],
         partitions=[str(part[i]) for i in order],
         order=order,
+        tokenizer=tokenizer,
     )
 
 
@@ -176,8 +221,8 @@ def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Pat
         "vocabulary_length": len(corpus.vocabulary),
         "last-training-doc": n_train,
         "last-validation-doc": n_train + n_val,
-        "preprocessing-info": ["lowercase", "alphabetic words", "length >= 3", "sklearn english stop words",
-                               f"top {len(corpus.vocabulary)} words by frequency"],
+        "preprocessing-info": _PREPROCESSING_INFO[corpus.tokenizer]
+        + [f"top {len(corpus.vocabulary)} words by frequency"],
         "empty-documents-kept": corpus.n_empty,
         "raw-documents": RAW_DOCUMENTS_FILE,
         "labels": sorted(set(labels)) if labels is not None else [],

@@ -19,6 +19,7 @@ from dsl_plugin.data import (
     prepare_corpus,
     read_raw_documents,
     tokenize,
+    tokenize_as_written,
     write_octis_folder,
 )
 
@@ -63,6 +64,29 @@ def test_tokenize_rules():
     assert tokenize(text) == ["quick", "brown", "fox", "hand", "ray", "player", "great"]
     assert tokenize("") == []
     assert tokenize("it is what it is, and so on.") == []  # only stop words / short words
+
+
+def test_tokenize_as_written_rules():
+    # the paper authors' filter: no lower-casing, only words written in lower case, never the first word of a
+    # sentence, pieces with a non-letter dropped, split at hyphens/slashes
+    text = "Magento: add a product attribute. Using LINQ with asp.net and utf8 strings? query drupal-views/blocks"
+    assert tokenize_as_written(text) == ["add", "product", "attribute", "strings", "drupal", "views", "blocks"]
+    assert tokenize(text)[:3] == ["magento", "add", "product"]  # the default tokenizer keeps the tag word
+    # a line break also starts a sentence; the first word of every sentence is dropped even when lower case
+    assert tokenize_as_written("hibernate mapping\nspring beans config") == ["mapping", "beans", "config"]
+    assert tokenize_as_written("") == []
+
+
+def test_prepare_corpus_tokenizer_option(tmp_path):
+    texts = ["Magento shop product page", "Magento product attribute", "Drupal views module page"]
+    default = prepare_corpus(texts, ["m", "m", "d"])
+    written = prepare_corpus(texts, ["m", "m", "d"], tokenizer="as_written")
+    assert "magento" in default.vocabulary and "magento" not in written.vocabulary
+    assert written.tokens == [["shop", "product", "page"], ["product", "attribute"], ["views", "module", "page"]]
+    meta = json.loads((write_octis_folder(written, tmp_path / "w") / "metadata.json").read_text())
+    assert "sentence-initial words dropped" in meta["preprocessing-info"]
+    with pytest.raises(ValueError, match="unknown tokenizer 'spacy'"):
+        prepare_corpus(texts, tokenizer="spacy")
 
 
 def test_build_vocabulary_top_v_ties_alphabetical():
