@@ -37,7 +37,8 @@ def _demo(args: argparse.Namespace) -> None:
 def _prepare(args: argparse.Namespace) -> None:
     from .data import prepare_dataset
 
-    c = prepare_dataset(args.dataset, args.out, vocabulary_size=args.vocabulary_size, test_size=args.test_size)
+    c = prepare_dataset(args.dataset, args.out, vocabulary_size=args.vocabulary_size, test_size=args.test_size,
+                        tokenizer=args.tokenizer)
     print(f"wrote {args.out}: {len(c)} documents, |V|={len(c.vocabulary)}, {c.n_empty} empty after preprocessing")
 
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("out")
     p.add_argument("--vocabulary-size", type=int, default=2000)
     p.add_argument("--test-size", type=float, default=0.0)
+    p.add_argument("--tokenizer", choices=["default", "as_written"], default="default",
+                   help="as_written: the paper authors' word filter (drops capitalised and sentence-initial words)")
     f = sub.add_parser("fit", help="fit DSL on an OCTIS folder written by `prepare`")
     f.add_argument("folder")
     f.add_argument("--num-topics", type=int, default=20)

@@ -362,10 +362,11 @@ def load_texts(name: str, sample: int | None = None, sample_seed: int = 0,
 
 
 def prepare_dataset(name: str, folder: str | os.PathLike, vocabulary_size: int = 2000, test_size: float = 0.0,
-                    val_size: float = 0.0, seed: int = 0, **load_kwargs) -> PreparedCorpus:
+                    val_size: float = 0.0, seed: int = 0, tokenizer: str = "default",
+                    **load_kwargs) -> PreparedCorpus:
     """Load a named data set and write it as an OCTIS folder with raw text, in one call."""
     texts, labels = load_texts(name, **load_kwargs)
     corpus = prepare_corpus(texts, labels, vocabulary_size=vocabulary_size, test_size=test_size,
-                            val_size=val_size, seed=seed)
+                            val_size=val_size, seed=seed, tokenizer=tokenizer)
     write_octis_folder(corpus, folder)
     return corpus

@@ -245,6 +245,10 @@ def test_cli_prepare_demo(tmp_path, capsys):
     assert len(ds.get_corpus()) == len(ds.get_raw_corpus()) == len(ds.get_labels()) == 240
     assert len(ds.get_vocabulary()) == 100
     assert ds.get_metadata()["last-training-doc"] == 180
+    main(["prepare", "demo", str(tmp_path / "w"), "--vocabulary-size", "100", "--tokenizer", "as_written"])
+    written = load_dataset(tmp_path / "w")
+    assert "sentence-initial words dropped" in written.get_metadata()["preprocessing-info"]
+    assert written.get_raw_corpus() != [] and written.get_vocabulary() != ds.get_vocabulary()
 
 
 # --------------------------------------------------------------------------- shared benchmark data
