@@ -404,10 +404,11 @@ def report(datasets: list[str] | None = None) -> None:
              "runs only: a model with fewer runs is PARTIAL, and its mean is not comparable in K/seed coverage "
              "(see the runs column).", "",
              _time_estimate(runs), "", _teacher_time(), ""]
-    default_index, other_index = ["## Default protocol", ""], ["", "## Other runs (full-size data sets, opt-in)",
-                                                                 "", "`python benchmarks/run.py --full` (or "
-                                                                 "`--datasets stackoverflow tweet_topic`); not "
-                                                                 "part of the default protocol.", ""]
+    default_index = ["## Default protocol", ""]
+    other_index = ["", "## Other runs (opt-in data sets, not part of the default protocol)", "",
+                   "Full-size sets: `python benchmarks/run.py --full` (or `--datasets stackoverflow tweet_topic`). "
+                   "`*-aswritten`: the default 4k samples with the paper authors' word filter "
+                   "(`benchmarks/compare_tokenizers.py`).", ""]
     for ds in datasets:
         rs = [r for r in runs if r["dataset"] == ds]
         if not rs:
@@ -469,7 +470,9 @@ def report(datasets: list[str] | None = None) -> None:
     index += default_index + other_index + ["", "## Other reports", ""]
     for extra, desc in (("FINDINGS.md", "the written reading of these results"), ("perf.md", "speed and memory"),
                         ("lm_choice.md", "DSL per packaged LM"),
-                        ("llm_judge_check.md", "packaged LMs as the LLMRating judge")):
+                        ("llm_judge_check.md", "packaged LMs as the LLMRating judge"),
+                        ("tokenizer_effect.md", "our word filter vs the paper authors' (why their short-text "
+                                                "baselines are weaker)")):
         if (RESULTS / extra).exists():
             index.append(f"- [{extra}]({extra}): {desc}")
     for f in sorted(RESULTS.glob("sweep_*.md")):
