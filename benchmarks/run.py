@@ -302,6 +302,10 @@ def _time_estimate(runs: list[dict]) -> str:
             missing += float(np.mean(scaled)) * (n_docs.get(ds) or DATASETS[ds][1]["sample"])
         else:
             unknown += 1
+    if not missing and not unknown:
+        return (f"Cost (measured, 1 thread per run, excluding teacher passes): the default protocol's runs took "
+                f"{spent / 3600:.1f} h of single-core time; wall time is lower: by default one run per core at a "
+                "time.")
     return (f"Cost (measured, 1 thread per run, excluding teacher passes): finished default-protocol runs took "
             f"{spent / 3600:.1f} h of single-core time; the missing ones would take about {missing / 3600:.1f} h "
             "more (mean time of the same dataset/model so far whatever its K, an underestimate for K=50; pairs "
@@ -398,11 +402,12 @@ def report(datasets: list[str] | None = None) -> None:
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
              + "; ".join(machines), "", f"Packages: {_versions()}", "",
              "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
-             f"Status: {n_default} finished runs of the default protocol's {n_cells} "
-             f"({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K {DEFAULT_KS} x seeds "
-             f"{DEFAULT_SEEDS}; every data set a fixed stratified sample of 4,000 documents). Tables cover finished "
-             "runs only: a model with fewer runs is PARTIAL, and its mean is not comparable in K/seed coverage "
-             "(see the runs column).", "",
+             f"Status: {'COMPLETE, ' if n_default == n_cells else ''}{n_default} finished runs of the default "
+             f"protocol's {n_cells} ({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K "
+             f"{DEFAULT_KS} x seeds {DEFAULT_SEEDS}; every data set a fixed stratified sample of 4,000 documents). "
+             "Tables cover finished runs only: a model with fewer runs (an unfinished protocol, or an opt-in model "
+             "run on part of the grid) is PARTIAL, and its mean is not comparable in K/seed coverage (see the runs "
+             "column).", "",
              _time_estimate(runs), "", _teacher_time(), ""]
     default_index = ["## Default protocol", ""]
     other_index = ["", "## Other runs (opt-in data sets, not part of the default protocol)", "",
