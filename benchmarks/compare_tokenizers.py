@@ -47,8 +47,8 @@ def corpus_stats(name: str) -> dict:
                     if len(p) > 2} for lab in set(corpus.labels)}
     names_label = np.mean([bool(pieces[lab] & set(toks)) for toks, lab in zip(corpus.tokens, corpus.labels)])
     return {"tokens": np.mean([len(t) for t in corpus.tokens]), "empty": corpus.n_empty,
-            "names_label": names_label, "vocab_label_words": sum(bool(p & set(corpus.vocabulary))
-                                                                 for p in pieces.values())}
+            "names_label": names_label, "n_labels": len(pieces),
+            "vocab_label_words": sum(bool(p & set(corpus.vocabulary)) for p in pieces.values())}
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
         for n, label in ((base, "ours"), (written, "as written")):
             s = st[n]
             out.append(f"| {label} | {s['tokens']:.2f} | {s['empty']} | {s['names_label']:.1%} | "
-                       f"{s['vocab_label_words']} of {len(set(prepare(n)[0].labels))} |")
+                       f"{s['vocab_label_words']} of {s['n_labels']} |")
         out += ["", "| model | ours | as written | change in purity | paper |", "|---|---|---|---|---|"]
         models = list(dict.fromkeys(r["model"] for r in runs if r["dataset"] == written))
         for m in models:
