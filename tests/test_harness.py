@@ -87,3 +87,21 @@ def test_run_grid_with_two_jobs_runs_each_cell_once_and_records_all(tmp_path, mo
     assert sorted((r["model"], r["seed"]) for r in recs) == sorted(launched) and len(calls) == 6
     run.run_grid(grid, f, jobs=2)
     assert len(launched) == 6  # resumed: nothing left
+
+
+def test_aswritten_sets_hold_the_same_documents_with_the_authors_filter(tmp_path, monkeypatch):
+    import pytest
+
+    import bench_data
+
+    if not (Path("/work/shared/data") / "DATA.md").exists():
+        pytest.skip("shared benchmark data not present")
+    monkeypatch.setattr(bench_data, "WORK", tmp_path)
+    base, _ = bench_data.prepare("stackoverflow-4k")
+    written, folder = bench_data.prepare("stackoverflow-4k-aswritten")
+    assert folder.parent == tmp_path
+    assert written.raw_texts == base.raw_texts and written.labels == base.labels
+    # the tag words mostly start a title or are capitalised: the authors' filter keeps few of them
+    count = {name: sum(t.count("magento") for t in c.tokens) for name, c in (("base", base), ("written", written))}
+    assert count["base"] > 3 * count["written"] > 0
+    assert sum(map(len, written.tokens)) < sum(map(len, base.tokens))
