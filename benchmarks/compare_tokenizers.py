@@ -61,6 +61,7 @@ def main() -> None:
            "the baselines). Cells: purity / P@10, mean ± std over the seeds run on *both* vocabularies (n). "
            "Paper: mean over K 25-100 and 5 seeds (Tables 1-2; DSL = ERNIE-4.5-0.3B), for reference only.",
            "", "Rebuild: `python benchmarks/compare_tokenizers.py` (from `runs.jsonl`).", ""]
+    plot_rows: dict[str, list[tuple]] = {}
     for base, written in PAIRS:
         if not any(r["dataset"] == written for r in runs):
             continue
@@ -85,13 +86,46 @@ def main() -> None:
                 cells.append(f"{mean_sd([by[n][s]['purity'] for s in seeds])} / "
                              f"{np.mean([by[n][s]['p10'] for s in seeds]):.3f}")
             delta = np.mean([by[written][s]["purity"] - by[base][s]["purity"] for s in seeds])
+            plot_rows.setdefault(base, []).append(
+                (m, *(float(np.mean([by[n][s]["purity"] for s in seeds])) for n in (base, written)),
+                 PAPER.get(base, {}).get(m, (None,))[0]))
             paper = PAPER.get(base, {}).get(m)
             out.append(f"| {m} (n={len(seeds)}) | {cells[0]} | {cells[1]} | {delta:+.3f} | "
                        f"{f'{paper[0]:.3f} / {paper[1]:.3f}' if paper else ''} |")
         out.append("")
+    out += ["![purity with each word filter](tokenizer_effect.png)", ""]
     path = RESULTS / "tokenizer_effect.md"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    _plot(plot_rows, RESULTS / "tokenizer_effect.png")
     print(f"wrote {path}")
+
+
+def _plot(rows: dict[str, list[tuple]], path: Path) -> None:
+    """Purity per model with our filter vs the authors', one panel per data set; x = the paper's value."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.6 * len(rows), 0.45 * max(map(len, rows.values())) + 1.8),
+                             squeeze=False)
+    for ax, (base, rs) in zip(axes[0], rows.items()):
+        y = np.arange(len(rs))
+        ax.barh(y - 0.2, [r[1] for r in rs], height=0.4, color="tab:blue", label="our filter (lower-cased)")
+        ax.barh(y + 0.2, [r[2] for r in rs], height=0.4, color="tab:orange", label="authors' filter (as written)")
+        paper = [(i, r[3]) for i, r in enumerate(rs) if r[3] is not None]
+        ax.scatter([p for _, p in paper], [i for i, _ in paper], marker="x", color="black", zorder=3,
+                   label="paper (mean over K 25-100; DSL = ERNIE-0.3B)")
+        ax.set_yticks(y, [r[0] for r in rs])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{base}: purity, K={K}")
+        ax.grid(axis="x", alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
