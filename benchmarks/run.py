@@ -366,10 +366,12 @@ def _teacher_time() -> str:
                 passes[(r["lm"], r["dataset"])] = r  # the last complete pass of each (LM, data set)
     if not passes:
         return "Teacher passes: none recorded for the default data sets."
+    default_lms = {DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM) for m in DEFAULT_MODELS}
     parts = [f"{lm} {ds} {r['seconds'] / 60:.0f} min" for (lm, ds), r in sorted(passes.items())]
-    total = sum(r["seconds"] for r in passes.values()) / 3600
+    total = sum(r["seconds"] for (lm, _), r in passes.items() if lm in default_lms) / 3600
     return (f"Teacher passes over the default data sets (`benchmarks/teacher_pass.py`, 1 thread, cached once and "
-            f"shared by every DSL run): {total:.1f} h in all ({'; '.join(parts)}).")
+            f"shared by every DSL run): {total:.1f} h for the default protocol's LMs ({', '.join(sorted(default_lms))}); "
+            f"every recorded pass: {'; '.join(parts)}.")
 
 
 def _versions() -> str:
