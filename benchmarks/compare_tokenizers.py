@@ -1,8 +1,15 @@
 """Does the paper authors' word filter explain their weak short-text baselines?
 
+    python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m \\
+        --datasets stackoverflow-4k-aswritten tweet_topic-4k-aswritten
+    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets 20newsgroups-aswritten
+    python benchmarks/teacher_pass.py --lm qwen2.5-coder-0.5b --datasets stackoverflow-4k-aswritten  # opt-in LM
     python benchmarks/run.py --datasets stackoverflow-4k-aswritten tweet_topic-4k-aswritten --ks 25 \\
         --models LDA ProdLDA CombinedTM ZeroshotTM BERTopic FASTopic DSL DSL-centred DSL-smollm2 DSL-qwen0.5b
-    python benchmarks/compare_tokenizers.py          # -> results/tokenizer_effect.md
+    python benchmarks/run.py --datasets 20newsgroups-aswritten --ks 25 --models LDA ProdLDA CombinedTM ZeroshotTM DSL
+    python benchmarks/compare_tokenizers.py          # -> results/tokenizer_effect.md + .png
+
+(DSL-qwen0.5b has a teacher pass only on StackOverflow; measured pass times are in results/teacher_runs.jsonl.)
 
 The authors' preprocessing (spaCy) keeps a word only if it is written in lower case and does not start a
 sentence (``dsl_plugin.data.tokenize_as_written``); ours lower-cases everything (``tokenize``). The

@@ -1,6 +1,6 @@
 """Side-by-side benchmark of DSL against the baselines (paper Tables 1-3), resumable.
 
-    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (~4 h estimated, 2 jobs)
+    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (measured: 7.4 h single-core, 2 jobs)
     python benchmarks/run.py --report-only        # rebuild tables + plots from the results file
     python benchmarks/run.py --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
 
@@ -367,8 +367,11 @@ def _teacher_time() -> str:
     if not passes:
         return "Teacher passes: none recorded for the default data sets."
     default_lms = {DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM) for m in DEFAULT_MODELS}
-    parts = [f"{lm} {ds} {r['seconds'] / 60:.0f} min" for (lm, ds), r in sorted(passes.items())]
-    total = sum(r["seconds"] for (lm, _), r in passes.items() if lm in default_lms) / 3600
+    # a pass that was paused by hand records the pause (approximate): its time is then marked "~"
+    active = {key: r["seconds"] - r.get("paused_seconds", 0) for key, r in passes.items()}
+    parts = [f"{lm} {ds} {'~' if 'paused_seconds' in r else ''}{active[(lm, ds)] / 60:.0f} min"
+             for (lm, ds), r in sorted(passes.items())]
+    total = sum(t for (lm, _), t in active.items() if lm in default_lms) / 3600
     return (f"Teacher passes over the default data sets (`benchmarks/teacher_pass.py`, 1 thread, cached once and "
             f"shared by every DSL run): {total:.1f} h for the default protocol's LMs ({', '.join(sorted(default_lms))}); "
             f"every recorded pass: {'; '.join(parts)}.")
@@ -400,13 +403,14 @@ def report(datasets: list[str] | None = None) -> None:
     datasets = datasets or sorted({r["dataset"] for r in runs})
     cells = _default_cells()
     n_default, n_cells = len(ok & cells), len(cells)
+    sample = " / ".join(f"{n:,}" for n in sorted({DATASETS[ds][1]["sample"] for ds in DEFAULT_DATASETS}))
     machines = sorted({r.get("machine", "unrecorded") for r in runs})
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
              + "; ".join(machines), "", f"Packages: {_versions()}", "",
              "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
              f"Status: {'COMPLETE, ' if n_default == n_cells else ''}{n_default} finished runs of the default "
              f"protocol's {n_cells} ({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K "
-             f"{DEFAULT_KS} x seeds {DEFAULT_SEEDS}; every data set a fixed stratified sample of 4,000 documents). "
+             f"{DEFAULT_KS} x seeds {DEFAULT_SEEDS}; every data set a fixed stratified sample of {sample} documents). "
              "Tables cover finished runs only: a model with fewer runs (an unfinished protocol, or an opt-in model "
              "run on part of the grid) is PARTIAL, and its mean is not comparable in K/seed coverage (see the runs "
              "column).", "",

@@ -51,6 +51,22 @@ def pick_per_label(texts, labels, per_label):
     return [texts[i] for i in idx], [labels[i] for i in idx]
 
 
+@pytest.fixture
+def shared_data(monkeypatch) -> Path:
+    """The shared benchmark data folder, found as the loaders find it (also exported as ``DSL_SHARED_DATA``);
+    a clone outside the workspace falls back to the workspace's copy. Skips the test when there is none."""
+    from dsl_plugin.data import shared_data_dir
+
+    try:
+        folder = shared_data_dir()
+    except FileNotFoundError:
+        folder = Path("/work/shared/data")
+    if not (folder / "DATA.md").exists():
+        pytest.skip("shared benchmark data not present")
+    monkeypatch.setenv("DSL_SHARED_DATA", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _torch_threads():
     """One intra-op thread by default: on busy cores (CI, a background teacher pass) multi-threaded small

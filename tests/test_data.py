@@ -23,7 +23,6 @@ from dsl_plugin.data import (
     write_octis_folder,
 )
 
-SHARED = Path("/work/shared/data")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -253,14 +252,10 @@ def test_cli_prepare_demo(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- shared benchmark data
 
-needs_shared = pytest.mark.skipif(not (SHARED / "DATA.md").exists(), reason="shared benchmark data not present")
-
-
-@needs_shared
-def test_load_20newsgroups_counts():
-    texts_all, labels_all = data.load_20newsgroups(drop_empty=False, data_dir=SHARED)
+def test_load_20newsgroups_counts(shared_data):
+    texts_all, labels_all = data.load_20newsgroups(drop_empty=False, data_dir=shared_data)
     assert len(texts_all) == len(labels_all) == 18846
-    texts, labels = data.load_20newsgroups(data_dir=SHARED)
+    texts, labels = data.load_20newsgroups(data_dir=shared_data)
     assert len(texts) == len(labels) == 18846 - 515 == 18331
     assert all(t.strip() for t in texts)
     assert len(set(labels)) == 20
@@ -268,25 +263,23 @@ def test_load_20newsgroups_counts():
     assert texts == [texts_all[i] for i in keep] and labels == [labels_all[i] for i in keep]
 
 
-@needs_shared
-def test_load_stackoverflow_counts():
-    texts, labels = data.load_stackoverflow(data_dir=SHARED)
+def test_load_stackoverflow_counts(shared_data):
+    texts, labels = data.load_stackoverflow(data_dir=shared_data)
     assert len(texts) == len(labels) == 20000
-    names = json.loads((SHARED / "stackoverflow" / "label_names.json").read_text()).values()
+    names = json.loads((shared_data / "stackoverflow" / "label_names.json").read_text()).values()
     assert Counter(labels) == {name: 1000 for name in names}
     assert texts[0].startswith("How do I fill a DataSet or a DataTable from a LINQ query") and labels[0] == "linq"
     assert all(isinstance(t, str) and t for t in texts)
 
 
-@needs_shared
-def test_load_tweet_topic_counts():
-    texts, labels = data.load_tweet_topic(data_dir=SHARED)
+def test_load_tweet_topic_counts(shared_data):
+    texts, labels = data.load_tweet_topic(data_dir=shared_data)
     assert len(texts) == len(labels) == 21996
     assert len(set(texts)) == 5790
     assert len(set(labels)) == 19
     assert Counter(labels)["sports"] == 7883
     assert not any(t.endswith("\r") or lab.endswith("\r") for t, lab in zip(texts, labels))
-    u_texts, u_labels = data.load_tweet_topic(unique=True, data_dir=SHARED)
+    u_texts, u_labels = data.load_tweet_topic(unique=True, data_dir=shared_data)
     assert len(u_texts) == len(u_labels) == 5790 == len(set(u_texts))
     assert Counter(u_labels)["sports"] == 1949
 
@@ -311,11 +304,10 @@ def test_load_texts_stratified_sample():
         data.load_texts("demo", sample=0)
 
 
-@needs_shared
-def test_generic_sample_equals_the_20newsgroups_loader_sample():
+def test_generic_sample_equals_the_20newsgroups_loader_sample(shared_data):
     # the benchmark's 20NG sample is defined through load_texts: it must stay the corpus cached by earlier runs
-    assert data.load_texts("20newsgroups", sample=500, sample_seed=0, data_dir=SHARED) == \
-        data.load_20newsgroups(sample=500, seed=0, data_dir=SHARED)
+    assert data.load_texts("20newsgroups", sample=500, sample_seed=0, data_dir=shared_data) == \
+        data.load_20newsgroups(sample=500, seed=0, data_dir=shared_data)
 
 
 def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):

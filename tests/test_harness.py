@@ -89,20 +89,9 @@ def test_run_grid_with_two_jobs_runs_each_cell_once_and_records_all(tmp_path, mo
     assert len(launched) == 6  # resumed: nothing left
 
 
-def test_aswritten_sets_hold_the_same_documents_with_the_authors_filter(tmp_path, monkeypatch):
-    import pytest
-
+def test_aswritten_sets_hold_the_same_documents_with_the_authors_filter(tmp_path, monkeypatch, shared_data):
     import bench_data
 
-    from dsl_plugin.data import shared_data_dir
-
-    try:
-        shared = shared_data_dir()
-    except FileNotFoundError:  # e.g. a clone outside the workspace: fall back to the workspace's copy
-        shared = Path("/work/shared/data")
-    if not (shared / "DATA.md").exists():
-        pytest.skip("shared benchmark data not present")
-    monkeypatch.setenv("DSL_SHARED_DATA", str(shared))
     monkeypatch.setattr(bench_data, "WORK", tmp_path)
     base, _ = bench_data.prepare("stackoverflow-4k")
     written, folder = bench_data.prepare("stackoverflow-4k-aswritten")
