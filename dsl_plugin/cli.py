@@ -9,16 +9,22 @@ import sys
 import time
 
 
+def _model_options(args: argparse.Namespace) -> dict:
+    """DSL keyword arguments for the options given on the command line (the others keep DSL's defaults)."""
+    given = {"language_model": args.lm, "temperature": args.temperature, "calibration": args.calibration,
+             "word_scoring": args.word_scoring}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def _demo(args: argparse.Namespace) -> None:
     from . import metrics
     from .data import load_demo_corpus
     from .model import DSL
 
     texts, labels = load_demo_corpus()
-    print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {args.lm}")
+    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **_model_options(args))
+    print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {model.language_model}")
     t0 = time.time()
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
     print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
     for k, words in enumerate(model.get_topics(10)):
@@ -47,8 +53,7 @@ def _fit(args: argparse.Namespace) -> None:
     from .octis_io import load_dataset
 
     ds = load_dataset(args.folder)
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
+    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **_model_options(args))
     out = model.train_model(ds, top_words=10)
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
@@ -58,8 +63,6 @@ def _fit(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dsl-topic`` command."""
-    from .lm import DEFAULT_LM
-
     ap = argparse.ArgumentParser(prog="dsl-topic", description="DSL topic modeling")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what the teacher and cache do")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -81,13 +84,15 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--epochs", type=int, default=100)
     f.add_argument("--save", default=None)
     for s in (d, f):
-        s.add_argument("--lm", default=DEFAULT_LM, help="packaged alias, local path or Hugging Face id")
+        # None = the DSL default (one source of truth: dsl_plugin.DSL)
+        s.add_argument("--lm", default=None, help="packaged alias, local path or Hugging Face id; several joined "
+                                                   "by '+' form an ensemble (default: DSL's)")
         s.add_argument("--seed", type=int, default=0)
-        s.add_argument("--temperature", type=float, default=3.0, help="soft-label tau (paper: 3)")
-        s.add_argument("--center-logits", action="store_true",
-                       help="centre each word's teacher logit over the corpus (recommended with the small "
-                            "packaged LMs, with --temperature 2; see benchmarks/results/FINDINGS.md)")
-        s.add_argument("--word-scoring", choices=["first_token", "full_word"], default="first_token",
+        s.add_argument("--temperature", type=float, default=None, help="soft-label tau (default: DSL's)")
+        s.add_argument("--calibration", choices=["none", "corpus", "contextual"], default=None,
+                       help="subtract each word's corpus-mean logit or its logit for a content-free document "
+                            "(see benchmarks/results/quality_study.md; default: DSL's)")
+        s.add_argument("--word-scoring", choices=["first_token", "full_word"], default=None,
                        help="score a multi-token word by its first sub-token (paper) or by all of its tokens "
                             "(slower teacher pass)")
     args = ap.parse_args(argv)

@@ -14,23 +14,40 @@ import torch
 from octis.models.model import AbstractModel
 
 from .data import prepare_corpus, read_raw_documents
-from .lm import DEFAULT_LM
 from .network import ProdLDANetwork
-from .teacher import DEFAULT_PROMPT, SoftLabelTeacher, TeacherOutputs, resolve_device, softmax_with_temperature
+from .teacher import (DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device,
+                      softmax_with_temperature)
 from .training import TrainConfig, infer_theta, train_network
 
 logger = logging.getLogger(__name__)
 
+# Teacher settings of DSL: DSL parameter name -> TeacherConfig field. Their defaults come from TeacherConfig
+# (one source of truth), and TeacherConfig validates them.
+_TEACHER_PARAMS = {"language_model": "model",
+                   **{f: f for f in TeacherConfig.field_names() if f != "model"}}
+_TEACHER_DEFAULTS = TeacherConfig.defaults()
+#: separates the members of a teacher ensemble in ``language_model`` ("smollm2-135m+gemma3-270m")
+ENSEMBLE_SEPARATOR = "+"
+CALIBRATIONS = (None, "corpus", "contextual")
+#: the content-free document of contextual calibration (Zhao et al. 2021)
+CONTENT_FREE_DOCUMENT = "N/A"
+INPUTS = ("lm", "embeddings", "lm+embeddings")
+
+
+def _optional_str(value):
+    return None if value is None or str(value).lower() in ("", "none") else str(value)
+
+
 # Hyper-parameters: name -> (default, caster). Casting makes numpy scalars from OCTIS's Optimizer safe.
 _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "num_topics": (20, int),
-    "language_model": (DEFAULT_LM, str),
-    "temperature": (3.0, float),
-    "center_logits": (False, bool),
+    "temperature": (DEFAULT_TEMPERATURE, float),
+    "calibration": (None, _optional_str),
     "reconstruction_weight": (None, None),
     "loss": ("kl", str),
     "target": ("soft", str),
     "input": ("lm", str),
+    "standardize_input": (False, bool),
     "kl_direction": ("target_model", str),
     "student_temperature": (True, None),
     "hidden_sizes": ((200, 200), tuple),
@@ -44,9 +61,7 @@ _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "num_epochs": (100, int),
     "num_samples": (10, int),
     "seed": (0, None),
-    "prompt_template": (DEFAULT_PROMPT, str),
-    "max_doc_tokens": (128, int),
-    "word_scoring": ("first_token", str),
+    **{name: (_TEACHER_DEFAULTS[field], None) for name, field in _TEACHER_PARAMS.items()},
     "device": ("auto", str),
     "cache_dir": (None, os.fspath),  # str, so that save() can write it to JSON (pathlib.Path accepted)
     "embedding_model": (None, None),
@@ -54,6 +69,7 @@ _PARAMS: dict[str, tuple[Any, Callable | None]] = {
     "verbose": (True, bool),
 }
 _NOT_SAVED = {"embedding_model"}
+_INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 
 
 def _cast(name: str, value: Any) -> Any:
@@ -75,11 +91,10 @@ class DSL(AbstractModel):
         num_topics: K.
         language_model: packaged alias (``"gemma3-270m"``, ``"smollm2-135m"``), local path or HF id.
         temperature: tau of the soft labels softmax(logits / tau).
-        center_logits: subtract each word's mean logit over the training documents before the softmax
-            (opt-in; removes words whose first sub-token is generically likely, e.g. "aop" -> " a").
-            With the small packaged LMs, ``center_logits=True, temperature=2`` raised purity by
-            .07-.10 on 20 Newsgroups and StackOverflow and changed nothing on TweetTopic
-            (benchmarks/results/sweep_*.md, FINDINGS.md).
+        calibration: what is subtracted from each word's teacher logit before the softmax: None (the
+            paper), ``"corpus"`` (the word's mean logit over the training documents; removes words
+            whose first sub-token is generically likely, e.g. "aop" -> " a") or ``"contextual"`` (the
+            word's logit for a content-free document, "N/A"; one extra one-document LM pass).
         reconstruction_weight: lambda; None = 1e3, except 1 for the ProdLDA objective
             (``loss="nll"`` with ``target="bow"``, whose counts already sum to the document length).
             A soft target sums to 1, so the paper's NLL ablation keeps 1e3: with weight 1 the
@@ -90,7 +105,12 @@ class DSL(AbstractModel):
             target's entropy, so at the same ``temperature`` it trains identically; the paper's
             ablation is the untempered one, ``loss="nll", temperature=1``.
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
-        input: ``"lm"`` (LM hidden state) or ``"embeddings"`` (``embedding_model.encode``, ablation).
+        input: ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode``, ablation) or
+            ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
+            all-MiniLM-L6-v2).
+        standardize_input: z-score every input feature with the training documents' mean and standard
+            deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
+            sentence embeddings, two LMs) weigh alike.
         kl_direction: ``"target_model"`` KL(target||model) (authors' code) or ``"model_target"``.
         student_temperature: True divides the decoder logits by ``temperature`` (authors' code);
             False or a float sets it explicitly.
@@ -98,11 +118,11 @@ class DSL(AbstractModel):
         lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
         num_samples: posterior samples averaged at inference.
         seed: makes training and inference reproducible (None: not seeded).
-        prompt_template, max_doc_tokens: teacher prompt and truncation (see SoftLabelTeacher).
-        word_scoring: ``"first_token"`` (the paper: a word's logit is its first sub-token's) or
-            ``"full_word"`` (log-probability of all of the word's tokens; opt-in, see SoftLabelTeacher).
-            Measured on 1,000 StackOverflow titles with SmolLM2: no purity gain (.567 vs .556) for an
-            84x slower teacher pass; ``center_logits`` helps more (.616).
+        language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
+            hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
+            ``language_model`` is its ``model``). Several models joined by ``"+"``
+            (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
+            (calibrated) log-probabilities, the input concatenates their hidden states.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
@@ -110,19 +130,26 @@ class DSL(AbstractModel):
         verbose: progress bars and log lines.
     """
 
-    def __init__(self, num_topics: int = 20, language_model: str = DEFAULT_LM, temperature: float = 3.0,
-                 center_logits: bool = False,
+    def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
+                 temperature: float = DEFAULT_TEMPERATURE, calibration: str | None = None,
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "lm", kl_direction: str = "target_model", student_temperature: bool | float = True,
+                 input: str = "lm", standardize_input: bool = False, kl_direction: str = "target_model",
+                 student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
                  lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
-                 num_samples: int = 10, seed: int | None = 0, prompt_template: str = DEFAULT_PROMPT,
-                 max_doc_tokens: int = 128, word_scoring: str = "first_token", device: str = "auto",
-                 cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False, verbose: bool = True):
+                 num_samples: int = 10, seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
+                 prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
+                 prompt_format: str = _TEACHER_DEFAULTS["prompt_format"],
+                 max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
+                 word_scoring: str = _TEACHER_DEFAULTS["word_scoring"], pooling: str = _TEACHER_DEFAULTS["pooling"],
+                 hidden_layer: int = _TEACHER_DEFAULTS["hidden_layer"], quantize: str | None = _TEACHER_DEFAULTS["quantize"],
+                 dtype: str = _TEACHER_DEFAULTS["dtype"], device: str = "auto",
+                 cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
+                 verbose: bool = True):
         super().__init__()
         self.set_hyperparameters(**{k: v for k, v in locals().items() if k in _PARAMS})
-        self.teacher_ = None
+        self.teachers_: list[SoftLabelTeacher] = []
 
     # ------------------------------------------------------------------ parameters
     def set_hyperparameters(self, **kwargs) -> "DSL":
@@ -134,11 +161,13 @@ class DSL(AbstractModel):
         # validate before assigning: a rejected value must leave the model unchanged
         if "num_topics" in new and int(new["num_topics"]) < 1:
             raise ValueError(f"num_topics must be >= 1, got {new['num_topics']}")
-        for name, allowed in (("loss", {"kl", "nll"}), ("target", {"soft", "bow"}), ("input", {"lm", "embeddings"}),
-                              ("kl_direction", {"target_model", "model_target"}),
-                              ("word_scoring", {"first_token", "full_word"})):
+        for name, allowed in (("loss", ("kl", "nll")), ("target", ("soft", "bow")), ("input", INPUTS),
+                              ("kl_direction", ("target_model", "model_target")), ("calibration", CALIBRATIONS)):
             if name in new and new[name] not in allowed:
-                raise ValueError(f"{name} must be one of {sorted(allowed)}, got {new[name]!r}")
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {new[name]!r}")
+        if set(new) & set(_TEACHER_PARAMS):  # TeacherConfig validates the teacher settings (before any LM pass)
+            merged = {k: new.get(k, getattr(self, k, _PARAMS[k][0])) for k in _TEACHER_PARAMS}
+            _teacher_configs(merged)
         for k, v in new.items():
             setattr(self, k, v)
             self.hyperparameters[k] = v
@@ -157,16 +186,48 @@ class DSL(AbstractModel):
         self.hyperparameters["use_partitions"] = self.use_partitions
 
     # ------------------------------------------------------------------ helpers
-    def _teacher(self) -> SoftLabelTeacher:
-        t = self.teacher_
-        if (t is None or t.model != self.language_model or t.prompt_template != self.prompt_template
-                or t.max_doc_tokens != self.max_doc_tokens or t.cache_dir != self.cache_dir
-                or t.word_scoring != self.word_scoring):
-            t = SoftLabelTeacher(model=self.language_model, prompt_template=self.prompt_template,
-                                 max_doc_tokens=self.max_doc_tokens, device=self.device, cache_dir=self.cache_dir,
-                                 show_progress=self.verbose, word_scoring=self.word_scoring)
-            self.teacher_ = t
-        return t
+    @property
+    def teacher_config(self) -> TeacherConfig:
+        """The :class:`TeacherConfig` of this model's (first) teacher."""
+        return self.teacher_configs[0]
+
+    @property
+    def teacher_configs(self) -> list[TeacherConfig]:
+        """One :class:`TeacherConfig` per ensemble member (one for a single LM)."""
+        return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS})
+
+    def _teachers(self) -> list[SoftLabelTeacher]:
+        configs = self.teacher_configs
+        current = self.teachers_
+        if [t.config for t in current] != configs or any(t.cache_dir != self.cache_dir for t in current):
+            self.teachers_ = [SoftLabelTeacher(c, device=self.device, cache_dir=self.cache_dir,
+                                               show_progress=self.verbose) for c in configs]
+        return self.teachers_
+
+    @property
+    def teacher_(self) -> SoftLabelTeacher | None:
+        """The (first) teacher in use, None before the first fit."""
+        return self.teachers_[0] if self.teachers_ else None
+
+    def _teacher_outputs(self, documents: Sequence[str], vocabulary: Sequence[str]) -> TeacherOutputs:
+        """Teacher outputs of every ensemble member: log-probabilities averaged, hidden states concatenated.
+
+        With contextual calibration each member's logits for the content-free document are subtracted
+        first. For a single LM without contextual calibration these are the teacher's raw outputs.
+        """
+        outs = []
+        for t in self._teachers():
+            out = t.compute(documents, vocabulary)
+            logits = out.logits
+            if self.calibration == "contextual":
+                logits = logits - t.compute([CONTENT_FREE_DOCUMENT], vocabulary).logits
+            outs.append((logits, out))
+        if len(outs) == 1:
+            logits, out = outs[0]
+            return out if logits is out.logits else TeacherOutputs(logits, out.hidden, out.n_computed, out.cache_path)
+        logp = np.mean([lg - _logsumexp(lg) for lg, _ in outs], axis=0).astype(np.float32)
+        hidden = np.concatenate([o.hidden for _, o in outs], axis=1)
+        return TeacherOutputs(logp, hidden, sum(o.n_computed for _, o in outs), outs[0][1].cache_path)
 
     def _weight(self) -> float:
         if self.reconstruction_weight is not None:
@@ -189,17 +250,35 @@ class DSL(AbstractModel):
                     bow[r, j] += 1
         return bow
 
-    def _inputs(self, documents: Sequence[str], teacher_out: TeacherOutputs | None) -> np.ndarray:
-        if self.input == "lm":
-            return teacher_out.hidden
+    def _embedder(self):
         if self.embedding_model is None:
-            raise ValueError("input='embeddings' needs embedding_model (an object with .encode(list[str]))")
-        return np.asarray(self.embedding_model.encode(list(documents)), dtype=np.float32)
+            if self.input == "embeddings":
+                raise ValueError("input='embeddings' needs embedding_model (an object with .encode(list[str]))")
+            from .embeddings import PackagedMiniLM
+
+            self.embedding_model = PackagedMiniLM(cache_dir=None if self.cache_dir is None
+                                                  else os.path.join(self.cache_dir, "embeddings"))
+        return self.embedding_model
+
+    def _inputs(self, documents: Sequence[str], teacher_out: TeacherOutputs | None, fit: bool = False) -> np.ndarray:
+        """The student's input rows; with ``standardize_input`` z-scored by the training statistics."""
+        blocks = []
+        if self.input in ("lm", "lm+embeddings"):
+            blocks.append(teacher_out.hidden)
+        if self.input in ("embeddings", "lm+embeddings"):
+            blocks.append(np.asarray(self._embedder().encode(list(documents)), dtype=np.float32))
+        x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+        if not self.standardize_input:
+            return x
+        if fit:
+            self.input_mean_ = x.mean(axis=0).astype(np.float32)
+            self.input_scale_ = np.maximum(x.std(axis=0), 1e-6).astype(np.float32)
+        return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
     def _targets(self, teacher_out: TeacherOutputs | None, token_lists) -> np.ndarray:
         if self.target == "soft":
             logits = teacher_out.logits
-            if self.center_logits:
+            if self.calibration == "corpus":
                 logits = logits - logits.mean(axis=0, keepdims=True)
             return softmax_with_temperature(logits, self.temperature)
         bow = self._bow(token_lists)
@@ -210,7 +289,7 @@ class DSL(AbstractModel):
         return bow
 
     def _needs_teacher(self) -> bool:
-        return self.input == "lm" or self.target == "soft"
+        return self.input != "embeddings" or self.target == "soft"
 
     def _seed_all(self) -> torch.Generator:
         g = torch.Generator()
@@ -245,8 +324,8 @@ class DSL(AbstractModel):
     def _fit_arrays(self, documents: list[str], token_lists, teacher_out: TeacherOutputs | None = None) -> None:
         gen = self._seed_all()
         if teacher_out is None and self._needs_teacher():
-            teacher_out = self._teacher().compute(documents, self.vocabulary_)
-        x = self._inputs(documents, teacher_out)
+            teacher_out = self._teacher_outputs(documents, self.vocabulary_)
+        x = self._inputs(documents, teacher_out, fit=True)
         y = self._targets(teacher_out, token_lists)
         dev = resolve_device(self.device)
         self.network_ = ProdLDANetwork(x.shape[1], len(self.vocabulary_), self.num_topics, tuple(self.hidden_sizes),
@@ -270,8 +349,8 @@ class DSL(AbstractModel):
         self._check_fitted()
         if len(documents) == 0:
             raise ValueError("empty corpus: no documents were given")
-        if teacher_out is None and self.input == "lm":
-            teacher_out = self._teacher().compute(list(documents), self.vocabulary_)
+        if teacher_out is None and self.input != "embeddings":
+            teacher_out = self._teacher_outputs(list(documents), self.vocabulary_)
         x = self._inputs(documents, teacher_out)
         if x.shape[1] != self.input_size_:
             raise ValueError(f"input size {x.shape[1]} does not match the fitted model's {self.input_size_}")
@@ -325,7 +404,7 @@ class DSL(AbstractModel):
         else:
             train_idx, test_idx = np.arange(n), np.arange(0)
         # one teacher pass (one cache entry) over every document, train and test together, then sliced
-        out = self._teacher().compute(raw, vocabulary) if self._needs_teacher() else None
+        out = self._teacher_outputs(raw, vocabulary) if self._needs_teacher() else None
         self._fit_arrays([raw[i] for i in train_idx], [corpus[i] for i in train_idx], _take(out, train_idx))
         result = {"topics": self.get_topics(top_words), "topic-word-matrix": self.topic_word_matrix_,
                   "topic-document-matrix": self.document_topic_.T}
@@ -342,6 +421,8 @@ class DSL(AbstractModel):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
+        if self.standardize_input:
+            state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in ("input_mean_", "input_scale_")})
         save_file(state, str(path / "model.safetensors"))
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = {"format": 1, "params": params, "vocabulary": self.vocabulary_, "input_size": self.input_size_}
@@ -359,21 +440,41 @@ class DSL(AbstractModel):
                 raise FileNotFoundError(f"{path / f} not found: not a saved DSL model")
         config = json.loads((path / "config.json").read_text())
         params = {**config["params"], **overrides}
+        if "center_logits" in params:  # saved before calibration replaced it
+            params["calibration"] = "corpus" if params.pop("center_logits") else None
         model = cls(**params)
         model.vocabulary_ = config["vocabulary"]
         model.input_size_ = int(config["input_size"])
         net = ProdLDANetwork(model.input_size_, len(model.vocabulary_), model.num_topics, tuple(model.hidden_sizes),
                              model.activation, model.dropout, model.learn_priors)
-        net.load_state_dict(load_file(str(path / "model.safetensors")))
+        state = load_file(str(path / "model.safetensors"))
+        for k in ("input_mean_", "input_scale_"):
+            if _INPUT_STATS + k in state:
+                setattr(model, k, state.pop(_INPUT_STATS + k).numpy())
+        net.load_state_dict(state)
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
 
 
 def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
-    if out is None or len(idx) == len(out.logits):
+    if out is None or len(idx) == len(out):
         return out
-    return TeacherOutputs(logits=out.logits[idx], hidden=out.hidden[idx], n_computed=out.n_computed,
-                          cache_path=out.cache_path)
+    return out.take(idx)
+
+
+def _teacher_configs(params: dict) -> list[TeacherConfig]:
+    """The TeacherConfig of each ensemble member, from DSL's teacher parameters (validated here)."""
+    fields = {field: params[name] for name, field in _TEACHER_PARAMS.items()}
+    models = [m.strip() for m in str(fields.pop("model")).split(ENSEMBLE_SEPARATOR)]
+    if len(models) != len(set(models)):
+        raise ValueError(f"language_model lists a model twice: {params['language_model']!r}")
+    return [TeacherConfig(model=m, **fields) for m in models]
+
+
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    from scipy.special import logsumexp
+
+    return logsumexp(logits, axis=1, keepdims=True)
 
 
 def _raw_corpus(dataset) -> list[str]:

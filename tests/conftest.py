@@ -6,7 +6,7 @@
   safety net ``dsl_plugin.teacher.default_cache_dir`` (used only for the *teacher* cache root) is redirected
   to a session tmp dir. ``DSL_PLUGIN_CACHE`` is left alone so the converted-model cache stays shared.
 * The packaged LM is loaded at most once per session (the loader used by ``SoftLabelTeacher`` is memoised);
-  a teacher still loads lazily, so "a fully cached call never loads the LM" stays testable via ``teacher._lm``.
+  a teacher still loads lazily, so "a fully cached call never loads the LM" stays testable via ``teacher.lm``.
 * One real teacher pass over a small corpus (48 demo documents, |V| = 300, ``max_doc_tokens=48``) is shared
   by every test that only needs cached outputs.
 """
@@ -82,18 +82,18 @@ def _torch_threads():
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_teacher_cache(tmp_path_factory):
     """Redirect the default *teacher* cache root (not the model cache) to a tmp dir, and memoise LM loading."""
-    import dsl_plugin.teacher as teacher_mod
+    from dsl_plugin.teacher import _runner, _store
 
     root = tmp_path_factory.mktemp("default_teacher_cache_root")
-    real_loader = teacher_mod.load_language_model
+    real_loader = _runner.load_language_model
 
     @functools.lru_cache(maxsize=4)
-    def memo_loader(name, device="cpu", revision=None):
-        return real_loader(name, device=device, revision=revision)
+    def memo_loader(name, dtype=None, device="cpu", revision=None):
+        return real_loader(name, dtype=dtype, device=device, revision=revision)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(teacher_mod, "default_cache_dir", lambda: Path(root))
-    mp.setattr(teacher_mod, "load_language_model", memo_loader)
+    mp.setattr(_store, "default_cache_dir", lambda: Path(root))
+    mp.setattr(_runner, "load_language_model", memo_loader)
     yield root
     mp.undo()
 

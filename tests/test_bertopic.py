@@ -195,7 +195,7 @@ def test_second_fit_reuses_teacher_cache(fitted, corpus):
     tm2 = BERTopic(embedding_model=backend, representation_model=DSLRepresentation(), **_models())
     topics2, _ = tm2.fit_transform(docs)
     assert SoftLabelTeacher.total_forward_passes == passes  # zero LM passes
-    assert backend.teacher._lm is None  # the LM was not even loaded
+    assert backend.teacher.lm is None  # the LM was not even loaded
     assert backend.vocabulary_ == fitted["backend"].vocabulary_
     assert topics2 == fitted["topics"]
 
@@ -217,7 +217,7 @@ def test_save_load_safetensors(fitted, corpus, tmp_path):
     # same embeddings as the fitted backend, from the cache
     np.testing.assert_allclose(loaded_backend.embed(docs[:5]), backend.embed(docs[:5]), atol=1e-5)
     assert SoftLabelTeacher.total_forward_passes == passes
-    assert loaded_backend.teacher._lm is None
+    assert loaded_backend.teacher.lm is None
     pred, _ = loaded.transform(new)  # cosine similarity to the saved topic embeddings
     assert len(pred) == len(new) and set(pred) <= set(tm.topics_)
     # equivalently, the same settings with the same vocabulary and centre

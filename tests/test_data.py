@@ -310,7 +310,7 @@ def test_generic_sample_equals_the_20newsgroups_loader_sample(shared_data):
         data.load_20newsgroups(sample=500, seed=0, data_dir=shared_data)
 
 
-def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):
+def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsys):
     import dsl_plugin.model as model_mod
     from dsl_plugin.cli import main
 
@@ -326,11 +326,12 @@ def test_cli_fit_passes_temperature_and_centring(tmp_path, monkeypatch, capsys):
     out = tmp_path / "demo"
     main(["prepare", "demo", str(out), "--vocabulary-size", "50"])
     monkeypatch.setattr(model_mod, "DSL", Recorder)
-    main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--center-logits",
+    main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--calibration", "corpus",
           "--word-scoring", "full_word"])
-    assert seen["temperature"] == 2.0 and seen["center_logits"] is True and seen["num_topics"] == 3
+    assert seen["temperature"] == 2.0 and seen["calibration"] == "corpus" and seen["num_topics"] == 3
     assert seen["word_scoring"] == "full_word"
+    seen.clear()
     main(["fit", str(out)])
-    assert seen["temperature"] == 3.0 and seen["center_logits"] is False  # the paper's defaults
-    assert seen["word_scoring"] == "first_token"
+    # options not given are left to DSL's own defaults (one source of truth)
+    assert not {"temperature", "calibration", "word_scoring", "language_model"} & set(seen)
     assert "topic  0: a b" in capsys.readouterr().out

@@ -125,9 +125,9 @@ def test_invalid_choices_and_unknown_hyperparameters():
     with pytest.raises(ValueError, match="word_scoring must be one of"):
         DSL(word_scoring="whole")
     full = DSL(word_scoring="full_word", device="cpu")
-    assert full._teacher().word_scoring == "full_word"  # reaches the teacher (and its cache identity)
+    assert full.teacher_config.word_scoring == "full_word"  # reaches the teacher (and its cache identity)
     full.set_hyperparameters(word_scoring="first_token")
-    assert full._teacher().word_scoring == "first_token"  # a changed setting gets a new teacher
+    assert full.teacher_config.word_scoring == "first_token"  # a changed setting changes the teacher
     model = DSL(**NO_LM)
     with pytest.raises(ValueError, match="target must be one of"):
         model.set_hyperparameters(target="hard")
@@ -141,7 +141,7 @@ def test_bad_teacher_settings():
 
     with pytest.raises(ValueError, match=r"\{document\}"):
         SoftLabelTeacher(prompt_template="no slot here")
-    with pytest.raises(ValueError, match="max_doc_tokens must be >= 1"):
+    with pytest.raises(ValueError, match="max_doc_tokens must be an integer >= 1"):
         SoftLabelTeacher(max_doc_tokens=0)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         softmax_with_temperature(np.zeros((2, 3)), 0.0)

@@ -28,7 +28,7 @@ def test_centred_logits_remove_the_corpus_mean_per_word():
     logits = np.array([[9.0, 2.0, 0.0], [9.0, 0.0, 2.0]], np.float32)
     out = TeacherOutputs(logits=logits, hidden=np.zeros((2, 4), np.float32))
     plain = DSL(temperature=1.0)._targets(out, None)
-    centred = DSL(temperature=1.0, center_logits=True)._targets(out, None)
+    centred = DSL(temperature=1.0, calibration="corpus")._targets(out, None)
     assert plain[:, 0].min() > 0.99
     np.testing.assert_allclose(centred, _softmax(logits - logits.mean(0)), rtol=1e-6)
     assert centred[0].argmax() == 1 and centred[1].argmax() == 2

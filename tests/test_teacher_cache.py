@@ -26,7 +26,7 @@ def _doc_indices_by_length(prepared):
 def test_first_pass_computed_every_document(teacher_run, prepared):
     teacher, out, passes = teacher_run
     assert out.logits.shape == (len(prepared), len(prepared.vocabulary))
-    assert out.hidden.shape == (len(prepared), teacher._lm.config.hidden_size)
+    assert out.hidden.shape == (len(prepared), teacher.lm.config.hidden_size)
     assert out.logits.dtype == out.hidden.dtype == np.float32
     assert np.isfinite(out.logits).all() and np.isfinite(out.hidden).all()
     assert out.n_computed == teacher.n_documents_computed == len(prepared)
@@ -42,7 +42,7 @@ def test_restricted_logits_and_hidden_match_plain_lm_forward(teacher_run, prepar
     assert lengths[i] < np.median(lengths)
     prompt = teacher.build_prompt_ids(prepared.raw_texts[i])
     with torch.inference_mode():
-        res = teacher._lm(torch.tensor([prompt]), output_hidden_states=True)
+        res = teacher.lm(torch.tensor([prompt]), output_hidden_states=True)
     full = res.logits[0, -1, torch.from_numpy(ids)].float().numpy()
     np.testing.assert_allclose(out.logits[i], full, atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(out.hidden[i], res.hidden_states[-1][0, -1].float().numpy(), atol=1e-4, rtol=1e-4)
@@ -108,7 +108,7 @@ def test_second_compute_does_no_forward_pass(teacher_run, prepared, teacher_cach
     assert again.n_forward_passes == 0
     assert again.n_documents_computed == 0 and out.n_computed == 0
     assert SoftLabelTeacher.total_forward_passes == before
-    assert again._lm is None  # a fully cached call never loads the LM
+    assert again.lm is None  # a fully cached call never loads the LM
     assert np.array_equal(out.logits, first.logits) and np.array_equal(out.hidden, first.hidden)
     assert out.cache_path == first.cache_path
 
@@ -134,7 +134,7 @@ def test_full_word_scoring_matches_summed_token_log_probabilities(make_teacher):
     out = t.compute(docs, vocab).logits
     multi, seqs = t.multi_token_words(vocab)
     assert len(multi) >= 2 and max(len(s) for s in seqs) >= 3  # the case being tested: 2- and 3+-token words
-    tok, lm = t.tokenizer, t._lm
+    tok, lm = t.tokenizer, t.lm
     ref = np.zeros_like(out)
     with torch.inference_mode():
         for d, doc in enumerate(docs):  # brute force: prompt + the word's tokens, one sequence per word
@@ -169,8 +169,8 @@ def test_cache_key_depends_on_vocabulary_documents_and_settings(make_teacher, tm
     other_prompt = make_teacher(cache_dir=tmp_path, prompt_template="Text: {document}\nTheme:")
     assert make_key(other_prompt.identity(["alpha", "beta"]), docs) != k
     # what compute() uses
-    assert t._entry(docs, ["alpha", "beta"]).key == k
-    assert t._entry(docs, ["alpha", "gamma"]).path != t._entry(docs, ["alpha", "beta"]).path
+    assert t.cache_entry(docs, ["alpha", "beta"]).key == k
+    assert t.cache_entry(docs, ["alpha", "gamma"]).path != t.cache_entry(docs, ["alpha", "beta"]).path
 
 
 SMALL_SETTINGS = dict(max_doc_tokens=12, shard_size=2)
@@ -213,7 +213,7 @@ def test_intact_cache_is_reused(small_copy, make_teacher):
     docs, vocab, root, entry, out = small_copy
     t = make_teacher(cache_dir=root, **SMALL_SETTINGS)
     res = t.compute(docs, vocab)
-    assert t.n_forward_passes == 0 and t._lm is None
+    assert t.n_forward_passes == 0 and t.lm is None
     assert np.array_equal(res.logits, out.logits) and np.array_equal(res.hidden, out.hidden)
 
 
@@ -233,7 +233,7 @@ def test_deleted_commit_record_resumes_only_that_shard(small_copy, make_teacher)
 def test_interrupted_pass_resumes_where_it_stopped(small_run, make_teacher, tmp_path):
     docs, vocab, _, out = small_run
     t = make_teacher(cache_dir=tmp_path, **SMALL_SETTINGS)
-    real_block = t._compute_block
+    real_block = t.runner.compute_block
     calls = []
 
     def block_then_interrupt(*args, **kwargs):
@@ -242,7 +242,7 @@ def test_interrupted_pass_resumes_where_it_stopped(small_run, make_teacher, tmp_
         calls.append(1)
         return real_block(*args, **kwargs)
 
-    t._compute_block = block_then_interrupt
+    t.runner.compute_block = block_then_interrupt
     with pytest.raises(KeyboardInterrupt):
         t.compute(docs, vocab)
     resumed = make_teacher(cache_dir=tmp_path, **SMALL_SETTINGS)

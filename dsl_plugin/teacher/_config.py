@@ -1,0 +1,124 @@
+"""``TeacherConfig``: every setting that changes the teacher's outputs, in one frozen object.
+
+It is the single source of the teacher's defaults, of their validation and of the cache identity
+(:meth:`TeacherConfig.identity`): ``SoftLabelTeacher``, ``DSL``, the BERTopic backend and the
+benchmarks all build their teacher from one. Settings that only change *how fast* the same outputs
+are computed (device, threads, batch sizes, prefix reuse, caching) live on ``SoftLabelTeacher``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from ..lm import DEFAULT_LM, model_identity
+
+DEFAULT_PROMPT = ("Generate a label that capture the overall theme of the document below.\n\n"
+                  "Document: {document}\n\nTopic:")
+#: tau of the soft labels softmax(logits / tau) (the paper's value); the student side reads it from here
+DEFAULT_TEMPERATURE = 3.0
+
+WORD_SCORINGS = ("first_token", "full_word")
+PROMPT_FORMATS = ("raw", "chat")
+POOLINGS = ("last", "mean")
+QUANTIZATIONS = (None, "int8")
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    """What the teacher computes (and so what its cache entries are keyed by).
+
+    Args:
+        model: packaged alias (see :data:`dsl_plugin.lm.PACKAGED_LMS`), local path or HF model id.
+        revision: Hugging Face revision for hub ids.
+        prompt_template: must contain ``{document}`` exactly once; trailing whitespace is stripped.
+        prompt_format: ``"raw"`` (default: the filled template is tokenised as it is) or ``"chat"``
+            (the filled template is the user turn of the tokenizer's chat template, followed by the
+            generation prompt; for instruct models).
+        max_doc_tokens: documents longer than this (in LM tokens) are truncated inside the document
+            slot, so the instruction and the suffix always survive.
+        word_scoring: ``"first_token"`` (the paper's mapping: a word's logit is its first sub-token's)
+            or ``"full_word"`` (log P(all of the word's tokens | prompt); much slower, see FINDINGS).
+        pooling: the student's input: ``"last"`` (hidden state of the last prompt token, the paper)
+            or ``"mean"`` (mean over the prompt tokens after the instruction prefix shared by all
+            documents, i.e. the document and the suffix).
+        hidden_layer: which layer's hidden states are pooled (-1: the final, normalised layer; 0 is the
+            embedding output, ``n`` the output of block ``n``), the authors' ``hidden_state_layer``.
+        quantize: ``None`` or ``"int8"`` (dynamic int8 Linear layers: faster on CPU, other outputs).
+        dtype: weights and activations: ``"float32"`` (CPU default), ``"bfloat16"`` or ``"float16"``
+            (GPU). Logits are always returned as float32.
+    """
+
+    model: str = DEFAULT_LM
+    revision: str | None = None
+    prompt_template: str = DEFAULT_PROMPT
+    prompt_format: str = "raw"
+    max_doc_tokens: int = 128
+    word_scoring: str = "first_token"
+    pooling: str = "last"
+    hidden_layer: int = -1
+    quantize: str | None = None
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ValueError(f"model (language_model) must be a non-empty string, got {self.model!r}")
+        if not isinstance(self.prompt_template, str) or self.prompt_template.count("{document}") != 1:
+            raise ValueError("prompt_template must contain '{document}' exactly once")
+        _check_int("max_doc_tokens", self.max_doc_tokens, 1)
+        _check_int("hidden_layer", self.hidden_layer, None)
+        for name, allowed in (("prompt_format", PROMPT_FORMATS), ("word_scoring", WORD_SCORINGS),
+                              ("pooling", POOLINGS), ("quantize", QUANTIZATIONS), ("dtype", DTYPES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """Field name -> default value."""
+        return {f.name: f.default for f in dataclasses.fields(cls)}
+
+    def replace(self, **changes) -> "TeacherConfig":
+        """A copy with ``changes`` (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def identity(self, vocabulary) -> dict:
+        """Everything the cached outputs depend on, except the documents.
+
+        Settings at their default are left out (except the original five), so the keys of caches
+        written before a setting existed stay valid.
+        """
+        ident = {**model_identity(self.model, self.revision), "prompt": self.prompt_template,
+                 "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": self.dtype}
+        defaults = self.defaults()
+        for name in ("quantize", "word_scoring", "prompt_format", "pooling", "hidden_layer"):
+            value = getattr(self, name)
+            if value != defaults[name]:
+                ident[name] = value
+        return ident
+
+
+def _check_int(name: str, value, minimum: int | None) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if not ok or (minimum is not None and value < minimum):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"{name} must be an integer{bound}, got {value!r}")
+
+
+def check_temperature(value, name: str = "temperature") -> float:
+    """``value`` as a float if it is a finite number > 0, else a ValueError naming ``name``."""
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        t = float("nan")
+    if not (math.isfinite(t) and t > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return t

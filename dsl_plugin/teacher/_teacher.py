@@ -1,0 +1,270 @@
+"""``SoftLabelTeacher``: a prompted causal LM -> restricted next-token logits + hidden states, cached.
+
+For each document the teacher builds the labeling prompt, runs the LM once and keeps
+
+* the next-token logits after the prompt, **restricted to the topic vocabulary** (each word maps to
+  the first sub-token of ``" " + word``), stored raw so the temperature can be tuned later, and
+* a hidden state of the prompt (by default the final layer's, at the last prompt token): the
+  student's input.
+
+It is a composition of small parts: a :class:`TeacherConfig` (what is computed, and the cache
+identity), a :class:`PromptEncoder` (document -> prompt ids; words -> token ids), an
+:class:`LMRunner` (the loaded LM, batching, prefix reuse, forward passes) and the content-keyed cache
+(:mod:`dsl_plugin.cache`, entries opened by :mod:`._store`). Duplicate documents are computed once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..cache import CacheEntry
+from ._config import DEFAULT_TEMPERATURE, TeacherConfig
+from ._prompts import PromptEncoder
+from ._runner import LMRunner
+from ._store import gather, is_identity, open_entry
+
+logger = logging.getLogger(__name__)
+
+
+def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise softmax(logits / temperature) in float32."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    z = np.asarray(logits, dtype=np.float32) / np.float32(temperature)
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+@dataclass
+class TeacherOutputs:
+    """Teacher outputs for N documents, in the caller's order."""
+
+    logits: np.ndarray
+    hidden: np.ndarray
+    n_computed: int = 0
+    cache_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.logits) != len(self.hidden):
+            raise ValueError(f"teacher outputs disagree: {len(self.logits)} logit rows, {len(self.hidden)} hidden rows")
+
+    def __len__(self) -> int:
+        return len(self.logits)
+
+    def take(self, idx) -> "TeacherOutputs":
+        """The outputs of rows ``idx`` (same cache path)."""
+        return TeacherOutputs(logits=self.logits[idx], hidden=self.hidden[idx], n_computed=self.n_computed,
+                              cache_path=self.cache_path)
+
+
+class SoftLabelTeacher:
+    """Prompted LM teacher with a persistent, resumable cache.
+
+    Args:
+        config: a :class:`TeacherConfig` (what is computed). Its fields may also be given as keyword
+            arguments (``model=``, ``prompt_template=``, ``max_doc_tokens=``, ``word_scoring=``,
+            ``pooling=``, ...), which override ``config``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
+        num_threads: torch intra-op threads on CPU (None: leave torch's setting).
+        cache_dir: cache root (default ``$DSL_PLUGIN_CACHE/teacher`` or ``~/.cache/dsl_plugin/teacher``).
+        use_cache: False disables the disk cache.
+        shard_size: documents per cache shard.
+        show_progress: tqdm progress bar.
+        max_batch_tokens: token budget of one padded batch (length-sorted batches).
+        max_batch_size: upper bound on documents per batch.
+        prefix_cache: run the prompt prefix shared by all documents once and reuse its key/value cache
+            (exact up to float32 rounding; falls back to full prompts when a model does not support it).
+        compile: ``torch.compile`` the transformer (minutes of one-off compilation; opt-in).
+    """
+
+    #: process-wide count of LM forward passes (all teachers)
+    total_forward_passes = 0
+
+    def __init__(self, config: TeacherConfig | None = None, *, device: str = "auto", num_threads: int | None = None,
+                 cache_dir: str | None = None, use_cache: bool = True, shard_size: int = 256,
+                 show_progress: bool = True, max_batch_tokens: int = 4096, max_batch_size: int = 128,
+                 prefix_cache: bool = True, compile: bool = False, **config_fields):
+        unknown = sorted(set(config_fields) - set(TeacherConfig.field_names()))
+        if unknown:
+            raise TypeError(f"unknown SoftLabelTeacher argument(s) {unknown}; teacher settings are "
+                            f"{list(TeacherConfig.field_names())}")
+        config = config or TeacherConfig()
+        self.config = config.replace(**config_fields) if config_fields else config
+        if int(max_batch_tokens) < 1 or int(max_batch_size) < 1:
+            raise ValueError("max_batch_tokens and max_batch_size must be >= 1")
+        if int(shard_size) < 1:
+            raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+        self.cache_dir = None if cache_dir is None else str(cache_dir)
+        self.use_cache = bool(use_cache)
+        self.shard_size = int(shard_size)
+        self.show_progress = bool(show_progress)
+        self.runner = LMRunner(self.config, device=device, num_threads=num_threads,
+                               max_batch_tokens=int(max_batch_tokens), max_batch_size=int(max_batch_size),
+                               prefix_cache=bool(prefix_cache), compile=bool(compile))
+        self.n_documents_computed = 0
+
+    # ------------------------------------------------------------------ settings (read-only views)
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def prompt_template(self) -> str:
+        return self.config.prompt_template
+
+    @property
+    def max_doc_tokens(self) -> int:
+        return self.config.max_doc_tokens
+
+    @property
+    def word_scoring(self) -> str:
+        return self.config.word_scoring
+
+    @property
+    def device(self) -> str:
+        return self.runner.device
+
+    @property
+    def prefix_cache(self) -> bool:
+        return self.runner.prefix_cache
+
+    # ------------------------------------------------------------------ counters
+    @property
+    def n_forward_passes(self) -> int:
+        return self.runner.n_forward_passes
+
+    @property
+    def n_tokens_computed(self) -> int:
+        return self.runner.n_tokens_computed
+
+    @property
+    def n_tokens_padded(self) -> int:
+        return self.runner.n_tokens_padded
+
+    def reset_counters(self) -> None:
+        self.runner.n_forward_passes = self.runner.n_tokens_computed = self.runner.n_tokens_padded = 0
+        self.n_documents_computed = 0
+
+    # ------------------------------------------------------------------ model
+    def load(self) -> None:
+        """Load tokenizer and LM (done lazily: a fully cached call never loads the LM)."""
+        self.runner.load()
+
+    def share_model(self, other: "SoftLabelTeacher") -> None:
+        """Use ``other``'s loaded LM (loading it there first) instead of loading a second copy."""
+        other.load()
+        self.runner.attach(other.runner.tokenizer, other.runner.model)
+
+    @property
+    def lm(self):
+        """The loaded causal LM, or None before the first LM pass."""
+        return self.runner.model
+
+    @property
+    def tokenizer(self):
+        self.load()
+        return self.runner.tokenizer
+
+    @property
+    def encoder(self) -> PromptEncoder:
+        self.load()
+        return self.runner.encoder
+
+    def build_prompt_ids(self, document: str) -> list[int]:
+        """Token ids of the prompt for one document, truncating inside the document slot."""
+        return self.encoder.encode(document)
+
+    def prompt_prefix_ids(self) -> list[int]:
+        """Token ids that begin every prompt (BOS + instruction up to the document slot)."""
+        return self.encoder.prefix_ids()
+
+    def vocabulary_token_ids(self, vocabulary: Sequence[str]) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """First sub-token id of ``" " + word`` for each word, and the collisions (see :class:`PromptEncoder`)."""
+        return self.encoder.vocabulary_token_ids(vocabulary)
+
+    def multi_token_words(self, vocabulary: Sequence[str]) -> tuple[np.ndarray, list[list[int]]]:
+        """Indices of the words that ``" " + word`` splits into 2+ tokens, and their token ids."""
+        return self.encoder.multi_token_words(vocabulary)
+
+    # ------------------------------------------------------------------ identity / cache
+    def identity(self, vocabulary: Sequence[str]) -> dict:
+        """Everything the cached outputs depend on, except the documents."""
+        return self.config.identity(vocabulary)
+
+    def cache_entry(self, documents: Sequence[str], vocabulary: Sequence[str]) -> CacheEntry | None:
+        """The cache entry for these (unique, ordered) documents, or None without caching."""
+        if not self.use_cache:
+            return None
+        return open_entry(self.config, documents, vocabulary, self.cache_dir, self.shard_size)
+
+    def is_cached(self, documents: Sequence[str], vocabulary: Sequence[str]) -> bool:
+        """Whether :meth:`compute` would run no LM pass for these documents (shards present; not verified)."""
+        entry = self.cache_entry(list(dict.fromkeys(documents)), vocabulary)
+        return entry is not None and not entry.missing_shards(verify=False)
+
+    # ------------------------------------------------------------------ compute
+    def _compute_block(self, docs: Sequence[str], vocab_ids, progress=None, words=None):
+        before = self.runner.n_forward_passes
+        try:
+            out = self.runner.compute_block(docs, vocab_ids, progress, words)
+        finally:
+            SoftLabelTeacher.total_forward_passes += self.runner.n_forward_passes - before
+        self.n_documents_computed += len(docs)
+        return out
+
+    def compute(self, documents: Sequence[str], vocabulary: Sequence[str]) -> TeacherOutputs:
+        """Teacher outputs for ``documents`` (cached; duplicates computed once).
+
+        Raises:
+            ValueError: empty corpus, all-empty documents, empty vocabulary, unmappable words.
+        """
+        if len(documents) == 0:
+            raise ValueError("empty corpus: no documents were given to the teacher")
+        if all(not d.strip() for d in documents):
+            raise ValueError("all documents are empty (only whitespace)")
+        if len(vocabulary) == 0:
+            raise ValueError("empty vocabulary")
+        first: dict[str, int] = {}
+        inverse = np.fromiter((first.setdefault(d, len(first)) for d in documents), dtype=np.int64,
+                              count=len(documents))
+        unique = list(first)
+        entry = self.cache_entry(unique, vocabulary)
+        todo = entry.missing_shards() if entry is not None else [0]
+        n_todo = (sum(entry.shard_range(i)[1] - entry.shard_range(i)[0] for i in todo) if entry is not None
+                  else len(unique))
+        logger.info("teacher %s: %d documents (%d unique), %d to compute with the LM, %d from cache",
+                    self.model, len(documents), len(unique), n_todo, len(unique) - n_todo)
+        computed = 0
+        if n_todo:
+            from tqdm.auto import tqdm
+
+            self.load()
+            vocab_ids, _ = self.vocabulary_token_ids(vocabulary)
+            words = (self.runner.word_groups(vocabulary) or None) if self.word_scoring == "full_word" else None
+            with tqdm(total=n_todo, desc=f"teacher {self.model}", unit="doc", disable=not self.show_progress) as bar:
+                if entry is None:
+                    logits, hidden = self._compute_block(unique, vocab_ids, bar, words)
+                else:
+                    for i in todo:
+                        start, stop = entry.shard_range(i)
+                        lg, hd = self._compute_block(unique[start:stop], vocab_ids, bar, words)
+                        entry.write_shard(i, lg, hd)
+            computed = n_todo
+        if entry is not None:  # stream the shards into the caller's arrays: one copy, no concatenation
+            logits, hidden = gather(entry, "logits", inverse), gather(entry, "hidden", inverse)
+        elif not is_identity(inverse):
+            logits, hidden = logits[inverse], hidden[inverse]
+        return TeacherOutputs(logits=np.asarray(logits, dtype=np.float32), hidden=np.asarray(hidden, dtype=np.float32),
+                              n_computed=computed, cache_path=None if entry is None else str(entry.path))
+
+    def __repr__(self) -> str:
+        return f"SoftLabelTeacher({self.config!r}, device={self.device!r}, cache_dir={self.cache_dir!r})"
+
+
+__all__ = ["DEFAULT_TEMPERATURE", "SoftLabelTeacher", "TeacherOutputs", "softmax_with_temperature"]

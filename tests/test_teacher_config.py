@@ -1,0 +1,150 @@
+"""TeacherConfig (one source of the teacher's settings and cache identity) and the settings it added:
+pooling, hidden layer, chat format; DSL's calibration, ensembles and input standardisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dsl_plugin import DSL
+from dsl_plugin.cache import make_key
+from dsl_plugin.teacher import DEFAULT_PROMPT, DEFAULT_TEMPERATURE, TeacherConfig, TeacherOutputs
+
+
+def test_cache_key_of_the_original_settings_is_unchanged():
+    # computed with the code before TeacherConfig existed (commit de52a93): caches written then stay valid
+    ident = TeacherConfig(model="org/some-model").identity(["alpha", "beta"])
+    assert make_key(ident, ["first doc", "second doc"]) == "2f8e3ac0aecc619ce2ad2f816d4bb242"
+
+
+@pytest.mark.parametrize("change", [{"pooling": "mean"}, {"hidden_layer": 3}, {"prompt_format": "chat"},
+                                   {"word_scoring": "full_word"}, {"quantize": "int8"}, {"dtype": "bfloat16"},
+                                   {"max_doc_tokens": 64}, {"prompt_template": "T: {document}"}])
+def test_every_setting_changes_the_cache_identity(change):
+    base = TeacherConfig(model="org/some-model")
+    assert base.replace(**change).identity(["a"]) != base.identity(["a"])
+
+
+@pytest.mark.parametrize("bad, match", [({"max_doc_tokens": 0}, "max_doc_tokens must be an integer >= 1"),
+                                        ({"pooling": "max"}, "pooling must be one of"),
+                                        ({"prompt_format": "xml"}, "prompt_format must be one of"),
+                                        ({"hidden_layer": 1.5}, "hidden_layer must be an integer"),
+                                        ({"prompt_template": "no slot"}, "exactly once"),
+                                        ({"dtype": "int4"}, "dtype must be one of")])
+def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
+    with pytest.raises(ValueError, match=match):
+        TeacherConfig(**bad)
+    dsl_name = {"model": "language_model"}.get(next(iter(bad)), next(iter(bad)))
+    with pytest.raises(ValueError, match=match):  # DSL validates through TeacherConfig, before any LM pass
+        DSL(**{dsl_name: bad[next(iter(bad))]})
+
+
+def test_dsl_takes_its_teacher_defaults_from_teacher_config():
+    model = DSL()
+    assert model.teacher_config == TeacherConfig()
+    assert model.temperature == DEFAULT_TEMPERATURE and model.prompt_template == DEFAULT_PROMPT
+    ens = DSL(language_model="smollm2-135m+gemma3-270m", pooling="mean")
+    assert [c.model for c in ens.teacher_configs] == ["smollm2-135m", "gemma3-270m"]
+    assert all(c.pooling == "mean" for c in ens.teacher_configs)
+    with pytest.raises(ValueError, match="twice"):
+        DSL(language_model="smollm2-135m+smollm2-135m")
+
+
+def test_backend_from_dsl_keeps_every_teacher_setting():
+    pytest.importorskip("bertopic")
+    from dsl_plugin.bertopic import DSLBackend
+
+    model = DSL(word_scoring="full_word", pooling="mean", max_doc_tokens=40)
+    model.vocabulary_ = ["alpha", "beta"]
+    assert DSLBackend.from_dsl(model).teacher_config == model.teacher_config
+
+
+# --------------------------------------------------------------------------- pooling / layer vs a plain LM forward
+
+def test_mean_pooling_and_hidden_layer_match_a_plain_forward(prepared, make_teacher):
+    docs = [prepared.raw_texts[0], prepared.raw_texts[5], prepared.raw_texts[9]]
+    mean_t = make_teacher(use_cache=False, pooling="mean")
+    layer_t = make_teacher(use_cache=False, hidden_layer=4)
+    mean_out = mean_t.compute(docs, prepared.vocabulary)
+    layer_out = layer_t.compute(docs, prepared.vocabulary)
+    n_prefix = len(mean_t.prompt_prefix_ids())
+    assert n_prefix >= 2
+    for i, d in enumerate(docs):
+        prompt = mean_t.build_prompt_ids(d)
+        with torch.inference_mode():
+            res = mean_t.lm(torch.tensor([prompt]), output_hidden_states=True)
+        final = res.hidden_states[-1][0]
+        np.testing.assert_allclose(mean_out.hidden[i], final[n_prefix:].mean(0).numpy(), atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(layer_out.hidden[i], res.hidden_states[4][0, -1].numpy(), atol=1e-4, rtol=1e-4)
+        # the soft-label logits do not depend on the pooling
+        np.testing.assert_allclose(mean_out.logits[i], layer_out.logits[i], atol=1e-4, rtol=1e-4)
+
+
+def test_chat_format_wraps_the_prompt_in_the_chat_template(make_teacher):
+    t = make_teacher(use_cache=False, prompt_format="chat")
+    ids = t.build_prompt_ids("rockets and planets")
+    text = t.tokenizer.decode(ids)
+    assert "rockets and planets" in text and text != t.tokenizer.decode(make_teacher(use_cache=False).build_prompt_ids(
+        "rockets and planets"))
+    assert text.rstrip().endswith(t.tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False,
+                                                                  add_generation_prompt=True).rstrip()[-10:])
+
+
+# --------------------------------------------------------------------------- DSL levers on fake teacher outputs
+
+def _outputs(logits, hidden=None):
+    logits = np.asarray(logits, np.float32)
+    hidden = np.zeros((len(logits), 3), np.float32) if hidden is None else np.asarray(hidden, np.float32)
+    return TeacherOutputs(logits=logits, hidden=hidden)
+
+
+def test_contextual_calibration_subtracts_the_content_free_logits(monkeypatch):
+    docs = ["a doc", "another doc"]
+    table = {"a doc": [2.0, 0.0, 1.0], "another doc": [0.0, 1.0, 1.0], "N/A": [1.0, -1.0, 0.0]}
+
+    def fake_compute(self, documents, vocabulary):
+        return _outputs([table[d] for d in documents])
+
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    monkeypatch.setattr(SoftLabelTeacher, "compute", fake_compute)
+    model = DSL(calibration="contextual", verbose=False)
+    out = model._teacher_outputs(docs, ["x", "y", "z"])
+    np.testing.assert_allclose(out.logits, np.array([[1, 1, 1], [-1, 2, 1]], np.float32))
+
+
+def test_ensemble_averages_log_probabilities_and_concatenates_hidden_states(monkeypatch):
+    from scipy.special import log_softmax
+
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    per_model = {"smollm2-135m": ([[3.0, 0.0], [0.0, 1.0]], [[1.0], [2.0]]),
+                 "gemma3-270m": ([[10.0, 9.0], [5.0, 7.0]], [[3.0, 4.0], [5.0, 6.0]])}
+
+    def fake_compute(self, documents, vocabulary):
+        return _outputs(*per_model[self.model])
+
+    monkeypatch.setattr(SoftLabelTeacher, "compute", fake_compute)
+    out = DSL(language_model="smollm2-135m+gemma3-270m", verbose=False)._teacher_outputs(["d1", "d2"], ["u", "v"])
+    expected = (log_softmax(np.array(per_model["smollm2-135m"][0]), axis=1)
+                + log_softmax(np.array(per_model["gemma3-270m"][0]), axis=1)) / 2
+    np.testing.assert_allclose(out.logits, expected, rtol=1e-6)
+    np.testing.assert_allclose(out.hidden, [[1, 3, 4], [2, 5, 6]])
+
+
+def test_standardized_input_round_trips_through_save_and_load(tmp_path):
+    rng = np.random.default_rng(0)
+    docs = [f"document number {i} about topic {i % 3}" for i in range(30)]
+    hidden = rng.normal(5.0, 40.0, size=(30, 8)).astype(np.float32)
+    out = _outputs(rng.normal(size=(30, 4)), hidden)
+    model = DSL(num_topics=3, num_epochs=3, standardize_input=True, verbose=False, device="cpu")
+    model.vocabulary_ = ["alpha", "beta", "gamma", "delta"]
+    model._fit_arrays(docs, [[] for _ in docs], out)
+    x = model._inputs(docs, out)
+    np.testing.assert_allclose(x.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(x.std(0), 1, atol=1e-3)
+    theta = model.transform(docs, out)
+    loaded = DSL.load(model.save(tmp_path / "m"))
+    np.testing.assert_array_equal(loaded.input_mean_, model.input_mean_)
+    np.testing.assert_allclose(loaded.transform(docs, out), theta, atol=1e-6)
