@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 from pathlib import Path
@@ -41,6 +42,12 @@ for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k"):
     DATASETS[f"{_base}-aswritten"] = (_loader, {**_kwargs, "tokenizer": "as_written"},
                                       f"{_desc}; vocabulary/BoW with the paper authors' word filter "
                                       "(lower-case-as-written words, no sentence-initial word)")
+# The same samples as OCTIS-style folders that hold token lists only (DSL's LM then reads the joined tokens, as in a
+# drop-in OCTIS benchmark on a preprocessed data set): the quality study's token-list prompt lever.
+for _base in ("stackoverflow-4k", "tweet_topic-4k"):
+    _loader, _kwargs, _desc = DATASETS[_base]
+    DATASETS[f"{_base}-tokens"] = (_loader, {**_kwargs, "raw": "tokens"},
+                                   f"{_desc}; token lists only (the LM reads the joined tokens)")
 VOCABULARY_SIZE = 2000
 
 
@@ -51,8 +58,11 @@ def prepare(name: str) -> tuple[PreparedCorpus, Path]:
         return _octis_folder(loader.split(":", 1)[1])
     kwargs = dict(kwargs)
     tokenizer = kwargs.pop("tokenizer", "default")
+    tokens_only = kwargs.pop("raw", None) == "tokens"
     texts, labels = load_texts(loader, **kwargs)
     corpus = prepare_corpus(texts, labels, vocabulary_size=VOCABULARY_SIZE, tokenizer=tokenizer)
+    if tokens_only:
+        corpus = dataclasses.replace(corpus, raw_texts=[" ".join(t) for t in corpus.tokens])
     folder = WORK / name
     if not (folder / "raw_documents.jsonl").exists():
         write_octis_folder(corpus, folder)

@@ -69,5 +69,8 @@ STUDY_VARIANTS: dict[str, dict] = {
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
                           "prompt_template": INSTRUCTION_1},
+    # token-list input (the *-tokens sets: the LM reads the joined tokens, as in a preprocessed OCTIS folder)
+    "Q-sm-keywords": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                      "prompt_template": KEYWORD_PROMPT},
 }
 DSL_VARIANTS.update(STUDY_VARIANTS)

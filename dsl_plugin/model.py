@@ -34,12 +34,21 @@ CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("lm", "embeddings", "lm+embeddings")
 
 
+# Named sets of settings, applied over the package defaults by ``DSL(preset=...)`` (arguments you pass win).
+# "paper": the method exactly as published (arXiv 2602.17907; the authors' code), on the package's default LM.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False,
+              "language_model": "smollm2-135m", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
+}
+
+
 def _optional_str(value):
     return None if value is None or str(value).lower() in ("", "none") else str(value)
 
 
 # Hyper-parameters: name -> (default, caster). Casting makes numpy scalars from OCTIS's Optimizer safe.
 _PARAMS: dict[str, tuple[Any, Callable | None]] = {
+    "preset": (None, _optional_str),
     "num_topics": (20, int),
     "temperature": (DEFAULT_TEMPERATURE, float),
     "calibration": (None, _optional_str),
@@ -128,6 +137,9 @@ class DSL(AbstractModel):
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
+        preset: None (the package defaults, chosen in benchmarks/results/quality_study.md) or ``"paper"``
+            (the method as published: raw soft labels at tau 3 from the default LM, LM hidden state in);
+            arguments given explicitly win over the preset. Applied at construction only.
     """
 
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
@@ -146,9 +158,15 @@ class DSL(AbstractModel):
                  hidden_layer: int = _TEACHER_DEFAULTS["hidden_layer"], quantize: str | None = _TEACHER_DEFAULTS["quantize"],
                  dtype: str = _TEACHER_DEFAULTS["dtype"], device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
-                 verbose: bool = True):
+                 verbose: bool = True, preset: str | None = None):
         super().__init__()
-        self.set_hyperparameters(**{k: v for k, v in locals().items() if k in _PARAMS})
+        params = {k: v for k, v in locals().items() if k in _PARAMS}
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ValueError(f"preset must be one of {sorted(PRESETS)} or None, got {preset!r}")
+            # the preset replaces the package defaults; an argument given with another value wins
+            params.update({k: v for k, v in PRESETS[preset].items() if params[k] == _PARAMS[k][0]})
+        self.set_hyperparameters(**params)
         self.teachers_: list[SoftLabelTeacher] = []
 
     # ------------------------------------------------------------------ parameters
@@ -162,7 +180,8 @@ class DSL(AbstractModel):
         if "num_topics" in new and int(new["num_topics"]) < 1:
             raise ValueError(f"num_topics must be >= 1, got {new['num_topics']}")
         for name, allowed in (("loss", ("kl", "nll")), ("target", ("soft", "bow")), ("input", INPUTS),
-                              ("kl_direction", ("target_model", "model_target")), ("calibration", CALIBRATIONS)):
+                              ("kl_direction", ("target_model", "model_target")), ("calibration", CALIBRATIONS),
+                              ("preset", (None, *PRESETS))):
             if name in new and new[name] not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {new[name]!r}")
         if set(new) & set(_TEACHER_PARAMS):  # TeacherConfig validates the teacher settings (before any LM pass)
