@@ -118,8 +118,9 @@ def evaluate(output: dict, dataset, unique_rows=None) -> dict:
         "td": TopicDiversity(topk=topk).score(out_t),
         "topk_used": topk,
     }
-    p = M.retrieval_precision_at_k(theta, labels, ks=(5, 10))
-    res["p5"], res["p10"] = p[5], p[10]
+    res["nmi"], res["ari"] = M.nmi(theta, labels), M.ari(theta, labels)
+    p = M.retrieval_precision_at_k(theta, labels, ks=(1, 5, 10))
+    res["p1"], res["p5"], res["p10"] = p[1], p[5], p[10]
     if unique_rows is not None:
         pu = M.retrieval_precision_at_k(theta[unique_rows], [labels[i] for i in unique_rows], ks=(5, 10))
         res["p5_unique"], res["p10_unique"] = pu[5], pu[10]

@@ -24,6 +24,9 @@ _LAZY = {
     "HarmonicPurity": ".metrics",
     "PurityFMeasure": ".metrics",
     "RetrievalPrecision": ".metrics",
+    "NMI": ".metrics",
+    "ARI": ".metrics",
+    "TeacherConfig": ".teacher",
 }
 
 __all__ = sorted(_LAZY)

@@ -218,6 +218,22 @@ def purity_f_measure(theta: ArrayLike, labels: Sequence[Hashable], *, doc_axis: 
 # ---------------------------------------------------------------------------
 
 
+def nmi(theta: ArrayLike, labels: Sequence[Hashable], *, doc_axis: int = 0) -> float:
+    """Normalised mutual information of argmax topic assignments and labels (scikit-learn, arithmetic mean)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    assign, codes = _assignments_and_codes(theta, labels, doc_axis)
+    return float(normalized_mutual_info_score(codes, assign))
+
+
+def ari(theta: ArrayLike, labels: Sequence[Hashable], *, doc_axis: int = 0) -> float:
+    """Adjusted Rand index of argmax topic assignments and labels (scikit-learn)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    assign, codes = _assignments_and_codes(theta, labels, doc_axis)
+    return float(adjusted_rand_score(codes, assign))
+
+
 def retrieval_precision_at_k(
     theta: ArrayLike,
     labels: Sequence[Hashable],
@@ -454,6 +470,28 @@ class PurityFMeasure(_LabelMetric):
     def score(self, model_output: dict) -> float:
         """Clustering F-measure of ``model_output[self.matrix]`` against the labels."""
         return purity_f_measure(self._theta(model_output), self._labels, doc_axis=1)
+
+
+class NMI(_LabelMetric):
+    """OCTIS metric: normalised mutual information of argmax assignments and labels (see :func:`nmi`)."""
+
+    _name = "NMI"
+    _description = "normalised mutual information between argmax topics and labels (scikit-learn)"
+
+    def score(self, model_output: dict) -> float:
+        """NMI of ``model_output[self.matrix]`` against the labels."""
+        return nmi(self._theta(model_output), self._labels, doc_axis=1)
+
+
+class ARI(_LabelMetric):
+    """OCTIS metric: adjusted Rand index of argmax assignments and labels (see :func:`ari`)."""
+
+    _name = "ARI"
+    _description = "adjusted Rand index between argmax topics and labels (scikit-learn)"
+
+    def score(self, model_output: dict) -> float:
+        """ARI of ``model_output[self.matrix]`` against the labels."""
+        return ari(self._theta(model_output), self._labels, doc_axis=1)
 
 
 class RetrievalPrecision(_LabelMetric):

@@ -409,3 +409,23 @@ def test_octis_optimizer_maximises_purity(tmp_path):
     assert saved["optimization_type"] == "Maximize"
     assert saved["metric_attributes"] == {"matrix": "topic-document-matrix"}
     np.testing.assert_allclose(saved["f_val"], seen)
+
+
+def test_nmi_and_ari_match_scikit_learn_on_argmax_assignments():
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from dsl_plugin import ARI, NMI
+    from dsl_plugin.metrics import ari, nmi
+
+    rng = np.random.default_rng(0)
+    theta = rng.dirichlet(np.ones(4), size=40)
+    labels = [f"c{i % 3}" for i in range(40)]
+    assign = theta.argmax(1)
+    codes = [i % 3 for i in range(40)]
+    assert nmi(theta, labels) == pytest.approx(normalized_mutual_info_score(codes, assign))
+    assert ari(theta, labels) == pytest.approx(adjusted_rand_score(codes, assign))
+    perfect = np.eye(3)[[i % 3 for i in range(40)]]
+    assert nmi(perfect, labels) == pytest.approx(1.0) and ari(perfect, labels) == pytest.approx(1.0)
+    out = {"topic-document-matrix": theta.T}
+    assert NMI(labels).score(out) == pytest.approx(nmi(theta, labels))
+    assert ARI(labels).score(out) == pytest.approx(ari(theta, labels))
