@@ -47,7 +47,7 @@ FULL_SEEDS = [0, 1, 2, 3, 4]
 TOP_WORDS = 15  # the paper's setting for coherence and diversity
 
 # The LM of every DSL row that names none. Pinned (not the package default) so that runs recorded before the
-# package default changed to smollm2-135m (session 2, results/lm_choice.md) keep their meaning.
+# package default changed to smollm2-135m (v0.1.0, 2026-11-22, results/lm_choice.md) keep their meaning.
 BENCH_LM = "gemma3-270m"
 
 # DSL variants (name -> DSL keyword arguments; no language_model = BENCH_LM): benchmarks/variants.py
