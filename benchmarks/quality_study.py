@@ -56,6 +56,61 @@ def _load(path: Path) -> list[dict]:
     return [r for r in load_runs(path, current_only=True) if "metrics" in r]
 
 
+COST_FILE = RESULTS / "teacher_cost.jsonl"
+COST_SAMPLE = 200
+
+
+def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMPLE) -> None:
+    """Seconds per document of every distinct teacher the levers need (and of the MiniLM encoder for the
+    ``lm+embeddings`` levers), on the same ``n_docs`` documents of each data set, back to back in this one
+    process (1 thread, no cache): the ratios are measured in one run. Appends to ``teacher_cost.jsonl``."""
+    import time
+
+    import torch
+
+    from bench_data import machine_info, prepare
+    from dsl_plugin import DSL
+    from dsl_plugin.embeddings import PackagedMiniLM
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    torch.set_num_threads(1)
+    configs = {}
+    for name in [TODAY_DEFAULT, *levers]:
+        for c in DSL(**dsl_kwargs(name)).teacher_configs:
+            configs.setdefault(c, name)
+    for ds in datasets:
+        corpus, _ = prepare(ds)
+        docs = list(dict.fromkeys(corpus.raw_texts))[:n_docs]
+        timings = {}
+        for config in configs:
+            teacher = SoftLabelTeacher(config, use_cache=False, show_progress=False, device="cpu")
+            teacher.load()
+            teacher.compute(docs[:4], corpus.vocabulary)  # warm-up (prompt-prefix state)
+            t0 = time.perf_counter()
+            teacher.compute(docs, corpus.vocabulary)
+            timings[json.dumps(config.as_dict(), sort_keys=True)] = (time.perf_counter() - t0) / len(docs)
+        encoder = PackagedMiniLM(use_cache=False)
+        encoder.encode(docs[:4])
+        t0 = time.perf_counter()
+        encoder.encode(docs)
+        record = {"dataset": ds, "n_docs": len(docs), "teacher_seconds_per_doc": timings,
+                  "minilm_seconds_per_doc": (time.perf_counter() - t0) / len(docs), "threads": 1,
+                  "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        with open(COST_FILE, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(f"cost {ds}: " + ", ".join(f"{json.loads(k)['model']} {v * 1000:.0f} ms" for k, v in timings.items()),
+              flush=True)
+
+
+def _measured_costs() -> dict[str, dict]:
+    """Data set -> the last ``measure_cost`` record."""
+    out = {}
+    for line in COST_FILE.read_text().splitlines() if COST_FILE.exists() else []:
+        r = json.loads(line)
+        out[r["dataset"]] = r
+    return out
+
+
 def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
     """(LM, data set, variant or None) -> seconds per computed document of the last recorded first-token pass."""
     out: dict[tuple[str, str, str | None], float] = {}
@@ -67,15 +122,32 @@ def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
     return out
 
 
-def teacher_cost(name: str, dataset: str, per_doc: dict) -> float | None:
-    """Teacher seconds per document of a lever relative to today's default LM (None: not recorded).
+def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:
+    """Teacher seconds per document of a lever relative to today's default (None: not measured).
 
-    A lever with a teacher pass of its own (another prompt, pooling...) is timed by that pass; otherwise by the
-    default passes of its LM(s); an ensemble costs the sum of its members.
+    From ``measure_cost`` when it covered the data set (every teacher the lever runs, plus MiniLM for
+    ``lm+embeddings``, timed back to back); otherwise from the recorded passes (``teacher_runs.jsonl``): a lever
+    with a pass of its own (another prompt, pooling...) is timed by that pass, else by the default passes of
+    its LM(s); an ensemble costs the sum of its members.
     """
     from dsl_plugin import DSL
 
-    base = per_doc.get((DSL().language_model, dataset, None))
+    rec = (measured or {}).get(dataset)
+    if rec is not None:
+        times = rec["teacher_seconds_per_doc"]
+
+        def seconds(model_name):
+            model = DSL(**dsl_kwargs(model_name))
+            keys = [json.dumps(c.as_dict(), sort_keys=True) for c in model.teacher_configs]
+            if any(k not in times for k in keys):
+                return None
+            extra = rec["minilm_seconds_per_doc"] if model.input == "lm+embeddings" else 0.0
+            return sum(times[k] for k in keys) + extra
+        mine, base = seconds(name), seconds(TODAY_DEFAULT)
+        if mine is not None and base:
+            return mine / base
+
+    base = per_doc.get((dsl_kwargs(TODAY_DEFAULT)["language_model"], dataset, None))
     lms = DSL(**dsl_kwargs(name)).language_model.split("+")
     parts = [per_doc.get((lm, dataset, name), per_doc.get((lm, dataset, None))) for lm in lms]
     if base is None or any(p is None for p in parts):
@@ -88,7 +160,7 @@ def report() -> None:
 
     study = _load(STUDY_FILE)
     protocol = _load(RESULTS / "runs.jsonl")
-    per_doc = _teacher_seconds_per_doc()
+    per_doc, measured = _teacher_seconds_per_doc(), _measured_costs()
     lines = ["# Quality study: which lever makes the default DSL win? (issue 14)", "",
              "Command: `python benchmarks/quality_study.py` (screening) and the commands in its docstring; every "
              "run is a line of `quality_study.jsonl` (machine, date and seed in each). Baselines and reference "
@@ -126,7 +198,7 @@ def report() -> None:
                 return f"{np.mean(values) - np.mean(best_values):+.3f}", f"{_welch_p(values, best_values):.3f}"
             for m, rs, kind in sorted(levers, key=lambda x: -np.mean([r["purity"] for r in x[1]])):
                 pur, p10 = [r["purity"] for r in rs], [r["p10"] for r in rs]
-                cost = teacher_cost(m, ds, per_doc)
+                cost = teacher_cost(m, ds, per_doc, measured)
                 settings = json.dumps(dsl_kwargs(m), sort_keys=True).replace("|", "/")
                 margins = " | ".join((*vs_best(pur, bp), *vs_best(p10, bp10)))
                 lines.append(f"| {m}{' (ref)' if kind == 'reference' else ''} | `{settings}` | {mean_sd(pur)} | "
@@ -177,8 +249,12 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--compute-teacher", action="store_true", help="let runs compute missing teacher passes")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--measure-cost", action="store_true",
+                    help="time every teacher the levers need on the same 200 documents of each data set")
     args = ap.parse_args()
-    if not args.report_only:
+    if args.measure_cost:
+        measure_cost(args.datasets, args.levers)
+    elif not args.report_only:
         grid = [(ds, m, k, s) for m in args.levers for k in args.ks for s in args.seeds for ds in args.datasets]
         run_grid(grid, STUDY_FILE, compute_teacher=args.compute_teacher, jobs=args.jobs)
     report()

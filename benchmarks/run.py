@@ -13,6 +13,7 @@ from that file after every run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -69,14 +70,19 @@ def dsl_kwargs(model_name: str) -> dict:
     return {"language_model": BENCH_LM, **DSL_VARIANTS.get(model_name, {})}
 
 
-def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:
-    """Whether every teacher pass the variant needs on this data set is cached."""
+@functools.lru_cache(maxsize=None)
+def _corpus(dataset_name: str):
     from bench_data import prepare
 
+    return prepare(dataset_name)[0]
+
+
+def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:
+    """Whether every teacher pass the variant needs on this data set is cached."""
     from dsl_plugin import DSL
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    corpus, _ = prepare(dataset_name)
+    corpus = _corpus(dataset_name)
     configs = DSL(**dsl_kwargs(model_name)).teacher_configs
     return all(SoftLabelTeacher(c).is_cached(corpus.raw_texts, corpus.vocabulary) for c in configs)
 
