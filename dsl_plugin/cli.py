@@ -9,16 +9,25 @@ import sys
 import time
 
 
+def _model(args: argparse.Namespace):
+    """The DSL of a ``demo`` / ``fit`` command; settings and the ``--save`` path are checked before any work."""
+    from .model import DSL
+
+    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
+                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
+    if args.save:
+        DSL.check_save_path(args.save)
+    return model
+
+
 def _demo(args: argparse.Namespace) -> None:
     from . import metrics
     from .data import load_demo_corpus
-    from .model import DSL
 
     texts, labels = load_demo_corpus()
     print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {args.lm}")
     t0 = time.time()
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
+    model = _model(args)
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
     print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
     for k, words in enumerate(model.get_topics(10)):
@@ -43,12 +52,10 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 def _fit(args: argparse.Namespace) -> None:
-    from .model import DSL
     from .octis_io import load_dataset
 
+    model = _model(args)
     ds = load_dataset(args.folder)
-    model = DSL(num_topics=args.num_topics, language_model=args.lm, num_epochs=args.epochs, seed=args.seed,
-                temperature=args.temperature, center_logits=args.center_logits, word_scoring=args.word_scoring)
     out = model.train_model(ds, top_words=10)
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
@@ -58,7 +65,7 @@ def _fit(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dsl-topic`` command."""
-    from .lm import DEFAULT_LM
+    from .lm import DEFAULT_LM, ModelNotAvailableError
 
     ap = argparse.ArgumentParser(prog="dsl-topic", description="DSL topic modeling")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what the teacher and cache do")
@@ -94,7 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:
         print("note: HF_HUB_OFFLINE is not set; packaged LMs load offline anyway", file=sys.stderr)
-    {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+    try:
+        {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+    except (ValueError, OSError, ModelNotAvailableError) as e:  # bad input: a message, not a traceback
+        if args.verbose:
+            raise
+        ap.exit(2, f"dsl-topic: error: {e}\n")
 
 
 if __name__ == "__main__":

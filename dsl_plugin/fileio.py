@@ -75,6 +75,18 @@ def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     return atomic_write(path, lambda f: np.save(f, np.ascontiguousarray(array)), fsync=True)
 
 
+def read_json_object(path: str | os.PathLike) -> dict:
+    """A JSON object from ``path``; ``ValueError`` naming the file if it is not valid JSON or not an object."""
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(obj).__name__}")
+    return obj
+
+
 def check_folder_target(path: str | os.PathLike, replaceable: Callable[[Path], bool]) -> Path:
     """Raise now (before any long computation) if :func:`atomic_write_folder` could not write ``path``.
 

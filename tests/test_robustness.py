@@ -157,8 +157,9 @@ def test_item3_load_dataset_without_raw_documents_warns(tmp_path):
     texts, labels = _docs(12)
     folder = write_octis_folder(prepare_corpus(texts, labels, vocabulary_size=50), tmp_path / "ds")
     (folder / "raw_documents.jsonl").unlink()
-    ds = load_dataset(folder)
-    with pytest.warns(UserWarning, match="raw_documents.jsonl"):
+    with pytest.warns(UserWarning, match="has no raw_documents.jsonl"):
+        ds = load_dataset(folder)
+    with pytest.warns(UserWarning, match="falls back to the joined"):
         DSL(num_topics=2, **NO_LM).train_model(ds)
 
 
