@@ -23,9 +23,6 @@ class RawTextDataset(Dataset):
         super().__init__(corpus=corpus, vocabulary=vocabulary, labels=labels, metadata=metadata)
         self._raw_corpus = raw_corpus
 
-    def has_raw_text(self) -> bool:
-        return self._raw_corpus is not None
-
     def get_raw_corpus(self) -> list[str]:
         """Raw documents aligned with :meth:`get_corpus`; without them, the joined tokens, with a warning."""
         if self._raw_corpus is None:
