@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .fileio import atomic_write_text
+from .validation import integer
 
 RAW_DOCUMENTS_FILE = "raw_documents.jsonl"
 _WORD_RE = re.compile(r"[a-z]+")
@@ -77,8 +78,7 @@ def build_vocabulary(token_lists: Iterable[Sequence[str]], size: int = 2000) -> 
     Raises:
         ValueError: if ``size`` < 1 or the corpus has no token at all.
     """
-    if size < 1:
-        raise ValueError(f"vocabulary size must be >= 1, got {size}")
+    size = integer(1)("vocabulary_size", size)
     counts: Counter[str] = Counter()
     for tokens in token_lists:
         counts.update(tokens)

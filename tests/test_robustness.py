@@ -314,6 +314,13 @@ def test_item5_bad_setting_is_rejected_with_name_and_range(name, value, allowed)
     assert model.get_params()[name] == before and model.hyperparameters[name] == before
 
 
+def test_item5_vocabulary_size_is_validated():
+    texts, _ = _docs(6)
+    with pytest.raises(ValueError, match="vocabulary_size must be an integer >= 1, got 2.7"):
+        DSL(**NO_LM).fit(texts, vocabulary_size=2.7)
+    assert len(prepare_corpus(texts, vocabulary_size=np.int64(3)).vocabulary) == 3
+
+
 def test_item5_values_from_optimizers_are_accepted_and_normalised():
     model = DSL(num_topics=np.int64(20), temperature=np.float64(2.5), hidden_sizes=[np.int64(50)],
                 betas=[0.9, np.float32(0.99)], batch_size=32.0, student_temperature=np.float64(2.0),
