@@ -105,25 +105,24 @@ def load_dataset(folder: str | os.PathLike) -> RawTextDataset:
 
 
 def _check_raw_matches_tokens(raw: list[str], corpus: list[list[str]], source: Path,
-                              min_coverage: float = 0.6) -> None:
-    """Refuse raw text that is not row-aligned with the tokens.
+                              max_bad_fraction: float = 0.1) -> None:
+    """Refuse raw text that is not row-aligned with the tokens (lengths alone do not show it).
 
-    The tokens of a row come from its raw text, so (whatever the tokenizer, lemmatisers included, which
-    mostly keep a word's stem) nearly all of them appear in the lower-cased raw text of the same row:
-    measured 1.0 on every data set written by :func:`~dsl_plugin.data.write_octis_folder`. Rows of another
-    document share few words. A mean coverage below ``min_coverage`` means the files are misaligned.
+    The tokens of a row come from its raw text, so nearly all of them occur in the lower-cased raw text of
+    the same row, and few occur in another row's. Measured share of a row's tokens found in its raw text,
+    for both tokenizers, on the demo corpus, 2,000 20NG posts, 4,000 StackOverflow titles and 4,000 tweets:
+    1.0 for every row when aligned, 0.01-0.07 on average after shuffling the raw rows. A row is "bad" when
+    fewer than half of its tokens occur; more than ``max_bad_fraction`` bad rows is an error (stemmed or
+    lemmatised tokens, which mostly keep the word's start, stay far below that).
     """
-    coverage = []
-    for text, tokens in zip(raw, corpus):
-        if tokens:
-            low = text.lower()
-            coverage.append(sum(t.lower() in low for t in tokens) / len(tokens))
-    if coverage and sum(coverage) / len(coverage) < min_coverage:
-        i = next(i for i, (text, tokens) in enumerate(zip(raw, corpus))
-                 if tokens and sum(t.lower() in text.lower() for t in tokens) < len(tokens) / 2)
-        raise ValueError(f"{source} is not aligned with corpus.tsv: on average only "
-                         f"{sum(coverage) / len(coverage):.0%} of a row's tokens occur in its raw text (row {i}, "
-                         f"in train/val/test order: tokens {corpus[i][:6]} vs raw text {raw[i][:80]!r})")
+    bad = [i for i, (text, tokens) in enumerate(zip(raw, corpus))
+           if tokens and sum(t.lower() in text.lower() for t in tokens) < len(tokens) / 2]
+    with_tokens = sum(1 for t in corpus if t)
+    if with_tokens and len(bad) > max_bad_fraction * with_tokens:
+        i = bad[0]
+        raise ValueError(f"{source} is not aligned with corpus.tsv: in {len(bad)} of {with_tokens} rows fewer than "
+                         f"half of the tokens occur in the raw text (first: row {i} in train/val/test order, "
+                         f"tokens {corpus[i][:6]} vs raw text {raw[i][:80]!r})")
 
 
 def raw_corpus(dataset) -> list[str]:

@@ -209,6 +209,15 @@ def test_item3_raw_documents_that_do_not_match_the_corpus_are_an_error(tmp_path,
     assert fake_teacher.calls == []
 
 
+def test_item3_partly_shifted_raw_documents_are_an_error(tmp_path):
+    texts, labels = _docs(20)
+    folder = write_octis_folder(prepare_corpus(texts, labels, vocabulary_size=50), tmp_path / "ds")
+    shifted = texts[:14] + texts[15:] + ["an extra line at the end"]  # one row lost: the last 6 rows move up
+    (folder / "raw_documents.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in shifted))
+    with pytest.raises(ValueError, match=r"raw_documents.jsonl is not aligned with corpus.tsv: in 6 of 20 rows.*row 14"):
+        load_dataset(folder)
+
+
 # --------------------------------------------------------------------------- 4. cache entries heal themselves
 
 
