@@ -412,11 +412,10 @@ class DSL(AbstractModel):
         """
         from safetensors import safe_open
 
-        path = Path(path)
-        for f in ("config.json", "model.safetensors"):
-            if not (path / f).exists():
-                raise FileNotFoundError(f"{path / f} not found: not a saved DSL model")
-        config_file, weights_file = path / "config.json", path / "model.safetensors"
+        config_file, weights_file = Path(path) / "config.json", Path(path) / "model.safetensors"
+        for f in (config_file, weights_file):
+            if not f.exists():
+                raise FileNotFoundError(f"{f} not found: not a saved DSL model")
         config = read_json_object(config_file)
         fmt = config.get("format")
         if fmt not in (1, MODEL_FORMAT):
