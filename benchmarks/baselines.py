@@ -318,17 +318,20 @@ _ETM_ARGS = {"num_epochs", "t_hidden_size", "activation", "dropout", "lr", "opti
 
 def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
                     epochs: int = 50) -> tuple[str, float]:
-    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved as gensim KeyedVectors.
+    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved in the binary word2vec format.
+
+    Not as gensim ``KeyedVectors.save``, a pickle that OCTIS's ETM would unpickle (a planted file would run
+    code): the word2vec format is plain data (float32 vectors, saved exactly).
 
     Returns:
-        (path of the KeyedVectors file, seconds spent training; 0.0 when cached).
+        (path of the word2vec file, seconds spent training; 0.0 when cached).
     """
     from gensim.models import Word2Vec
 
     folder = Path(work_dir) / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)
     key = texts_hash([" ".join(d) for d in corpus])
-    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.kv"
+    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
     if path.exists():
         return str(path), 0.0
     t0 = time.perf_counter()
@@ -338,7 +341,7 @@ def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: 
                    workers=1, seed=seed, epochs=epochs)
     seconds = time.perf_counter() - t0
     tmp = folder / f"tmp{os.getpid()}-{path.name}"
-    w2v.wv.save(str(tmp))
+    w2v.wv.save_word2vec_format(str(tmp), binary=True)
     os.replace(tmp, path)
     return str(path), seconds
 
@@ -364,7 +367,8 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
     if mode == "word2vec-corpus":
         # like pre-trained vectors, the same for every run seed: trained once per corpus (seed 0), cached
         kv_path, embed_s = corpus_word2vec(corpus, work_dir, seed=0, epochs=w2v_epochs)
-        emb_args = {"train_embeddings": False, "embeddings_path": kv_path, "embeddings_type": "keyedvectors"}
+        emb_args = {"train_embeddings": False, "embeddings_path": kv_path, "embeddings_type": "word2vec",
+                    "binary_embeddings": True}
     elif mode == "learned":
         emb_args = {"train_embeddings": True}
     else:

@@ -576,3 +576,16 @@ def test_item8_baselines_never_unpickle_a_planted_embedding_file(tmp_path, monke
     assert not marker.exists()
     np.testing.assert_array_equal(seen["emb"], emb)
     assert sorted(work.rglob("*.pkl")) == [old_path]  # and no pickle of ours is left behind to be planted over
+
+
+def test_item8_etm_word_vectors_are_not_a_pickle(tmp_path, monkeypatch):
+    from gensim.models import KeyedVectors
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import baselines
+
+    corpus = [tokenize(t) for t in _docs(12)[0]]
+    path, _ = baselines.corpus_word2vec(corpus, tmp_path, size=8, epochs=1)
+    assert not Path(path).read_bytes().startswith(b"\x80")  # pickle protocol 2+ header
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)  # what OCTIS's ETM reads with embeddings_type="word2vec"
+    assert set(kv.index_to_key) == {w for d in corpus for w in d}
