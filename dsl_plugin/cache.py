@@ -7,9 +7,15 @@ Layout of one entry (``<root>/<key>/``)::
     shard_00000.hidden.npy      float32 (n_in_shard, H)    last-token final-layer hidden states
     shard_00000.json            commit record: sha256 of both files (written last)
 
-Every file is written to a temporary name and moved into place with ``os.replace``, and a shard
-counts as done only once its commit record exists, so an interrupted teacher pass resumes at the
-first missing shard. A shard whose bytes no longer match its record is reported and recomputed.
+Every file is written to a temporary name and moved into place with ``os.replace``
+(:mod:`dsl_plugin.fileio`), and a shard counts as done only once its commit record exists, so an
+interrupted teacher pass resumes at the first missing shard. A shard whose bytes no longer match its
+record, whose record names other rows than its position (``start``/``stop``) or whose arrays have the
+wrong number of rows is reported and recomputed.
+
+The manifest is a convenience, not a single point of failure: a missing, unreadable or inconsistent
+``manifest.json`` (wrong ``shard_size`` or ``n_documents``) is rebuilt from the shard records, whose
+``start``/``stop`` give the layout, and the intact shards are kept.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from .fileio import atomic_save_npy, atomic_write_json
 
 logger = logging.getLogger(__name__)
 
@@ -59,21 +67,6 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        np.save(f, np.ascontiguousarray(array))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False))
-    os.replace(tmp, path)
-
-
 class CacheEntry:
     """One cached teacher pass over a fixed, ordered list of documents."""
 
@@ -84,15 +77,67 @@ class CacheEntry:
         self.path = Path(root) / key
         self.key = key
         self.n_documents = n_documents
+        self.path.mkdir(parents=True, exist_ok=True)
         manifest = self.path / "manifest.json"
-        if manifest.exists():
-            meta = json.loads(manifest.read_text())
-            shard_size = int(meta["shard_size"])  # an existing entry keeps its layout
-        else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            _atomic_write_json(manifest, {"key": key, "n_documents": n_documents, "shard_size": shard_size,
-                                          "format": CACHE_FORMAT, "identity": identity or {}})
-        self.shard_size = shard_size
+        meta, problem = self._read_manifest(manifest)
+        size = meta.get("shard_size") if meta is not None else None
+        recorded = self._shard_size_from_records(([size] if problem is None else []) + [shard_size])
+        if problem is None and (recorded is None or recorded == size):
+            self.shard_size = size  # an existing entry keeps its layout
+            return
+        if problem is None:
+            problem = f"its shard_size {size} contradicts the shard records ({recorded})"
+        self.shard_size = recorded or shard_size
+        if problem != "missing" or recorded is not None:
+            logger.warning("teacher cache: %s %s; rebuilt from the shard records (shard_size %d), intact shards "
+                           "are kept", manifest, problem, self.shard_size)
+        atomic_write_json(manifest, {"key": key, "n_documents": n_documents, "shard_size": self.shard_size,
+                                     "format": CACHE_FORMAT,
+                                     "identity": identity or (meta or {}).get("identity") or {}})
+
+    def _read_manifest(self, manifest: Path) -> tuple[dict | None, str | None]:
+        """(manifest, None) if usable, else (whatever could be read, what is wrong with it)."""
+        if not manifest.exists():
+            return None, "missing"
+        try:
+            meta = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            return None, f"is unreadable ({e})"
+        if not isinstance(meta, dict):
+            return None, "is not a JSON object"
+        size = meta.get("shard_size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            return meta, f"has an invalid shard_size {size!r}"
+        if meta.get("n_documents") != self.n_documents:
+            return meta, f"says {meta.get('n_documents')!r} documents, the key has {self.n_documents}"
+        return meta, None
+
+    def _records(self) -> dict[int, tuple[int, int]]:
+        """Shard index -> (start, stop) of every readable commit record."""
+        out = {}
+        for rp in self.path.glob("shard_*.json"):
+            try:
+                i = int(rp.name[len("shard_"):-len(".json")])
+                rec = json.loads(rp.read_text(encoding="utf-8"))
+                out[i] = (int(rec["start"]), int(rec["stop"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # an unreadable record is invalidated by has_shard(verify=True)
+        return out
+
+    def _shard_size_from_records(self, preferred: list[int]) -> int | None:
+        """The shard size most commit records agree with, ties going to the first of ``preferred``
+        (None: no usable record)."""
+        records = self._records()
+        n = self.n_documents
+        candidates = {stop - start for start, stop in records.values() if stop > start} | set(preferred)
+        candidates |= {start // i for i, (start, _) in records.items() if i > 0 and start > 0 and start % i == 0}
+
+        def score(s: int) -> tuple[int, int]:
+            agreeing = sum((start, stop) == (i * s, min((i + 1) * s, n)) for i, (start, stop) in records.items())
+            return agreeing, -(preferred.index(s) if s in preferred else len(preferred))
+
+        best = max(candidates, key=score)
+        return best if score(best)[0] > 0 else None
 
     @property
     def n_shards(self) -> int:
@@ -113,15 +158,29 @@ class CacheEntry:
             return False
         if not verify:
             return True
-        try:
-            rec = json.loads(record.read_text())
-            ok = (_sha256_file(logits) == rec["logits_sha256"] and _sha256_file(hidden) == rec["hidden_sha256"])
-        except (OSError, ValueError, KeyError):
-            ok = False
-        if not ok:
-            logger.warning("teacher cache: shard %d of %s is corrupt; it will be recomputed", i, self.path)
+        problem = self._shard_problem(i)
+        if problem:
+            logger.warning("teacher cache: shard %d of %s is corrupt (%s); it will be recomputed", i, self.path, problem)
             record.unlink(missing_ok=True)
-        return ok
+        return not problem
+
+    def _shard_problem(self, i: int) -> str | None:
+        """Why shard ``i`` cannot be used (None: intact)."""
+        logits, hidden, record = self._files(i)
+        start, stop = self.shard_range(i)
+        try:
+            rec = json.loads(record.read_text(encoding="utf-8"))
+            if (rec.get("start"), rec.get("stop")) != (start, stop):
+                return f"its record is for rows {rec.get('start')}-{rec.get('stop')}, shard {i} holds rows {start}-{stop}"
+            for path, which in ((logits, "logits"), (hidden, "hidden")):
+                if _sha256_file(path) != rec[f"{which}_sha256"]:
+                    return f"{path.name} does not match its checksum"
+                rows = np.load(path, mmap_mode="r").shape[0]
+                if rows != stop - start:
+                    return f"{path.name} has {rows} rows, expected {stop - start}"
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            return f"{type(e).__name__}: {e}"
+        return None
 
     def missing_shards(self, verify: bool = True) -> list[int]:
         """Shards still to compute (corrupt ones are invalidated and included)."""
@@ -135,7 +194,7 @@ class CacheEntry:
         lp, hp, rp = self._files(i)
         atomic_save_npy(lp, logits.astype(np.float32, copy=False))
         atomic_save_npy(hp, hidden.astype(np.float32, copy=False))
-        _atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": _sha256_file(lp),
+        atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": _sha256_file(lp),
                                 "hidden_sha256": _sha256_file(hp)})
 
     def load_shard(self, i: int, which: str, mmap: bool = True) -> np.ndarray:

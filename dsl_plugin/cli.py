@@ -9,20 +9,28 @@ import sys
 import time
 
 
-def _model_options(args: argparse.Namespace) -> dict:
-    """DSL keyword arguments for the options given on the command line (the others keep DSL's defaults)."""
+def _model(args: argparse.Namespace):
+    """The DSL of a ``demo`` / ``fit`` command; settings and the ``--save`` path are checked before any work.
+
+    Options not given on the command line keep DSL's own defaults (one source of truth).
+    """
+    from .model import DSL
+
     given = {"language_model": args.lm, "temperature": args.temperature, "calibration": args.calibration,
              "word_scoring": args.word_scoring}
-    return {k: v for k, v in given.items() if v is not None}
+    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed,
+                **{k: v for k, v in given.items() if v is not None})
+    if args.save:
+        DSL.check_save_path(args.save)
+    return model
 
 
 def _demo(args: argparse.Namespace) -> None:
     from . import metrics
     from .data import load_demo_corpus
-    from .model import DSL
 
     texts, labels = load_demo_corpus()
-    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **_model_options(args))
+    model = _model(args)
     print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {model.language_model}")
     t0 = time.time()
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
@@ -49,11 +57,10 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 def _fit(args: argparse.Namespace) -> None:
-    from .model import DSL
     from .octis_io import load_dataset
 
+    model = _model(args)
     ds = load_dataset(args.folder)
-    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **_model_options(args))
     out = model.train_model(ds, top_words=10)
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
@@ -63,6 +70,8 @@ def _fit(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dsl-topic`` command."""
+    from .lm import ModelNotAvailableError
+
     ap = argparse.ArgumentParser(prog="dsl-topic", description="DSL topic modeling")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what the teacher and cache do")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -99,7 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:
         print("note: HF_HUB_OFFLINE is not set; packaged LMs load offline anyway", file=sys.stderr)
-    {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+    try:
+        {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+    except (ValueError, OSError, ModelNotAvailableError) as e:  # bad input: a message, not a traceback
+        if args.verbose:
+            raise
+        ap.exit(2, f"dsl-topic: error: {e}\n")
 
 
 if __name__ == "__main__":

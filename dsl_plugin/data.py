@@ -24,6 +24,9 @@ from typing import Iterable, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from .fileio import atomic_write_text
+from .validation import integer
+
 RAW_DOCUMENTS_FILE = "raw_documents.jsonl"
 _WORD_RE = re.compile(r"[a-z]+")
 
@@ -75,8 +78,7 @@ def build_vocabulary(token_lists: Iterable[Sequence[str]], size: int = 2000) -> 
     Raises:
         ValueError: if ``size`` < 1 or the corpus has no token at all.
     """
-    if size < 1:
-        raise ValueError(f"vocabulary size must be >= 1, got {size}")
+    size = integer(1)("vocabulary_size", size)
     counts: Counter[str] = Counter()
     for tokens in token_lists:
         counts.update(tokens)
@@ -112,14 +114,45 @@ class PreparedCorpus:
         return sum(1 for t in self.tokens if not t)
 
 
-def _check_texts(texts: Sequence[str], labels: Sequence | None) -> None:
+def _positional(values, what: str) -> list:
+    """A plain list in positional order. pandas objects are read by position (``.tolist()``), never by
+    index label; a DataFrame (iterating it gives its column names) or a single string is refused."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{what} must be a list of strings, got a single {type(values).__name__}; "
+                        "wrap one document in a list: [text]")
+    if hasattr(values, "columns") and hasattr(values, "iloc"):
+        raise TypeError(f"{what} must be a list of strings, not a pandas DataFrame; pass one column, "
+                        "e.g. df['text']")
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def as_documents(texts) -> list[str]:
+    """Documents as a positional list of strings (list, tuple, numpy array, pandas Series...).
+
+    Raises:
+        TypeError: a single string, a DataFrame, or an element that is not a string (named by position).
+    """
+    docs = _positional(texts, "documents")
+    bad = next((i for i, t in enumerate(docs) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise TypeError(f"documents must be strings; document {bad} is {type(docs[bad]).__name__}")
+    return docs
+
+
+def _check_same_index(texts, labels) -> None:
+    """Two pandas objects with different indexes: the caller may expect alignment by label; refuse."""
+    ti, li = getattr(texts, "index", None), getattr(labels, "index", None)
+    if ti is not None and li is not None and hasattr(ti, "equals") and not ti.equals(li):
+        raise ValueError("texts and labels are pandas objects with different indexes; they are paired by "
+                         "position, not by index label: align them first (e.g. labels.loc[texts.index]) or "
+                         "pass lists")
+
+
+def _check_texts(texts: list[str], labels: list | None) -> None:
     if len(texts) == 0:
         raise ValueError("empty corpus: no documents were given")
     if labels is not None and len(labels) != len(texts):
         raise ValueError(f"labels length ({len(labels)}) does not match the number of documents ({len(texts)})")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"documents must be strings; document {bad[0]} is {type(texts[bad[0]]).__name__}")
     if all(not t.strip() for t in texts):
         raise ValueError("all documents are empty (only whitespace)")
 
@@ -137,8 +170,9 @@ def prepare_corpus(
     """Tokenise, build (or apply) the vocabulary and assign partitions.
 
     Args:
-        texts: raw documents.
-        labels: optional labels, one per document.
+        texts: raw documents (list, tuple, numpy array or pandas Series; pandas input is read by position,
+            its index is ignored).
+        labels: optional labels, one per document (same rule; two pandas objects must share their index).
         vocabulary_size: |V| when ``vocabulary`` is None.
         vocabulary: use this vocabulary instead of building one.
         test_size, val_size: fractions of documents put in the test / validation partition
@@ -150,8 +184,13 @@ def prepare_corpus(
 
     Raises:
         ValueError: empty corpus, all documents empty, labels length mismatch, bad fractions,
-            unknown tokenizer.
+            unknown tokenizer, pandas texts and labels with different indexes.
+        TypeError: a single string, a DataFrame or a non-string document.
     """
+    if labels is not None:
+        _check_same_index(texts, labels)
+        labels = _positional(labels, "labels")
+    texts = as_documents(texts)
     _check_texts(texts, labels)
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"unknown tokenizer {tokenizer!r}; choose one of {sorted(TOKENIZERS)}")
@@ -187,12 +226,6 @@ def prepare_corpus(
     )
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Path:
     """Write an OCTIS dataset folder plus ``raw_documents.jsonl`` aligned with ``corpus.tsv``.
 
@@ -210,9 +243,9 @@ def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Pat
         if labels is not None:
             cols.append(labels[i])
         rows.append("\t".join(cols))
-    _atomic_write_text(folder / "corpus.tsv", "\n".join(rows) + "\n")
-    _atomic_write_text(folder / "vocabulary.txt", "\n".join(corpus.vocabulary) + "\n")
-    _atomic_write_text(folder / RAW_DOCUMENTS_FILE,
+    atomic_write_text(folder / "corpus.tsv", "\n".join(rows) + "\n")
+    atomic_write_text(folder / "vocabulary.txt", "\n".join(corpus.vocabulary) + "\n")
+    atomic_write_text(folder / RAW_DOCUMENTS_FILE,
                        "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in corpus.raw_texts))
     n_train = corpus.partitions.count("train")
     n_val = corpus.partitions.count("val")
@@ -227,18 +260,35 @@ def write_octis_folder(corpus: PreparedCorpus, folder: str | os.PathLike) -> Pat
         "raw-documents": RAW_DOCUMENTS_FILE,
         "labels": sorted(set(labels)) if labels is not None else [],
     }
-    _atomic_write_text(folder / "metadata.json", json.dumps(metadata, indent=1))
+    atomic_write_text(folder / "metadata.json", json.dumps(metadata, indent=1))
     return folder
 
 
 def read_raw_documents(folder: str | os.PathLike) -> list[str]:
-    """Read ``raw_documents.jsonl`` from a folder written by :func:`write_octis_folder`."""
+    """Read ``raw_documents.jsonl`` from a folder written by :func:`write_octis_folder`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a line that is not a JSON object with a string ``"text"`` (file and line named).
+    """
     path = Path(folder) / RAW_DOCUMENTS_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: this folder has no raw documents (write it with "
                                 "dsl_plugin.data.write_octis_folder)")
+    texts = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line)["text"] for line in f if line.strip()]
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f"{path}, line {lineno}: not valid JSON ({e})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise ValueError(f'{path}, line {lineno}: expected an object with a string "text", got '
+                                 f"{line.strip()[:80]}")
+            texts.append(row["text"])
+    return texts
 
 
 # --------------------------------------------------------------------------- shared data sets

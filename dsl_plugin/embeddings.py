@@ -14,7 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .cache import atomic_save_npy, default_cache_dir, hash_documents
+from .cache import default_cache_dir, hash_documents
+from .fileio import atomic_save_npy
 
 logger = logging.getLogger(__name__)
 

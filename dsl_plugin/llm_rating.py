@@ -20,6 +20,12 @@ SYSTEM_PROMPT = ("You are a helpful assistant evaluating the top words of a topi
 RATINGS = ("1", "2", "3")
 
 
+def _logaddexp(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) without overflow or underflow (two spellings of a rating, e.g. "3" and " 3")."""
+    hi, lo = max(a, b), min(a, b)
+    return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+
+
 class LLMRating(AbstractMetric):
     """Mean expected 1-3 rating of the topics' top words.
 
@@ -87,17 +93,32 @@ class LLMRating(AbstractMetric):
                                {"role": "user", "content": "Topic words: " + ", ".join(words)}]},
             timeout=60)
         resp.raise_for_status()
-        choice = resp.json()["choices"][0]
-        tops = ((choice.get("logprobs") or {}).get("content") or [{}])[0].get("top_logprobs") or []
-        mass = {r: 0.0 for r in RATINGS}
-        for t in tops:
-            tok = t.get("token", "").strip()
-            if tok in mass:
-                mass[tok] += math.exp(t["logprob"])
-        total = sum(mass.values())
-        if total > 0:
-            return sum(int(r) * p for r, p in mass.items()) / total
-        text = choice["message"]["content"].strip()
+        where = f"the endpoint {self.endpoint}"
+        try:
+            body = resp.json()
+        except ValueError:
+            raise ValueError(f"{where} answered with a body that is not JSON: {str(getattr(resp, 'text', ''))[:200]!r}") from None
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            detail = body.get("error") if isinstance(body, dict) else None
+            raise ValueError(f"{where} returned no choices" + (f" (error: {detail})" if detail else f": {str(body)[:200]}"))
+        choice = choices[0]
+        content = (choice.get("logprobs") or {}).get("content") or [{}]
+        tops = (content[0] if isinstance(content[0], dict) else {}).get("top_logprobs") or []
+        found = {}
+        for t in tops if isinstance(tops, list) else []:
+            tok = str(t.get("token", "") if isinstance(t, dict) else "").strip()
+            if tok in RATINGS:
+                lp = t.get("logprob")
+                if isinstance(lp, bool) or not isinstance(lp, (int, float)) or math.isnan(lp) or lp > 1e-6:
+                    raise ValueError(f"{where} returned an invalid log-probability {lp!r} for token {tok!r} "
+                                     "(expected a number <= 0)")
+                found[tok] = _logaddexp(found.get(tok, -math.inf), float(lp))
+        if found and max(found.values()) > -math.inf:
+            top = max(found.values())  # shift before exp: -800 and -801 still give 0.73 / 0.27
+            mass = {r: math.exp(lp - top) for r, lp in found.items()}
+            return sum(int(r) * p for r, p in mass.items()) / sum(mass.values())
+        text = str((choice.get("message") or {}).get("content") or "").strip()
         if text[:1] in RATINGS:
             return float(text[:1])
         raise ValueError(f"the endpoint answered {text!r}, not a rating 1-3")

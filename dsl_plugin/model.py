@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import warnings
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from octis.models.model import AbstractModel
 
-from .data import prepare_corpus, read_raw_documents
-from .network import ProdLDANetwork
+from .cache import hash_documents
+from .data import as_documents, prepare_corpus
+from .fileio import atomic_write_folder, check_folder_target, read_json_object
+from .network import _ACTIVATIONS, ProdLDANetwork
+from .octis_io import raw_corpus
 from .teacher import (DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device,
                       softmax_with_temperature)
 from .training import TrainConfig, infer_theta, train_network
+from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
+                         sequence_of, text, torch_device, validate)
 
 logger = logging.getLogger(__name__)
 
-# Teacher settings of DSL: DSL parameter name -> TeacherConfig field. Their defaults come from TeacherConfig
-# (one source of truth), and TeacherConfig validates them.
-_TEACHER_PARAMS = {"language_model": "model",
-                   **{f: f for f in TeacherConfig.field_names() if f != "model"}}
+# Teacher settings of DSL: DSL parameter name -> TeacherConfig field. Their defaults come from TeacherConfig, and
+# TeacherConfig validates them (one source of truth).
+_TEACHER_PARAMS = {"language_model": "model", **{f: f for f in TeacherConfig.field_names() if f != "model"}}
 _TEACHER_DEFAULTS = TeacherConfig.defaults()
 #: separates the members of a teacher ensemble in ``language_model`` ("smollm2-135m+gemma3-270m")
 ENSEMBLE_SEPARATOR = "+"
@@ -32,8 +36,6 @@ CALIBRATIONS = (None, "corpus", "contextual")
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("lm", "embeddings", "lm+embeddings")
-
-
 # Named sets of settings, applied over the package defaults by ``DSL(preset=...)`` (arguments you pass win).
 # "paper": the method exactly as published (arXiv 2602.17907; the authors' code), on the package's default LM.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -42,52 +44,64 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _optional_str(value):
-    return None if value is None or str(value).lower() in ("", "none") else str(value)
+def _teacher_setting(field: str):
+    """Checker of one teacher setting: numpy scalars made plain (whole floats -> int for integer fields), then
+    validated by TeacherConfig itself (its message names the setting and what is allowed)."""
+    is_int = isinstance(_TEACHER_DEFAULTS[field], int)
+
+    def check(name, value):
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if isinstance(value, np.generic):
+            value = value.item()
+        if is_int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        members = str(value).split(ENSEMBLE_SEPARATOR) if field == "model" and isinstance(value, str) else [value]
+        for member in members:  # an ensemble's members are checked one by one
+            TeacherConfig(**{field: member.strip() if isinstance(member, str) and field == "model" else member})
+        return value
+    return check
 
 
-# Hyper-parameters: name -> (default, caster). Casting makes numpy scalars from OCTIS's Optimizer safe.
-_PARAMS: dict[str, tuple[Any, Callable | None]] = {
-    "preset": (None, _optional_str),
-    "num_topics": (20, int),
-    "temperature": (DEFAULT_TEMPERATURE, float),
-    "calibration": (None, _optional_str),
-    "reconstruction_weight": (None, None),
-    "loss": ("kl", str),
-    "target": ("soft", str),
-    "input": ("lm", str),
-    "standardize_input": (False, bool),
-    "kl_direction": ("target_model", str),
-    "student_temperature": (True, None),
-    "hidden_sizes": ((200, 200), tuple),
-    "activation": ("softplus", str),
-    "dropout": (0.2, float),
-    "learn_priors": (True, bool),
-    "lr": (2e-3, float),
-    "betas": ((0.99, 0.99), tuple),
-    "lr_scheduler": ("cosine", None),
-    "batch_size": (64, int),
-    "num_epochs": (100, int),
-    "num_samples": (10, int),
-    "seed": (0, None),
-    **{name: (_TEACHER_DEFAULTS[field], None) for name, field in _TEACHER_PARAMS.items()},
-    "device": ("auto", str),
-    "cache_dir": (None, os.fspath),  # str, so that save() can write it to JSON (pathlib.Path accepted)
-    "embedding_model": (None, None),
-    "use_partitions": (False, bool),
-    "verbose": (True, bool),
+# Hyper-parameters: name -> (default, checker). The one source of truth for names, defaults and allowed
+# values: every value is checked (and numpy scalars from OCTIS's Optimizer made plain) at construction and in
+# set_hyperparameters / set_params / train_model(hyperparameters=...), before any teacher pass.
+_POSITIVE = real(0, low_open=True)
+_PARAMS: dict[str, tuple[Any, Any]] = {
+    "num_topics": (20, integer(1)),
+    "temperature": (DEFAULT_TEMPERATURE, _POSITIVE),
+    "calibration": (None, lambda name, v: None if v in (None, "none") else choice(*CALIBRATIONS)(name, v)),
+    "reconstruction_weight": (None, optional(_POSITIVE)),
+    "loss": ("kl", choice("kl", "nll")),
+    "target": ("soft", choice("soft", "bow")),
+    "input": ("lm", choice(*INPUTS)),
+    "standardize_input": (False, boolean),
+    "kl_direction": ("target_model", choice("target_model", "model_target")),
+    "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
+    "hidden_sizes": ((200, 200), sequence_of(integer(1), "a sequence of integers >= 1, e.g. (200, 200)")),
+    "activation": ("softplus", choice(*_ACTIVATIONS)),
+    "dropout": (0.2, real(0, 1, high_open=True)),
+    "learn_priors": (True, boolean),
+    "lr": (2e-3, _POSITIVE),
+    "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
+    "lr_scheduler": ("cosine", choice("cosine", "none", None)),
+    "batch_size": (64, integer(2)),  # BatchNorm needs two rows per batch
+    "num_epochs": (100, integer(1)),
+    "num_samples": (10, integer(1)),
+    "seed": (0, optional(integer(0))),
+    **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()},
+    "device": ("auto", torch_device),
+    "cache_dir": (None, optional(text(path=True))),  # str, so that it is JSON-safe (pathlib.Path accepted)
+    "embedding_model": (None, optional(has_method("encode", "None or an object with an encode(list[str]) method"))),
+    "use_partitions": (False, boolean),
+    "verbose": (True, boolean),
+    "preset": (None, choice(None, *PRESETS)),
 }
-_NOT_SAVED = {"embedding_model"}
+# not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
+# the cache_dir passed to load(); older saves that hold one are read without it)
+_NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
-
-
-def _cast(name: str, value: Any) -> Any:
-    caster = _PARAMS[name][1]
-    if value is None or caster is None:
-        return value.item() if isinstance(value, np.generic) else value
-    if caster is bool and isinstance(value, (str, np.str_)):
-        return str(value).lower() in ("1", "true", "yes")
-    return caster(value.item() if isinstance(value, np.generic) else value)
+MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 
 
 class DSL(AbstractModel):
@@ -126,7 +140,8 @@ class DSL(AbstractModel):
         hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings.
         lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
         num_samples: posterior samples averaged at inference.
-        seed: makes training and inference reproducible (None: not seeded).
+        seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
+            caller's global numpy / torch random state (torch's is forked for the duration of training).
         language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
             hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
             ``language_model`` is its ``model``). Several models joined by ``"+"``
@@ -140,6 +155,12 @@ class DSL(AbstractModel):
         preset: None (the package defaults, chosen in benchmarks/results/quality_study.md) or ``"paper"``
             (the method as published: raw soft labels at tau 3 from the default LM, LM hidden state in);
             arguments given explicitly win over the preset. Applied at construction only.
+
+    Every value is checked when it is set (constructor, :meth:`set_params`, :meth:`set_hyperparameters`,
+    ``train_model(dataset, hyperparameters)``), before any language-model pass: a bad value raises
+    ``ValueError`` naming the parameter and its allowed range, and leaves the model unchanged. Integer
+    parameters accept numpy integers and whole floats (``20.0`` from ``skopt.space.Real``), never fractions
+    (``num_topics=2.7`` is refused, not truncated). See docs/robustness.md.
     """
 
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
@@ -171,22 +192,11 @@ class DSL(AbstractModel):
 
     # ------------------------------------------------------------------ parameters
     def set_hyperparameters(self, **kwargs) -> "DSL":
-        """Set hyper-parameters (also as attributes); unknown names raise ``ValueError``."""
-        unknown = sorted(set(kwargs) - set(_PARAMS))
-        if unknown:
-            raise ValueError(f"unknown DSL hyper-parameter(s): {unknown}")
-        new = {k: _cast(k, v) for k, v in kwargs.items()}
-        # validate before assigning: a rejected value must leave the model unchanged
-        if "num_topics" in new and int(new["num_topics"]) < 1:
-            raise ValueError(f"num_topics must be >= 1, got {new['num_topics']}")
-        for name, allowed in (("loss", ("kl", "nll")), ("target", ("soft", "bow")), ("input", INPUTS),
-                              ("kl_direction", ("target_model", "model_target")), ("calibration", CALIBRATIONS),
-                              ("preset", (None, *PRESETS))):
-            if name in new and new[name] not in allowed:
-                raise ValueError(f"{name} must be one of {list(allowed)}, got {new[name]!r}")
-        if set(new) & set(_TEACHER_PARAMS):  # TeacherConfig validates the teacher settings (before any LM pass)
-            merged = {k: new.get(k, getattr(self, k, _PARAMS[k][0])) for k in _TEACHER_PARAMS}
-            _teacher_configs(merged)
+        """Set hyper-parameters (also as attributes). Every value is checked against ``_PARAMS`` first: an
+        unknown name or a value out of range raises ``ValueError`` and leaves the model unchanged."""
+        new = validate(_PARAMS, kwargs, "DSL")
+        if set(new) & set(_TEACHER_PARAMS):  # the teacher settings together (e.g. an ensemble's members)
+            _teacher_configs({k: new.get(k, getattr(self, k, _PARAMS[k][0])) for k in _TEACHER_PARAMS})
         for k, v in new.items():
             setattr(self, k, v)
             self.hyperparameters[k] = v
@@ -310,15 +320,42 @@ class DSL(AbstractModel):
     def _needs_teacher(self) -> bool:
         return self.input != "embeddings" or self.target == "soft"
 
-    def _seed_all(self) -> torch.Generator:
+    def _generator(self) -> torch.Generator:
+        """A private generator seeded with ``seed`` (fresh random seed when None): batch order, inference."""
         g = torch.Generator()
-        if self.seed is not None:
-            torch.manual_seed(int(self.seed))
-            np.random.seed(int(self.seed) % 2**32)
-            g.manual_seed(int(self.seed))
-        else:
+        if self.seed is None:
             g.seed()
+        else:
+            g.manual_seed(self.seed)
         return g
+
+    @contextlib.contextmanager
+    def _seeded_global_torch(self, device: str):
+        """Network initialisation and dropout draw from torch's global generator: seed it for training only,
+        inside ``fork_rng``, so that the caller's global random state is left as it was."""
+        if self.seed is None:
+            yield
+            return
+        devices = list(range(torch.cuda.device_count())) if torch.device(device).type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.seed)
+            yield
+
+    def _check_teacher_out(self, teacher_out: TeacherOutputs | None, n_documents: int) -> None:
+        if teacher_out is None:
+            return
+        for name in ("hidden", "logits"):
+            rows = len(getattr(teacher_out, name))
+            if rows != n_documents:
+                raise ValueError(f"teacher_out has {rows} rows but there are {n_documents} documents "
+                                 f"(teacher_out.{name}); pass the outputs of exactly these documents")
+        if self.target == "soft" and teacher_out.logits.shape[1] != len(self.vocabulary_):
+            raise ValueError(f"teacher_out.logits has {teacher_out.logits.shape[1]} columns but the vocabulary has "
+                             f"{len(self.vocabulary_)} words")
+
+    def _theta(self, x: np.ndarray) -> np.ndarray:
+        dev = next(self.network_.parameters()).device
+        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator())
 
     # ------------------------------------------------------------------ core API
     def fit(self, documents: Sequence[str], vocabulary: Sequence[str] | None = None, vocabulary_size: int = 2000,
@@ -326,57 +363,69 @@ class DSL(AbstractModel):
         """Fit on raw documents.
 
         Args:
-            documents: raw texts (fed to the LM).
+            documents: raw texts (fed to the LM): a list, tuple, numpy array or pandas Series (read by
+                position; the index is ignored).
             vocabulary: topic vocabulary; built from ``documents`` when None.
             vocabulary_size: |V| when the vocabulary is built.
             token_lists: preprocessed tokens per document (only needed for ``target="bow"``;
                 computed with :func:`dsl_plugin.data.tokenize` when None).
         """
+        documents = as_documents(documents)
         if token_lists is not None and len(token_lists) != len(documents):
             raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
         corpus = prepare_corpus(documents, vocabulary_size=vocabulary_size, vocabulary=vocabulary)
         self.vocabulary_ = list(corpus.vocabulary)
         tokens = token_lists if token_lists is not None else [corpus.tokens[i] for i in np.argsort(corpus.order)]
-        self._fit_arrays(list(documents), tokens)
+        self._fit_arrays(documents, tokens)
         return self
 
     def _fit_arrays(self, documents: list[str], token_lists, teacher_out: TeacherOutputs | None = None) -> None:
-        gen = self._seed_all()
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
+        self._check_teacher_out(teacher_out, len(documents))
         x = self._inputs(documents, teacher_out, fit=True)
         y = self._targets(teacher_out, token_lists)
         dev = resolve_device(self.device)
-        self.network_ = ProdLDANetwork(x.shape[1], len(self.vocabulary_), self.num_topics, tuple(self.hidden_sizes),
-                                       self.activation, self.dropout, self.learn_priors).to(dev)
         cfg = TrainConfig(batch_size=self.batch_size, num_epochs=self.num_epochs, lr=self.lr,
                           betas=tuple(self.betas), lr_scheduler=self.lr_scheduler, weight=self._weight(),
                           loss=self.loss, kl_direction=self.kl_direction,
                           student_temperature=self._student_temperature(), show_progress=self.verbose)
+        with self._seeded_global_torch(dev):
+            self.network_ = ProdLDANetwork(x.shape[1], len(self.vocabulary_), self.num_topics,
+                                           tuple(self.hidden_sizes), self.activation, self.dropout,
+                                           self.learn_priors).to(dev)
+            self.loss_history_ = train_network(self.network_, torch.from_numpy(x).to(dev),
+                                               torch.from_numpy(y).to(dev), cfg, self._generator())
         self.input_size_ = int(x.shape[1])
-        self.loss_history_ = train_network(self.network_, torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev),
-                                           cfg, gen)
-        self._generator = gen
-        self.document_topic_ = infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, gen)
+        self.document_topic_ = self._theta(x)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
             raise RuntimeError("this DSL model is not fitted yet: call fit() or train_model() first")
 
     def transform(self, documents: Sequence[str], teacher_out: TeacherOutputs | None = None) -> np.ndarray:
-        """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache)."""
+        """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache).
+
+        theta is the mean of ``num_samples`` posterior samples (softmax of mu + eps * sigma; dropout is off at
+        inference), drawn from a generator seeded with ``seed``. So with a seed, ``transform`` of the training
+        documents equals ``document_topic_`` and repeated calls agree; with ``seed=None`` every call is a new
+        Monte Carlo estimate (differences shrink as ``num_samples`` grows).
+
+        Args:
+            documents: a list of strings (a pandas Series is read by position; a single string is refused).
+            teacher_out: precomputed teacher outputs for exactly these documents (same rows, same order).
+        """
         self._check_fitted()
+        documents = as_documents(documents)
         if len(documents) == 0:
             raise ValueError("empty corpus: no documents were given")
         if teacher_out is None and self.input != "embeddings":
-            teacher_out = self._teacher_outputs(list(documents), self.vocabulary_)
+            teacher_out = self._teacher_outputs(documents, self.vocabulary_)
+        self._check_teacher_out(teacher_out, len(documents))
         x = self._inputs(documents, teacher_out)
         if x.shape[1] != self.input_size_:
             raise ValueError(f"input size {x.shape[1]} does not match the fitted model's {self.input_size_}")
-        gen = torch.Generator()
-        gen.manual_seed(0 if self.seed is None else int(self.seed))
-        dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, gen)
+        return self._theta(x)
 
     def fit_transform(self, documents: Sequence[str], **kwargs) -> np.ndarray:
         """:meth:`fit` then return the training documents' topic proportions."""
@@ -399,8 +448,8 @@ class DSL(AbstractModel):
         """OCTIS entry point: fit on an OCTIS ``Dataset`` and return the model output dictionary.
 
         Raw text comes from ``dataset.get_raw_corpus()`` (see :func:`dsl_plugin.load_dataset`) or from
-        ``raw_documents.jsonl`` next to ``dataset.dataset_path``; otherwise the joined tokens are used,
-        with a warning.
+        ``raw_documents.jsonl`` next to ``dataset.dataset_path``, put in OCTIS's row order
+        (:func:`dsl_plugin.octis_io.raw_corpus`); otherwise the joined tokens are used, with a warning.
         """
         if hyperparameters:
             self.set_hyperparameters(**dict(hyperparameters))
@@ -410,9 +459,7 @@ class DSL(AbstractModel):
             raise ValueError("empty corpus: the OCTIS dataset has no documents")
         if not vocabulary:
             raise ValueError("the OCTIS dataset has no vocabulary")
-        raw = _raw_corpus(dataset)
-        if len(raw) != len(corpus):
-            raise ValueError(f"raw documents ({len(raw)}) and OCTIS corpus ({len(corpus)}) are not aligned")
+        raw = raw_corpus(dataset)
         self.vocabulary_ = vocabulary
         meta = dataset.get_metadata() or {}
         n = len(corpus)
@@ -433,46 +480,90 @@ class DSL(AbstractModel):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> Path:
-        """Save to a folder: ``model.safetensors`` (network) + ``config.json`` (params, vocabulary). No pickle."""
-        from safetensors.torch import save_file
+        """Save to a folder: ``model.safetensors`` (network) + ``config.json`` (params, vocabulary). No pickle.
+
+        Atomic: the files are written to a temporary sibling folder, which is then renamed to ``path``, so a
+        failed or interrupted save leaves an existing model at ``path`` as it was. ``path`` must be missing,
+        empty or a saved DSL model (any other folder is refused). The weights record the vocabulary's
+        checksum, so :meth:`load` detects weights and vocabulary that do not belong together. ``cache_dir``
+        and ``embedding_model`` are not saved. Files get the usual modes (0644 under umask 022).
+        """
+        from safetensors.torch import save as safetensors_bytes
 
         self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
+        config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
+                             "input_size": self.input_size_}, indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         if self.standardize_input:
             state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in ("input_mean_", "input_scale_")})
-        save_file(state, str(path / "model.safetensors"))
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
-        config = {"format": 1, "params": params, "vocabulary": self.vocabulary_, "input_size": self.input_size_}
-        (path / "config.json").write_text(json.dumps(config, indent=1))
-        return path
+        weights = safetensors_bytes(state, metadata={"format": str(MODEL_FORMAT),
+                                                     "vocabulary_sha256": hash_documents(self.vocabulary_)})
+
+        def fill(folder: Path) -> None:
+            (folder / "model.safetensors").write_bytes(weights)
+            (folder / "config.json").write_text(config, encoding="utf-8")
+
+        return atomic_write_folder(path, fill, replaceable=_is_saved_model)
+
+    @staticmethod
+    def check_save_path(path: str | os.PathLike) -> Path:
+        """Raise now (e.g. before a long fit) if :meth:`save` could not write ``path``; see
+        :func:`dsl_plugin.fileio.check_folder_target`."""
+        return check_folder_target(path, replaceable=_is_saved_model)
 
     @classmethod
     def load(cls, path: str | os.PathLike, **overrides) -> "DSL":
-        """Load a model saved by :meth:`save` (``overrides`` e.g. ``device``, ``embedding_model``)."""
-        from safetensors.torch import load_file
+        """Load a model saved by :meth:`save` (``overrides`` e.g. ``device``, ``embedding_model``, ``cache_dir``).
 
-        path = Path(path)
-        for f in ("config.json", "model.safetensors"):
-            if not (path / f).exists():
-                raise FileNotFoundError(f"{path / f} not found: not a saved DSL model")
-        config = json.loads((path / "config.json").read_text())
-        params = {**config["params"], **overrides}
+        Raises:
+            FileNotFoundError: a file is missing.
+            ValueError: unreadable config, unknown format, invalid parameters, or weights saved with another
+                vocabulary than ``config.json``'s.
+        """
+        from safetensors import safe_open
+
+        config_file, weights_file = Path(path) / "config.json", Path(path) / "model.safetensors"
+        for f in (config_file, weights_file):
+            if not f.exists():
+                raise FileNotFoundError(f"{f} not found: not a saved DSL model")
+        config = read_json_object(config_file)
+        fmt = config.get("format")
+        if fmt not in (1, MODEL_FORMAT):
+            raise ValueError(f"{config_file} has format {fmt!r}; this version of dsl_plugin reads formats 1 and "
+                             f"{MODEL_FORMAT}")
+        params, vocabulary = config.get("params"), config.get("vocabulary")
+        if (not isinstance(params, dict) or not isinstance(config.get("input_size"), int) or not isinstance(vocabulary, list)
+                or not all(isinstance(w, str) for w in vocabulary) or len(set(vocabulary)) != len(vocabulary)):
+            raise ValueError(f"{config_file} is not a DSL model config (needs params, input_size and a vocabulary "
+                             "of distinct words)")
+        try:
+            with safe_open(str(weights_file), framework="pt") as f:
+                metadata = f.metadata() or {}
+                state = {k: f.get_tensor(k) for k in f.keys()}
+        except Exception as e:  # safetensors raises its own error types
+            raise ValueError(f"{weights_file} cannot be read: {e}") from e
+        if fmt >= 2 and metadata.get("vocabulary_sha256") != hash_documents(vocabulary):
+            raise ValueError(f"{weights_file} and {config_file} do not belong together: the weights were saved with "
+                             "another vocabulary (checksum differs); the folder was changed after saving")
+        params = dict(params)
         if "center_logits" in params:  # saved before calibration replaced it
             params["calibration"] = "corpus" if params.pop("center_logits") else None
-        model = cls(**params)
-        model.vocabulary_ = config["vocabulary"]
-        model.input_size_ = int(config["input_size"])
+        model = cls(**{**{k: v for k, v in params.items() if k not in _NOT_SAVED}, **overrides})
+        model.vocabulary_ = vocabulary
+        model.input_size_ = config["input_size"]
         net = ProdLDANetwork(model.input_size_, len(model.vocabulary_), model.num_topics, tuple(model.hidden_sizes),
                              model.activation, model.dropout, model.learn_priors)
-        state = load_file(str(path / "model.safetensors"))
         for k in ("input_mean_", "input_scale_"):
             if _INPUT_STATS + k in state:
                 setattr(model, k, state.pop(_INPUT_STATS + k).numpy())
         net.load_state_dict(state)
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def _is_saved_model(folder: Path) -> bool:
+    return (folder / "config.json").exists()
 
 
 def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
@@ -494,15 +585,3 @@ def _logsumexp(logits: np.ndarray) -> np.ndarray:
     from scipy.special import logsumexp
 
     return logsumexp(logits, axis=1, keepdims=True)
-
-
-def _raw_corpus(dataset) -> list[str]:
-    getter = getattr(dataset, "get_raw_corpus", None)
-    if callable(getter):
-        return list(getter())
-    folder = getattr(dataset, "dataset_path", None)
-    if folder and (Path(folder) / "raw_documents.jsonl").exists():
-        return read_raw_documents(folder)
-    warnings.warn("the OCTIS dataset has no raw text (raw_documents.jsonl); DSL falls back to the joined "
-                  "preprocessed tokens, which gives the language model much less to work with", stacklevel=3)
-    return [" ".join(doc) for doc in dataset.get_corpus()]

@@ -133,20 +133,28 @@ def test_seeds_reproduce_and_differ(demo, work_dir):
 
 
 @pytest.mark.slow
-def test_ctm_embedding_cache_is_per_corpus(demo, tmp_path, work_dir):
-    """OCTIS's CTM reuses any <bert_path>_train.pkl it finds: each corpus must get its own file."""
+def test_ctm_gets_each_corpus_embeddings_and_keeps_no_pickle(demo, tmp_path, work_dir, monkeypatch):
+    """OCTIS's CTM unpickles any <bert_path>_train.pkl it finds: each run must hand it its own corpus's
+    embeddings, fresh, and leave no pickle in the work folder (tests/test_robustness.py plants one)."""
     import pickle
 
+    import octis.models.CTM as octis_ctm
+
+    read = []
+    real_load = octis_ctm.CTM.load_bert_data
+
+    def spy(bert_path, texts, bert_model):
+        with open(bert_path, "rb") as f:
+            read.append(pickle.load(f))
+        return real_load(bert_path, texts, bert_model)
+
+    monkeypatch.setattr(octis_ctm.CTM, "load_bert_data", staticmethod(spy))
     other = _dataset(tmp_path / "other", n=60, offset=100)
     shared = tmp_path / "shared_work"
     for ds in (demo, other):
         out = baselines.run_baseline("ZeroshotTM", ds, K, 0, str(shared), top_words=TOP, num_epochs=1)
         _check_output(out, ds)
-    pkls = sorted((shared / "embeddings").glob("ctm-minilm-raw-*_train.pkl"))
-    assert len(pkls) == 2
-    sizes = sorted(pickle.load(open(p, "rb")).shape[0] for p in pkls)
-    assert sizes == [60, N_DOCS]
-    # and the pickle holds the embeddings of the raw text
+    assert [r.shape[0] for r in read] == [N_DOCS, 60]
     emb, _ = baselines.minilm_embeddings(list(demo.get_raw_corpus()), str(shared))
-    key = baselines.texts_hash(list(demo.get_raw_corpus()))
-    np.testing.assert_allclose(pickle.load(open(shared / "embeddings" / f"ctm-minilm-raw-{key}_train.pkl", "rb")), emb)
+    np.testing.assert_allclose(read[0], emb)  # the embeddings of the raw text
+    assert not list(shared.rglob("*.pkl"))

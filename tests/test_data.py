@@ -96,7 +96,7 @@ def test_build_vocabulary_top_v_ties_alphabetical():
     assert build_vocabulary(docs, size=100) == ["beta", "gamma", "alpha", "delta", "epsilon"]
     # independent of document order
     assert build_vocabulary(docs[::-1], size=3) == ["beta", "gamma", "alpha"]
-    with pytest.raises(ValueError, match="vocabulary size"):
+    with pytest.raises(ValueError, match="vocabulary_size must be an integer >= 1"):
         build_vocabulary(docs, size=0)
 
 

@@ -103,16 +103,16 @@ def test_empty_or_duplicate_vocabulary(make_teacher, tmp_path):
 
 @pytest.mark.parametrize("k", [0, -3, np.int64(0)])
 def test_num_topics_below_one(k):
-    with pytest.raises(ValueError, match="num_topics must be >= 1"):
+    with pytest.raises(ValueError, match="num_topics must be an integer >= 1"):
         DSL(num_topics=k)
 
 
 def test_num_topics_below_one_via_set_hyperparameters(dataset):
     model = DSL(num_topics=3, **NO_LM)
-    with pytest.raises(ValueError, match="num_topics must be >= 1"):
+    with pytest.raises(ValueError, match="num_topics must be an integer >= 1"):
         model.set_hyperparameters(num_topics=0)
     assert model.num_topics == 3 and model.hyperparameters["num_topics"] == 3  # left unchanged
-    with pytest.raises(ValueError, match="num_topics must be >= 1"):
+    with pytest.raises(ValueError, match="num_topics must be an integer >= 1"):
         model.train_model(dataset, {"num_topics": np.int64(0)})
     assert model.num_topics == 3
 

@@ -190,7 +190,7 @@ def test_save_load_round_trip(prepared, teacher_outputs, dsl_kwargs, tmp_path):
     folder = model.save(tmp_path / "saved")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pt")) and not list(folder.rglob("*.bin"))
-    loaded = DSL.load(folder)
+    loaded = DSL.load(folder, cache_dir=dsl_kwargs["cache_dir"])  # cache_dir is machine-local: not saved
     assert loaded.get_params() == model.get_params()
     assert loaded.vocabulary_ == model.vocabulary_
     assert loaded.get_topics(10) == model.get_topics(10)
@@ -201,8 +201,8 @@ def test_save_load_round_trip(prepared, teacher_outputs, dsl_kwargs, tmp_path):
 def test_save_with_pathlib_cache_dir(prepared, teacher_outputs, dsl_kwargs, teacher_cache_dir, tmp_path):
     model = DSL(num_topics=2, **{**dsl_kwargs, "cache_dir": teacher_cache_dir})  # a pathlib.Path
     model.fit(prepared.raw_texts, vocabulary_size=300)
-    loaded = DSL.load(model.save(tmp_path / "saved"))
-    assert loaded.cache_dir == str(teacher_cache_dir)
+    loaded = DSL.load(model.save(tmp_path / "saved"), cache_dir=teacher_cache_dir)
+    assert loaded.cache_dir == str(teacher_cache_dir)  # given to load(), not read from the saved folder
 
 
 # --------------------------------------------------------------------------- ablations

@@ -19,6 +19,7 @@ from bertopic.backend import BaseEmbedder
 
 from ..data import prepare_corpus
 from ..teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, softmax_with_temperature
+from ..fileio import atomic_write_text, read_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -275,17 +276,13 @@ class DSLBackend(BaseEmbedder):
         state = {"format": 2, "teacher_config": self.teacher_config.as_dict(), "vocabulary_size": self.vocabulary_size,
                  "normalize": self.normalize, "center": self.center, "vocabulary": self.vocabulary_,
                  "center_": None if self.center_ is None else [float(x) for x in self.center_]}
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(state, ensure_ascii=False))
-        os.replace(tmp, path)
-        return path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write_text(path, json.dumps(state, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike, **overrides) -> "DSLBackend":
         """Re-create a backend written by :meth:`save` (``overrides``: e.g. ``cache_dir``, ``device``)."""
-        state = json.loads(Path(path).read_text())
+        state = read_json_object(path)
         center = state["center"]
         if state.get("center_") is not None:
             center = np.asarray(state["center_"], dtype=np.float32)

@@ -66,7 +66,8 @@ class TeacherConfig:
         if not isinstance(self.model, str) or not self.model.strip():
             raise ValueError(f"model (language_model) must be a non-empty string, got {self.model!r}")
         if not isinstance(self.prompt_template, str) or self.prompt_template.count("{document}") != 1:
-            raise ValueError("prompt_template must contain '{document}' exactly once")
+            raise ValueError(f"prompt_template must be a string containing '{{document}}' exactly once, "
+                             f"got {self.prompt_template!r}")
         _check_int("max_doc_tokens", self.max_doc_tokens, 1)
         _check_int("hidden_layer", self.hidden_layer, None)
         for name, allowed in (("prompt_format", PROMPT_FORMATS), ("word_scoring", WORD_SCORINGS),
