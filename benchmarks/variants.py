@@ -65,6 +65,13 @@ STUDY_VARIANTS: dict[str, dict] = {
                                  "input": "lm+embeddings", "standardize_input": True},
     "Q-gm-corpus-tau2-minilm": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
                                 "input": "lm+embeddings", "standardize_input": True},
+    # target: the soft label blended with the document's normalised bag of words (no extra LM pass)
+    "Q-sm-corpus-tau2-bow03": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                               "bow_weight": 0.3},
+    "Q-ens-corpus-tau2-bow03": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
+                                "standardize_input": True, "bow_weight": 0.3},
+    "Q-gm-corpus-tau2-bow03": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
+                               "bow_weight": 0.3},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,

@@ -39,7 +39,7 @@ INPUTS = ("lm", "embeddings", "lm+embeddings")
 # Named sets of settings, applied over the package defaults by ``DSL(preset=...)`` (arguments you pass win).
 # "paper": the method exactly as published (arXiv 2602.17907; the authors' code), on the package's default LM.
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False,
+    "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "language_model": "smollm2-135m", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
 }
 
@@ -76,6 +76,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "target": ("soft", choice("soft", "bow")),
     "input": ("lm", choice(*INPUTS)),
     "standardize_input": (False, boolean),
+    "bow_weight": (0.0, real(0, 1)),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
     "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
     "hidden_sizes": ((200, 200), sequence_of(integer(1), "a sequence of integers >= 1, e.g. (200, 200)")),
@@ -131,6 +132,8 @@ class DSL(AbstractModel):
         input: ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode``, ablation) or
             ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
             all-MiniLM-L6-v2).
+        bow_weight: with ``target="soft"``, the target is ``(1 - w) * soft label + w * the document's normalised
+            bag of words`` (0: the paper's pure soft label; documents with no vocabulary word keep the soft label).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
@@ -166,7 +169,8 @@ class DSL(AbstractModel):
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
                  temperature: float = DEFAULT_TEMPERATURE, calibration: str | None = None,
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "lm", standardize_input: bool = False, kl_direction: str = "target_model",
+                 input: str = "lm", standardize_input: bool = False, bow_weight: float = 0.0,
+                 kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
@@ -309,7 +313,14 @@ class DSL(AbstractModel):
             logits = teacher_out.logits
             if self.calibration == "corpus":
                 logits = logits - logits.mean(axis=0, keepdims=True)
-            return softmax_with_temperature(logits, self.temperature)
+            soft = softmax_with_temperature(logits, self.temperature)
+            if not self.bow_weight:
+                return soft
+            # blend with the document's normalised bag of words (documents without one keep the soft label)
+            bow = self._bow(token_lists)
+            sums = bow.sum(1, keepdims=True)
+            w = np.where(sums > 0, np.float32(self.bow_weight), np.float32(0))
+            return ((1 - w) * soft + w * bow / np.maximum(sums, 1)).astype(np.float32)
         bow = self._bow(token_lists)
         if self.loss == "kl":
             sums = bow.sum(1, keepdims=True)

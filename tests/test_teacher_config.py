@@ -148,3 +148,16 @@ def test_standardized_input_round_trips_through_save_and_load(tmp_path):
     loaded = DSL.load(model.save(tmp_path / "m"))
     np.testing.assert_array_equal(loaded.input_mean_, model.input_mean_)
     np.testing.assert_allclose(loaded.transform(docs, out), theta, atol=1e-6)
+
+
+def test_bow_weight_blends_the_soft_label_with_the_normalised_bag_of_words():
+    model = DSL(bow_weight=0.25, calibration=None, temperature=1.0)
+    model.vocabulary_ = ["a", "b", "c"]
+    out = _outputs([[0.0, 0.0, np.log(2.0)], [1.0, 1.0, 1.0]])
+    y = model._targets(out, [["a", "a", "b", "zzz"], []])
+    soft = np.array([[.25, .25, .5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(y[0], .75 * soft[0] + .25 * np.array([2 / 3, 1 / 3, 0]), rtol=1e-6)
+    np.testing.assert_allclose(y[1], soft[1], rtol=1e-6)  # no vocabulary word: the soft label alone
+    np.testing.assert_allclose(y.sum(1), 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="bow_weight must be"):
+        DSL(bow_weight=1.5)
