@@ -11,8 +11,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from octis.models.model import AbstractModel
 
+from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .data import prepare_corpus, read_raw_documents
 from .lm import DEFAULT_LM
 from .network import ProdLDANetwork

@@ -6,9 +6,13 @@ import json
 import os
 from pathlib import Path
 
-from octis.dataset.dataset import Dataset
+from ._octis import require_octis
 
-from .data import RAW_DOCUMENTS_FILE, read_raw_documents
+require_octis("dsl_plugin.load_dataset (dsl_plugin.octis_io)")
+
+from octis.dataset.dataset import Dataset  # noqa: E402
+
+from .data import RAW_DOCUMENTS_FILE, read_raw_documents  # noqa: E402
 
 
 class RawTextDataset(Dataset):

@@ -256,8 +256,32 @@ def test_dsl_cluster(fitted, corpus):
     assert (probs.sum(axis=1) <= 1 + 1e-4).all() and probs.sum(axis=1).mean() > 0.5
     # the same documents again: same seeded posterior samples, so the same topics (on a subset the samples
     # are laid out differently and a near-tie document may flip, as seen with smollm2-135m)
-    pred, _ = tm.transform(docs)
+    pred, none = tm.transform(docs)
     assert list(pred) == topics
+    assert none is None  # BERTopic 0.17.4 gives no probabilities for a non-HDBSCAN cluster model ...
+    cluster = tm.hdbscan_model
+    again, probs_again = cluster.transform(tm, docs)  # ... DSLCluster does: theta in BERTopic's topics
+    assert again == topics
+    np.testing.assert_allclose(probs_again, probs, atol=1e-6)
+    np.testing.assert_allclose(tm.probabilities_, probs)
+    assert tm.get_document_info(docs)["Probability"].between(0, 1).all()
+    # new documents: theta of the DSL, columns moved to BERTopic's topic ids
+    _, _, new = corpus
+    new_topics, new_probs = cluster.transform(tm, new)
+    assert new_topics == list(tm.transform(new)[0])
+    theta_new = dsl.transform(new)
+    expected = np.zeros((len(new), len(set(topics))))
+    for k, t in mapping.items():
+        expected[:, t] += theta_new[:, k]
+    np.testing.assert_allclose(new_probs, expected, atol=1e-6)
+    assert [t if p.max() >= theta_new[i].max() - 1e-6 else -1 for i, (t, p) in
+            enumerate(zip(new_probs.argmax(axis=1), new_probs))] == new_topics
+    distr, tokens = cluster.approximate_distribution(tm, new)
+    assert tokens is None and distr.shape == new_probs.shape
+    np.testing.assert_allclose(distr.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(distr, new_probs / new_probs.sum(axis=1, keepdims=True), atol=1e-6)
+    with pytest.raises(ValueError, match="not the hdbscan_model"):
+        DSLCluster(dsl).transform(tm, new)
 
 
 # --------------------------------------------------------------------------- adapter logic, fake teacher
