@@ -458,3 +458,60 @@ def test_dsl_cluster_rejects_normalised_inputs():
         DSLCluster(_Fitted()).fit(x)
     with pytest.raises(ValueError, match="expects"):
         DSLCluster(_Fitted()).fit(np.ones((3, 5), np.float32))
+
+
+# --------------------------------------------------------------------------- slices: topics over time / per class
+SLICE_DOCS = [  # (document, topic label, timestamp); t2 holds only fruit documents, t3 only road documents
+    ("fruit apple juice common", 0, 1), ("fruit apple tart common", 0, 1),
+    ("road motor engine common", 1, 1), ("road motor oil common", 1, 1),
+    ("fruit banana split common", 0, 2), ("fruit banana bread common", 0, 2),
+    ("road diesel truck common", 1, 3), ("road diesel fuel common", 1, 3),
+]
+
+
+def _sliced_model(weighting: str):
+    """A real BERTopic on a fake teacher: no reduction, the given topics (BaseCluster + y), no LM."""
+    from bertopic.cluster import BaseCluster
+
+    teacher = FakeTeacher()
+    backend = DSLBackend(teacher=teacher, vocabulary_size=50, center=None, keep_in_memory=False)
+    rep = DSLRepresentation(weighting=weighting, exact_words=False, top_n_words=3)
+    tm = BERTopic(embedding_model=backend, umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
+                  representation_model=rep)
+    docs = [d for d, _, _ in SLICE_DOCS]
+    tm.fit(docs, y=np.array([t for _, t, _ in SLICE_DOCS]))
+    return tm, teacher, rep, docs
+
+
+@pytest.mark.parametrize("weighting", ["lift", "kl"])
+def test_representation_per_slice(weighting):
+    """topics_over_time / topics_per_class: each topic's words come from its documents in the slice,
+    weighed against the whole corpus (a slice with a single topic must not fall back to generic words)."""
+    tm, teacher, rep, docs = _sliced_model(weighting)
+    fruit, road = tm.topics_[0], tm.topics_[2]
+    assert fruit != road and rep.background_ is not None
+    stamps = [s for _, _, s in SLICE_DOCS]
+    expected = {(fruit, 1): "apple", (road, 1): "motor", (fruit, 2): "banana", (road, 3): "diesel"}
+
+    n_calls = len(teacher.calls)
+    over_time = tm.topics_over_time(docs, stamps, global_tuning=False, evolution_tuning=False)
+    # one soft-label call per timestamp, with exactly that timestamp's documents
+    slices = teacher.calls[n_calls:]
+    assert sorted(map(sorted, slices)) == sorted(sorted(d for d, _, s in SLICE_DOCS if s == t) for t in (1, 2, 3))
+    got = {(int(r.Topic), int(r.Timestamp)): r.Words.split(", ")[0] for r in over_time.itertuples()}
+    assert got == expected
+
+    per_class = tm.topics_per_class(docs, classes=[f"t{s}" for s in stamps])
+    got = {(int(r.Topic), int(r.Class[1:])): r.Words.split(", ")[0] for r in per_class.itertuples()}
+    assert got == expected
+    # "common" is in every document: never a topic's first word, not even in the one-topic slices t2 and t3
+    assert all("common" not in w.split(", ")[:2] for w in per_class.Words)
+
+
+def test_representation_slice_before_corpus_warns(caplog):
+    """A representation model that never saw the whole corpus weighs a slice against the slice itself."""
+    tm, _, _, docs = _sliced_model("lift")
+    tm.representation_model = DSLRepresentation(exact_words=False, top_n_words=3)
+    with caplog.at_level("WARNING", logger="dsl_plugin.bertopic._representation"):
+        tm.topics_per_class(docs, classes=[s for _, _, s in SLICE_DOCS])
+    assert "slice" in caplog.text
