@@ -225,6 +225,57 @@ def test_save_load_safetensors(fitted, corpus, tmp_path):
     assert list(BERTopic.load(path, embedding_model=same).transform(new)[0]) == list(pred)
 
 
+NO_NETWORK = """
+import socket
+
+def _no_network(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+socket.socket.connect = socket.socket.connect_ex = _no_network
+socket.create_connection = socket.getaddrinfo = _no_network
+"""
+
+
+def test_load_without_network(fitted, corpus, tmp_path):
+    """BERTopic.load + DSLBackend.load + transform (with an LM pass) + DSLRepresentation in a fresh process
+    whose sockets cannot connect, and with no HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE in its environment."""
+    import json
+    import subprocess
+    import sys
+
+    docs, _, new = corpus
+    tm, backend = fitted["model"], fitted["backend"]
+    path = tmp_path / "bertopic_dsl"
+    tm.save(path, serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+    backend.save(path / "dsl_backend.json")
+    unseen = [d + " (seen for the first time)" for d in new[:2]]  # in no cache: the LM must load and run
+    (tmp_path / "docs.json").write_text(json.dumps({"docs": docs, "unseen": unseen}))
+    code = NO_NETWORK + f"""
+import json
+import torch
+torch.set_num_threads(1)
+from bertopic import BERTopic
+from dsl_plugin.bertopic import DSLBackend, DSLRepresentation
+from dsl_plugin.teacher import SoftLabelTeacher
+
+data = json.load(open({str(tmp_path / "docs.json")!r}))
+backend = DSLBackend.load({str(path / "dsl_backend.json")!r}, cache_dir={str(fitted["cache"])!r}, device="cpu")
+model = BERTopic.load({str(path)!r}, embedding_model=backend)
+pred, _ = model.transform(data["unseen"])
+passes = SoftLabelTeacher.total_forward_passes
+model.update_topics(data["docs"], representation_model=DSLRepresentation())  # the fit's cache entry + tokenizer
+print(json.dumps({{"pred": [int(p) for p in pred], "passes": passes, "topics": {{str(k): [w for w, _ in v]
+                  for k, v in model.get_topics().items()}}}}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, env=env)
+    assert res.returncode == 0, res.stderr[-5000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert len(out["pred"]) == 2 and set(out["pred"]) <= set(tm.topics_)
+    assert out["passes"] >= 1  # the new documents went through the LM, loaded with no network
+    assert out["topics"] == {str(k): [w for w, _ in v] for k, v in tm.get_topics().items()}
+
+
 def test_approximate_distribution(fitted, corpus):
     docs, _, _ = corpus
     tm = fitted["model"]
