@@ -1,6 +1,6 @@
 """Make the pictures of docs/bertopic.md (docs/images/bertopic_*.png) and print the numbers quoted there.
 
-    HF_HUB_OFFLINE=1 python docs/make_bertopic_figures.py
+    HF_HUB_OFFLINE=1 PYTHONPATH=. python docs/make_bertopic_figures.py   # from the repository root
 
 A DSL (default packaged LM, 6 topics) is fitted on 210 of the 240 documents of the packaged demo corpus
 and put into BERTopic with DSLBackend.from_dsl + DSLCluster + DSLRepresentation; the other 30 documents
