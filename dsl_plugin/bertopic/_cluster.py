@@ -111,7 +111,7 @@ class DSLCluster:
         if embeddings is None:
             embeddings = topic_model._extract_embeddings(list(documents), method="document", verbose=False)
         theta = self.predict_proba(topic_model.umap_model.transform(embeddings))
-        topics = topic_model._map_predictions(theta.argmax(axis=1).astype(int))
+        topics = [int(t) for t in topic_model._map_predictions(theta.argmax(axis=1).astype(int))]
         return topics, topic_model._map_probabilities(theta, original_topics=True)
 
     def approximate_distribution(self, topic_model, documents, embeddings=None) -> tuple[np.ndarray, None]:
