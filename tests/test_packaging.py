@@ -66,8 +66,8 @@ NO_OCTIS_CHECKS = textwrap.dedent('''
             exec(attempt)
         except OctisNotInstalledError as exc:
             errors.append(str(exc))
-    print(json.dumps({"octis": OCTIS_AVAILABLE, "theta": list(theta.shape), "same_after_load": bool(np.allclose(theta, again)),
-                      "errors": errors}))
+    print(json.dumps({"octis": OCTIS_AVAILABLE, "theta": list(theta.shape),
+                      "same_after_load": bool(np.allclose(theta, again)), "errors": errors}))
 ''')
 
 
