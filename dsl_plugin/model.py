@@ -11,13 +11,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from octis.models.model import AbstractModel
 
+from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import hash_documents
 from .data import as_documents, prepare_corpus
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .network import _ACTIVATIONS, ProdLDANetwork
-from .octis_io import raw_corpus
 from .teacher import (DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device,
                       softmax_with_temperature)
 from .training import TrainConfig, infer_theta, train_network
@@ -470,6 +469,8 @@ class DSL(AbstractModel):
             raise ValueError("empty corpus: the OCTIS dataset has no documents")
         if not vocabulary:
             raise ValueError("the OCTIS dataset has no vocabulary")
+        from .octis_io import raw_corpus  # an OCTIS dataset: OCTIS is installed
+
         raw = raw_corpus(dataset)
         self.vocabulary_ = vocabulary
         meta = dataset.get_metadata() or {}

@@ -6,10 +6,14 @@ import os
 import warnings
 from pathlib import Path
 
-from octis.dataset.dataset import Dataset
+from ._octis import require_octis
 
-from .data import RAW_DOCUMENTS_FILE, read_raw_documents
-from .fileio import read_json_object
+require_octis("dsl_plugin.load_dataset (dsl_plugin.octis_io)")
+
+from octis.dataset.dataset import Dataset  # noqa: E402
+
+from .data import RAW_DOCUMENTS_FILE, read_raw_documents  # noqa: E402
+from .fileio import read_json_object  # noqa: E402
 
 PARTITIONS = ("train", "val", "test")  # OCTIS orders the rows of a dataset this way
 NO_RAW_TEXT_WARNING = (f"the OCTIS dataset has no raw text ({RAW_DOCUMENTS_FILE}); DSL falls back to the joined "

@@ -225,6 +225,57 @@ def test_save_load_safetensors(fitted, corpus, tmp_path):
     assert list(BERTopic.load(path, embedding_model=same).transform(new)[0]) == list(pred)
 
 
+NO_NETWORK = """
+import socket
+
+def _no_network(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+socket.socket.connect = socket.socket.connect_ex = _no_network
+socket.create_connection = socket.getaddrinfo = _no_network
+"""
+
+
+def test_load_without_network(fitted, corpus, tmp_path):
+    """BERTopic.load + DSLBackend.load + transform (with an LM pass) + DSLRepresentation in a fresh process
+    whose sockets cannot connect, and with no HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE in its environment."""
+    import json
+    import subprocess
+    import sys
+
+    docs, _, new = corpus
+    tm, backend = fitted["model"], fitted["backend"]
+    path = tmp_path / "bertopic_dsl"
+    tm.save(path, serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+    backend.save(path / "dsl_backend.json")
+    unseen = [d + " (seen for the first time)" for d in new[:2]]  # in no cache: the LM must load and run
+    (tmp_path / "docs.json").write_text(json.dumps({"docs": docs, "unseen": unseen}))
+    code = NO_NETWORK + f"""
+import json
+import torch
+torch.set_num_threads(1)
+from bertopic import BERTopic
+from dsl_plugin.bertopic import DSLBackend, DSLRepresentation
+from dsl_plugin.teacher import SoftLabelTeacher
+
+data = json.load(open({str(tmp_path / "docs.json")!r}))
+backend = DSLBackend.load({str(path / "dsl_backend.json")!r}, cache_dir={str(fitted["cache"])!r}, device="cpu")
+model = BERTopic.load({str(path)!r}, embedding_model=backend)
+pred, _ = model.transform(data["unseen"])
+passes = SoftLabelTeacher.total_forward_passes
+model.update_topics(data["docs"], representation_model=DSLRepresentation())  # the fit's cache entry + tokenizer
+print(json.dumps({{"pred": [int(p) for p in pred], "passes": passes, "topics": {{str(k): [w for w, _ in v]
+                  for k, v in model.get_topics().items()}}}}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, env=env)
+    assert res.returncode == 0, res.stderr[-5000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert len(out["pred"]) == 2 and set(out["pred"]) <= set(tm.topics_)
+    assert out["passes"] >= 1  # the new documents went through the LM, loaded with no network
+    assert out["topics"] == {str(k): [w for w, _ in v] for k, v in tm.get_topics().items()}
+
+
 def test_approximate_distribution(fitted, corpus):
     docs, _, _ = corpus
     tm = fitted["model"]
@@ -256,8 +307,31 @@ def test_dsl_cluster(fitted, corpus):
     assert (probs.sum(axis=1) <= 1 + 1e-4).all() and probs.sum(axis=1).mean() > 0.5
     # the same documents again: same seeded posterior samples, so the same topics (on a subset the samples
     # are laid out differently and a near-tie document may flip, as seen with smollm2-135m)
-    pred, _ = tm.transform(docs)
+    pred, none = tm.transform(docs)
     assert list(pred) == topics
+    assert none is None  # BERTopic 0.17.4 gives no probabilities for a non-HDBSCAN cluster model ...
+    cluster = tm.hdbscan_model
+    again, probs_again = cluster.transform(tm, docs)  # ... DSLCluster does: theta in BERTopic's topics
+    assert again == topics
+    np.testing.assert_allclose(probs_again, probs, atol=1e-6)
+    np.testing.assert_allclose(tm.probabilities_, probs)
+    assert tm.get_document_info(docs)["Probability"].between(0, 1).all()
+    # new documents: theta of the DSL, columns moved to BERTopic's topic ids
+    _, _, new = corpus
+    new_topics, new_probs = cluster.transform(tm, new)
+    assert new_topics == list(tm.transform(new)[0])
+    theta_new = dsl.transform(new)
+    expected = np.zeros((len(new), len(set(topics))))
+    for k, t in mapping.items():
+        expected[:, t] += theta_new[:, k]
+    np.testing.assert_allclose(new_probs, expected, atol=1e-6)
+    assert [mapping.get(k, -1) for k in theta_new.argmax(axis=1)] == new_topics
+    distr, tokens = cluster.approximate_distribution(tm, new)
+    assert tokens is None and distr.shape == new_probs.shape
+    np.testing.assert_allclose(distr.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(distr, new_probs / new_probs.sum(axis=1, keepdims=True), atol=1e-6)
+    with pytest.raises(ValueError, match="not the hdbscan_model"):
+        DSLCluster(dsl).transform(tm, new)
 
 
 # --------------------------------------------------------------------------- adapter logic, fake teacher
@@ -435,3 +509,60 @@ def test_dsl_cluster_rejects_normalised_inputs():
         DSLCluster(_Fitted()).fit(x)
     with pytest.raises(ValueError, match="expects"):
         DSLCluster(_Fitted()).fit(np.ones((3, 5), np.float32))
+
+
+# --------------------------------------------------------------------------- slices: topics over time / per class
+SLICE_DOCS = [  # (document, topic label, timestamp); t2 holds only fruit documents, t3 only road documents
+    ("fruit apple juice common", 0, 1), ("fruit apple tart common", 0, 1),
+    ("road motor engine common", 1, 1), ("road motor oil common", 1, 1),
+    ("fruit banana split common", 0, 2), ("fruit banana bread common", 0, 2),
+    ("road diesel truck common", 1, 3), ("road diesel fuel common", 1, 3),
+]
+
+
+def _sliced_model(weighting: str):
+    """A real BERTopic on a fake teacher: no reduction, the given topics (BaseCluster + y), no LM."""
+    from bertopic.cluster import BaseCluster
+
+    teacher = FakeTeacher()
+    backend = DSLBackend(teacher=teacher, vocabulary_size=50, center=None, keep_in_memory=False)
+    rep = DSLRepresentation(weighting=weighting, exact_words=False, top_n_words=3)
+    tm = BERTopic(embedding_model=backend, umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
+                  representation_model=rep)
+    docs = [d for d, _, _ in SLICE_DOCS]
+    tm.fit(docs, y=np.array([t for _, t, _ in SLICE_DOCS]))
+    return tm, teacher, rep, docs
+
+
+@pytest.mark.parametrize("weighting", ["lift", "kl"])
+def test_representation_per_slice(weighting):
+    """topics_over_time / topics_per_class: each topic's words come from its documents in the slice,
+    weighed against the whole corpus (a slice with a single topic must not fall back to generic words)."""
+    tm, teacher, rep, docs = _sliced_model(weighting)
+    fruit, road = tm.topics_[0], tm.topics_[2]
+    assert fruit != road and rep.background_ is not None
+    stamps = [s for _, _, s in SLICE_DOCS]
+    expected = {(fruit, 1): "apple", (road, 1): "motor", (fruit, 2): "banana", (road, 3): "diesel"}
+
+    n_calls = len(teacher.calls)
+    over_time = tm.topics_over_time(docs, stamps, global_tuning=False, evolution_tuning=False)
+    # one soft-label call per timestamp, with exactly that timestamp's documents
+    slices = teacher.calls[n_calls:]
+    assert sorted(map(sorted, slices)) == sorted(sorted(d for d, _, s in SLICE_DOCS if s == t) for t in (1, 2, 3))
+    got = {(int(r.Topic), int(r.Timestamp)): r.Words.split(", ")[0] for r in over_time.itertuples()}
+    assert got == expected
+
+    per_class = tm.topics_per_class(docs, classes=[f"t{s}" for s in stamps])
+    got = {(int(r.Topic), int(r.Class[1:])): r.Words.split(", ")[0] for r in per_class.itertuples()}
+    assert got == expected
+    # "common" is in every document: never a topic's first word, not even in the one-topic slices t2 and t3
+    assert all("common" not in w.split(", ")[:2] for w in per_class.Words)
+
+
+def test_representation_slice_before_corpus_warns(caplog):
+    """A representation model that never saw the whole corpus weighs a slice against the slice itself."""
+    tm, _, _, docs = _sliced_model("lift")
+    tm.representation_model = DSLRepresentation(exact_words=False, top_n_words=3)
+    with caplog.at_level("WARNING", logger="dsl_plugin.bertopic._representation"):
+        tm.topics_per_class(docs, classes=[s for _, _, s in SLICE_DOCS])
+    assert "slice" in caplog.text

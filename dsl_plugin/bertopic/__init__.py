@@ -4,9 +4,10 @@
   prompt's last-token hidden states; the same forward pass gives the soft labels (shared cache).
 * :class:`DSLRepresentation` -- a BERTopic representation model ranking each topic's words by the
   mean soft label of its documents (optionally mixed with c-TF-IDF).
-* :class:`DSLCluster` -- a BERTopic cluster model that assigns topics with a fitted DSL model.
+* :class:`DSLCluster` -- a BERTopic cluster model that assigns topics with a fitted DSL model and gives
+  its theta for fitted and new documents.
 
-Needs the ``bertopic`` extra (``pip install dsl-topic[bertopic]``). See docs/bertopic.md.
+Needs the ``bertopic`` extra (``pip install "dsl-plugin[bertopic]"``). See docs/bertopic.md.
 """
 
 from __future__ import annotations

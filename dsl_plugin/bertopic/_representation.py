@@ -93,6 +93,14 @@ class DSLRepresentation(BaseRepresentation):
             words fill the list only if fewer than ``top_n_words`` exact words exist. Needs the LM's
             tokenizer (loaded alone when possible); set False to rank the whole vocabulary.
         top_n_words: words per topic.
+
+    Slices: ``topics_over_time``, ``topics_per_class`` and ``hierarchical_topics`` call the model once
+    per slice (timestamp, class, merged cluster) with that slice's documents; each topic's words then
+    come from the soft labels of its documents in the slice, weighed against the mean soft label of
+    the whole corpus (kept from the last call with the whole corpus as ``background_``).
+
+    Attributes:
+        background_: p_all of the last call that received the whole corpus (None before).
     """
 
     def __init__(self, backend: DSLBackend | None = None, teacher: SoftLabelTeacher | None = None,
@@ -120,6 +128,8 @@ class DSLRepresentation(BaseRepresentation):
         self.weighting = weighting
         self.exact_words = exact_words
         self.top_n_words = top_n_words
+        self.background_: np.ndarray | None = None
+        self._background_vocab: list[str] | None = None
 
     # ------------------------------------------------------------------ soft labels
     def _source(self, topic_model):
@@ -173,7 +183,7 @@ class DSLRepresentation(BaseRepresentation):
         vocab, probs = self.soft_labels(topic_model, documents)
         labels = documents["Topic"].to_numpy()
         keys = sorted(int(k) for k in topics)
-        background = probs.mean(axis=0).astype(np.float64)
+        background = self._background(documents, vocab, probs)
         exact = self._exact(topic_model, vocab)
         ctfidf = (self._ctfidf_on_vocabulary(topic_model, documents, c_tf_idf, vocab) if self.mode == "combined"
                   else None)
@@ -199,6 +209,28 @@ class DSLRepresentation(BaseRepresentation):
                 top = np.lexsort((np.arange(len(rank)), -rank))[:n]  # descending, ties by vocabulary order
                 out[key] = _descending([(vocab[j], float(score[j])) for j in top])
         return out
+
+    def _background(self, documents: pd.DataFrame, vocab: list[str], probs: np.ndarray) -> np.ndarray:
+        """p_all: the mean soft label of the whole corpus, also when ``documents`` is one slice of it.
+
+        BERTopic passes the whole corpus (``ID`` = 0..N-1) in ``fit`` / ``update_topics`` /
+        ``reduce_topics``; that mean is kept as ``background_``. ``topics_over_time``,
+        ``topics_per_class`` (no ``ID`` column) and ``hierarchical_topics`` (a subset of the IDs) pass
+        one slice; its topics are weighed against the kept corpus mean, not the slice's own mean
+        (in a slice with one topic that would be p_k itself: "lift" would fall back to the plain
+        mean and "kl" would score every word 0).
+        """
+        mean = probs.mean(axis=0).astype(np.float64)
+        ids = documents["ID"].to_numpy() if "ID" in documents.columns else None
+        if ids is not None and np.array_equal(np.sort(ids), np.arange(len(ids))):
+            self.background_, self._background_vocab = mean, list(vocab)
+            return mean
+        if getattr(self, "background_", None) is not None and self._background_vocab == list(vocab):
+            return self.background_
+        logger.warning("DSLRepresentation got a slice of the corpus (topics_over_time, topics_per_class, ...) "
+                       "before the whole corpus: its topics are weighed against the slice's mean soft label. "
+                       "Fit with this representation model or call update_topics(docs) first.")
+        return mean
 
     def _weight(self, p: np.ndarray, background: np.ndarray, exact: np.ndarray) -> np.ndarray:
         pos = np.maximum(p, 1e-12)
