@@ -204,6 +204,15 @@ def report() -> None:
                 lines.append(f"| {m}{' (ref)' if kind == 'reference' else ''} | `{settings}` | {mean_sd(pur)} | "
                              f"{mean_sd(p10)} | {margins} | {len(pur)} | {'–' if cost is None else f'{cost:.2f}x'} |")
             lines.append("")
+    ran = {r["model"] for r in study}
+    missing = [m for m in STUDY_VARIANTS if m not in ran]
+    if missing:
+        lines += ["## Levers not run yet", "",
+                  "Defined in `benchmarks/variants.py` but with no run in `quality_study.jsonl` (those with a teacher "
+                  "pass of their own need `python benchmarks/teacher_pass.py --variant NAME --datasets ...` first, "
+                  "then `python benchmarks/quality_study.py --levers NAME`):", ""]
+        lines += [f"- {m}: `{json.dumps(dsl_kwargs(m), sort_keys=True)}`" for m in missing]
+        lines.append("")
     (RESULTS / "quality_study.md").write_text("\n".join(lines) + "\n")
     _plot(study, protocol, datasets)
 

@@ -72,6 +72,12 @@ STUDY_VARIANTS: dict[str, dict] = {
                                 "standardize_input": True, "bow_weight": 0.3},
     "Q-gm-corpus-tau2-bow03": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
                                "bow_weight": 0.3},
+    "Q-sm-corpus-tau2-bow05": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                               "bow_weight": 0.5},
+    "Q-sm-corpus-tau2-bow03-minilm": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
+                                      "bow_weight": 0.3, "input": "lm+embeddings", "standardize_input": True},
+    "Q-ens-corpus-tau2-bow03-minilm": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
+                                       "bow_weight": 0.3, "input": "lm+embeddings", "standardize_input": True},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
