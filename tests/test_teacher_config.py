@@ -161,3 +161,14 @@ def test_bow_weight_blends_the_soft_label_with_the_normalised_bag_of_words():
     np.testing.assert_allclose(y.sum(1), 1, rtol=1e-6)
     with pytest.raises(ValueError, match="bow_weight must be"):
         DSL(bow_weight=1.5)
+
+
+def test_constructor_defaults_are_the_parameter_table_defaults():
+    import inspect
+
+    from dsl_plugin.model import _PARAMS
+
+    sig = inspect.signature(DSL.__init__)
+    defaults = {k: p.default for k, p in sig.parameters.items() if k != "self"}
+    assert set(defaults) == set(_PARAMS)
+    assert {k: v[0] for k, v in _PARAMS.items()} == defaults
