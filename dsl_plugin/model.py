@@ -330,9 +330,10 @@ class DSL(AbstractModel):
     def _needs_teacher(self) -> bool:
         return self.input != "embeddings" or self.target == "soft"
 
-    def _generator(self) -> torch.Generator:
-        """A private generator seeded with ``seed`` (fresh random seed when None): batch order, inference."""
-        g = torch.Generator()
+    def _generator(self, device: str | torch.device = "cpu") -> torch.Generator:
+        """A private generator seeded with ``seed`` (fresh random seed when None): batch order (CPU), inference
+        (on the network's device: a CUDA tensor needs a CUDA generator)."""
+        g = torch.Generator(device=device)
         if self.seed is None:
             g.seed()
         else:
@@ -365,7 +366,7 @@ class DSL(AbstractModel):
 
     def _theta(self, x: np.ndarray) -> np.ndarray:
         dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator())
+        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator(dev))
 
     # ------------------------------------------------------------------ core API
     def fit(self, documents: Sequence[str], vocabulary: Sequence[str] | None = None, vocabulary_size: int = 2000,
