@@ -78,6 +78,11 @@ STUDY_VARIANTS: dict[str, dict] = {
                                       "bow_weight": 0.3, "input": "lm+embeddings", "standardize_input": True},
     "Q-ens-corpus-tau2-bow03-minilm": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
                                        "bow_weight": 0.3, "input": "lm+embeddings", "standardize_input": True},
+    # inference: theta = softmax of the posterior mean instead of the mean of 10 posterior samples
+    "Q-ens-corpus-tau2-bow03-mu": {"language_model": _ENS, "calibration": "corpus", "temperature": 2.0,
+                                   "standardize_input": True, "bow_weight": 0.3, "theta_estimate": "mean"},
+    "Q-gm-corpus-tau2-bow03-mu": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
+                                  "bow_weight": 0.3, "theta_estimate": "mean"},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,

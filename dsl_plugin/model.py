@@ -39,6 +39,7 @@ INPUTS = ("lm", "embeddings", "lm+embeddings")
 # "paper": the method exactly as published (arXiv 2602.17907; the authors' code), on the package's default LM.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
+              "theta_estimate": "samples",
               "language_model": "smollm2-135m", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
 }
 
@@ -88,6 +89,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "batch_size": (64, integer(2)),  # BatchNorm needs two rows per batch
     "num_epochs": (100, integer(1)),
     "num_samples": (10, integer(1)),
+    "theta_estimate": ("samples", choice("samples", "mean")),
     "seed": (0, optional(integer(0))),
     **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()},
     "device": ("auto", torch_device),
@@ -142,6 +144,8 @@ class DSL(AbstractModel):
         hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings.
         lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
         num_samples: posterior samples averaged at inference.
+        theta_estimate: ``"samples"`` (the paper: theta is the mean of ``num_samples`` posterior samples) or
+            ``"mean"`` (the softmax of the posterior mean: deterministic, sharper; ``num_samples`` unused).
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
         language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
@@ -174,7 +178,7 @@ class DSL(AbstractModel):
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
                  lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
-                 num_samples: int = 10, seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
+                 num_samples: int = 10, theta_estimate: str = "samples", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
                  prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
                  prompt_format: str = _TEACHER_DEFAULTS["prompt_format"],
                  max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
@@ -366,7 +370,8 @@ class DSL(AbstractModel):
 
     def _theta(self, x: np.ndarray) -> np.ndarray:
         dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator(dev))
+        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator(dev),
+                           estimate=self.theta_estimate)
 
     # ------------------------------------------------------------------ core API
     def fit(self, documents: Sequence[str], vocabulary: Sequence[str] | None = None, vocabulary_size: int = 2000,

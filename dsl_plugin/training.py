@@ -95,9 +95,16 @@ def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batche
 
 @torch.no_grad()
 def infer_theta(net: ProdLDANetwork, inputs: torch.Tensor, num_samples: int, generator: torch.Generator,
-                batch_size: int = 4096) -> np.ndarray:
-    """Document-topic matrix (N x K), averaging ``num_samples`` posterior samples, in eval mode."""
+                batch_size: int = 4096, estimate: str = "samples") -> np.ndarray:
+    """Document-topic matrix (N x K) in eval mode: the mean of ``num_samples`` posterior samples
+    (``estimate="samples"``, the paper) or the softmax of the posterior mean (``"mean"``, deterministic)."""
     net.eval()
-    parts = [net.theta(inputs[i:i + batch_size], num_samples, generator).cpu().numpy()
-             for i in range(0, inputs.shape[0], batch_size)]
+    if estimate not in ("samples", "mean"):
+        raise ValueError(f"estimate must be 'samples' or 'mean', got {estimate!r}")
+    parts = []
+    with torch.no_grad():
+        for i in range(0, inputs.shape[0], batch_size):
+            x = inputs[i:i + batch_size]
+            th = net.theta(x, num_samples, generator) if estimate == "samples" else torch.softmax(net.encode(x)[0], 1)
+            parts.append(th.cpu().numpy())
     return np.concatenate(parts, axis=0)

@@ -172,3 +172,18 @@ def test_constructor_defaults_are_the_parameter_table_defaults():
     defaults = {k: p.default for k, p in sig.parameters.items() if k != "self"}
     assert set(defaults) == set(_PARAMS)
     assert {k: v[0] for k, v in _PARAMS.items()} == defaults
+
+
+def test_theta_estimate_mean_is_the_softmax_of_the_posterior_mean():
+    rng = np.random.default_rng(1)
+    docs = [f"doc {i}" for i in range(20)]
+    out = _outputs(rng.normal(size=(20, 4)), rng.normal(size=(20, 6)))
+    model = DSL(num_topics=3, num_epochs=2, verbose=False, device="cpu", theta_estimate="mean")
+    model.vocabulary_ = ["a", "b", "c", "d"]
+    model._fit_arrays(docs, [[] for _ in docs], out)
+    with torch.no_grad():
+        mu = model.network_.encode(torch.from_numpy(model._inputs(docs, out)))[0]
+    np.testing.assert_allclose(model.transform(docs, out), torch.softmax(mu, 1).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(model.document_topic_, model.transform(docs, out), rtol=1e-6)
+    sampled = model.set_params(theta_estimate="samples").transform(docs, out)
+    assert not np.allclose(sampled, model.document_topic_)  # the paper's estimate: a mean of samples
