@@ -92,7 +92,7 @@ class CachedMiniLM:
         self.work_dir = work_dir
 
     def encode(self, documents, **_):
-        from baselines import minilm_embeddings
+        from dsl_plugin.baselines import minilm_embeddings
 
         return minilm_embeddings(list(documents), self.work_dir)[0]
 
@@ -167,7 +167,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
         notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
     else:
-        from baselines import run_baseline
+        from dsl_plugin.baselines import run_baseline
 
         output = run_baseline(model_name, dataset, num_topics=k, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
         notes = output.get("notes", "")

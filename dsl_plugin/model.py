@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -13,9 +12,10 @@ import numpy as np
 import torch
 from octis.models.model import AbstractModel
 
-from .data import prepare_corpus, read_raw_documents
+from .data import prepare_corpus
 from .lm import DEFAULT_LM
 from .network import ProdLDANetwork
+from .octis_io import raw_corpus as _raw_corpus
 from .teacher import DEFAULT_PROMPT, SoftLabelTeacher, TeacherOutputs, resolve_device, softmax_with_temperature
 from .training import TrainConfig, infer_theta, train_network
 
@@ -374,15 +374,3 @@ def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
         return out
     return TeacherOutputs(logits=out.logits[idx], hidden=out.hidden[idx], n_computed=out.n_computed,
                           cache_path=out.cache_path)
-
-
-def _raw_corpus(dataset) -> list[str]:
-    getter = getattr(dataset, "get_raw_corpus", None)
-    if callable(getter):
-        return list(getter())
-    folder = getattr(dataset, "dataset_path", None)
-    if folder and (Path(folder) / "raw_documents.jsonl").exists():
-        return read_raw_documents(folder)
-    warnings.warn("the OCTIS dataset has no raw text (raw_documents.jsonl); DSL falls back to the joined "
-                  "preprocessed tokens, which gives the language model much less to work with", stacklevel=3)
-    return [" ".join(doc) for doc in dataset.get_corpus()]

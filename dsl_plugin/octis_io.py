@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 from octis.dataset.dataset import Dataset
@@ -59,3 +60,22 @@ def load_dataset(folder: str | os.PathLike) -> RawTextDataset:
     ds = RawTextDataset(corpus=corpus, vocabulary=vocabulary, labels=labels, metadata=metadata, raw_corpus=raw)
     ds.dataset_path = str(folder)
     return ds
+
+
+def raw_corpus(dataset) -> list[str]:
+    """The raw text of every document of an OCTIS dataset, whatever its class.
+
+    ``dataset.get_raw_corpus()`` when it has one (:class:`RawTextDataset`), else ``raw_documents.jsonl`` next
+    to ``dataset.dataset_path``, else the joined preprocessed tokens, with a warning (a plain OCTIS
+    ``Dataset`` keeps no raw text).
+    """
+    getter = getattr(dataset, "get_raw_corpus", None)
+    if callable(getter):
+        return list(getter())
+    folder = getattr(dataset, "dataset_path", None)
+    if folder and (Path(folder) / RAW_DOCUMENTS_FILE).exists():
+        return read_raw_documents(folder)
+    warnings.warn("the OCTIS dataset has no raw text (raw_documents.jsonl); falling back to the joined "
+                  "preprocessed tokens, which gives language models and sentence embedders much less to work "
+                  "with", stacklevel=3)
+    return [" ".join(doc) for doc in dataset.get_corpus()]

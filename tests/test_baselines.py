@@ -1,4 +1,4 @@
-"""Baseline adapters of benchmarks/baselines.py on a small slice of the packaged demo corpus.
+"""Baseline adapters of dsl_plugin.baselines on a small slice of the packaged demo corpus.
 
 The fast test runs LDA and ProdLDA with reduced passes/epochs; the ``slow`` ones run every baseline
 (``pytest -m slow tests/test_baselines.py``). Everything is offline (packaged MiniLM, no downloads).
@@ -7,16 +7,14 @@ The fast test runs LDA and ProdLDA with reduced passes/epochs; the ``slow`` ones
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import baselines  # noqa: E402
+from dsl_plugin import baselines  # noqa: E402
 from dsl_plugin.data import load_demo_corpus, prepare_corpus, write_octis_folder  # noqa: E402
 from dsl_plugin.octis_io import load_dataset  # noqa: E402
 
