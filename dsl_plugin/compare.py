@@ -313,7 +313,8 @@ def metric_table(runs: Sequence[dict], models: Sequence[str], columns: Sequence[
     """Markdown lines: one row per model, mean ± sd of each metric over its runs.
 
     **Bold**: the best mean (every metric here is better when higher); *italic*: not significantly different
-    from the best (Welch's t-test, p ≥ 0.05, both with 2+ runs). Columns no run has are left out.
+    from the best (Welch's t-test, p ≥ 0.05, or the same constant values; both with 2+ runs). Columns no run
+    has are left out.
     """
     columns = [(k, n) for k, n in columns if any(k in r["metrics"] for r in runs)]
     lines = ["| model | runs (K×seeds) | " + " | ".join(n for _, n in columns) + " |",
@@ -337,7 +338,7 @@ def metric_table(runs: Sequence[dict], models: Sequence[str], columns: Sequence[
             cell, b = mean_sd(v), vals[best[k]][k]
             if m == best[k]:
                 cell = f"**{cell}**"
-            elif len(v) > 1 and len(b) > 1 and welch_p(v, b) >= 0.05:
+            elif len(v) > 1 and len(b) > 1 and not welch_p(v, b) < 0.05:  # nan: both constant and equal, a tie
                 cell = f"*{cell}*"
             cells.append(cell)
         lines.append(f"| {m} | {len(cells_k)} (K={kdesc}) | " + " | ".join(cells) + " |")
@@ -491,6 +492,11 @@ def _report(out_dir: Path, data: CorpusData, models: list[str], ks: list[int], s
                 rk = [r for r in runs if r["k"] == k]
                 if rk:
                     lines += [f"## K = {k}", "", *metric_table(rk, models, columns), ""]
+        fewer = sorted({(r["model"], r["k"], r["n_topics_found"]) for r in runs
+                        if r.get("n_topics_found", r["k"]) < r["k"]})
+        if fewer:
+            lines += ["Fewer topics than K (BERTopic's HDBSCAN may find fewer clusters): "
+                      + "; ".join(f"{m} at K={k}: {n} topics" for m, k, n in fewer) + ".", ""]
         lines += ["## Topics (first seed, first K; up to 5 topics, 8 words each)", ""]
         for m in models:
             first = sorted((r for r in runs if r["model"] == m), key=lambda r: (r["k"], r["seed"]))
@@ -590,8 +596,8 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
     say(f"compare: {len(grid)} runs ({len(models)} models x K {ks} x {len(seed_list)} seeds), "
         f"{len(grid) - len(todo)} already in {runs_file}, {len(todo)} to do")
     if any(c["model"] == DSL_NAME for c in todo):
-        say(f"compare: DSL's first run computes the teacher outputs (one LM pass over {data.n_docs} documents, "
-            "cached on disk); every later DSL run reads them")
+        say(f"compare: DSL needs the teacher outputs of these {data.n_docs} documents: one LM pass in its first "
+            "run unless they are already in the teacher cache; every later DSL run reads the cache")
     bar = tqdm(todo, desc="compare", unit="run", disable=not progress)
     for cell in bar:
         m, k, s = cell["model"], cell["k"], cell["seed"]
