@@ -160,27 +160,19 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 # ----------------------------------------------------------------------------- harness (parent)
 
 def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
-    """Records of ``path``; with ``current_only``, DSL-variant runs made with an older config are left out."""
-    if not path.exists():
-        return []
-    runs = []
-    for line in path.read_text().splitlines():
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn last line from a killed run is ignored (and redone)
-        if current_only and r.get("model") in DSL_VARIANTS and r.get("config", {}) != DSL_VARIANTS[r["model"]]:
-            continue  # superseded: the variant's definition changed since this run
-        runs.append(r)
-    return runs
+    """Records of ``path`` (a torn last line from a killed run is ignored, and redone); with ``current_only``,
+    DSL-variant runs made with an older config are left out (superseded: the variant's definition changed)."""
+    from dsl_plugin.compare import load_runs as read_runs
+
+    return [r for r in read_runs(path) if not (current_only and r.get("model") in DSL_VARIANTS
+                                              and r.get("config", {}) != DSL_VARIANTS[r["model"]])]
 
 
 def append_run(record: dict, path: Path = RUNS_FILE) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """Append one record to ``path`` as one flushed line (:func:`dsl_plugin.compare.append_run`)."""
+    from dsl_plugin.compare import append_run as append
+
+    append(record, path)
 
 
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,

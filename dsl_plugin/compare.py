@@ -197,7 +197,8 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
                                         f"(or pass a {'/'.join(TEXT_SUFFIXES)} file)")
             ds = load_dataset(path)
             has_raw = (path / RAW_DOCUMENTS_FILE).exists()
-            return _corpus_data(ds, path.name, f"OCTIS folder {path}", has_raw, ds.get_raw_corpus() if has_raw else None)
+            raw = ds.get_raw_corpus() if has_raw else None
+            return _corpus_data(ds, path.name, f"OCTIS folder {path}", has_raw, raw)
         if path.is_file():
             suffix = path.suffix.lower()
             if suffix == ".jsonl":
