@@ -206,7 +206,8 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
             elif suffix in (".tsv", ".csv"):
                 texts, file_labels = _read_table(path, text_column, label_column)
             elif suffix == ".txt":
-                texts, file_labels = [t.rstrip("\r\n") for t in open(path, encoding="utf-8") if t.strip()], None
+                texts = [t for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+                file_labels = None
             else:
                 raise ValueError(f"{path}: unsupported file type {suffix!r}; DATA must be an OCTIS folder or a "
                                  f"{', '.join(TEXT_SUFFIXES)} file")
@@ -366,7 +367,7 @@ def append_run(record: dict, path: str | os.PathLike) -> None:
     """Append one record as a single write of one line, flushed to disk (safe to interrupt)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record) + "\n").encode("utf-8")
+    line = (json.dumps(record, default=str) + "\n").encode("utf-8")  # default: e.g. an embedding_model object
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
@@ -550,7 +551,7 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
             column) and ``label``.
         sample: keep a fixed sample of this many documents (stratified when labelled) of text data.
         plots: draw ``plots/`` (metric bars, and topic words + document-topic pictures per model and K).
-        progress: a progress bar over the runs and one line per finished run (stderr).
+        progress: a progress bar over the runs (stderr) and one line per finished run (stdout).
 
     Returns:
         a :class:`Comparison` (``str()`` of it is the Markdown report).
