@@ -34,6 +34,12 @@ os.environ.setdefault("OMP_NUM_THREADS", os.environ["BENCH_THREADS"])
 
 from bench_data import machine_info  # noqa: E402  (re-exported for choose_lm / sweep_dsl)
 
+# the package's evaluation and table cells (re-exported for sweep_dsl / choose_lm / compare_tokenizers /
+# quality_study, which imports Welch's test as _welch_p)
+from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table, welch_p  # noqa: E402
+
+_welch_p = welch_p
+
 RESULTS = HERE / "results"
 RUNS_FILE = RESULTS / "runs.jsonl"
 LOGS = HERE / "logs"
@@ -57,10 +63,9 @@ from variants import DSL_VARIANTS, upgrade_config  # noqa: E402
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
 DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-centred", "DSL-smollm2"]
 
-TABLE1 = [("c_v", "C_V"), ("c_npmi", "NPMI"), ("irbo", "I-RBO"), ("td", "TD"), ("purity", "Purity"),
-          ("inverse_purity", "Inv.Purity"), ("harmonic_purity", "Harm.P (2PI/(P+I))"),
-          ("purity_f", "Purity-F (TopicGPT)")]
-TABLE2 = [("p5", "P@5"), ("p10", "P@10"), ("p5_unique", "P@5 uniq"), ("p10_unique", "P@10 uniq")]
+TABLE1 = [(k, METRIC_NAMES[k]) for k in ("c_v", "c_npmi", "irbo", "td", "purity", "inverse_purity",
+                                         "harmonic_purity", "purity_f")]
+TABLE2 = [(k, METRIC_NAMES[k]) for k in ("p5", "p10", "p5_unique", "p10_unique")]
 
 
 # ----------------------------------------------------------------------------- one run (child process)
@@ -94,43 +99,16 @@ class CachedMiniLM:
         self.work_dir = work_dir
 
     def encode(self, documents, **_):
-        from baselines import minilm_embeddings
+        from dsl_plugin.baselines import minilm_embeddings
 
         return minilm_embeddings(list(documents), self.work_dir)[0]
 
 
 def evaluate(output: dict, dataset, unique_rows=None) -> dict:
-    """All metrics of one model output (coherence on the dataset's own corpus)."""
-    import numpy as np
-    from octis.evaluation_metrics.coherence_metrics import Coherence
-    from octis.evaluation_metrics.diversity_metrics import InvertedRBO, TopicDiversity
+    """All metrics of one model output (:func:`dsl_plugin.compare.evaluate` on the top ``TOP_WORDS`` words)."""
+    from dsl_plugin.compare import evaluate as evaluate_output
 
-    from dsl_plugin import metrics as M
-
-    labels = dataset.get_labels()
-    theta = np.asarray(output["topic-document-matrix"]).T  # N x K
-    topics = [t for t in output["topics"] if len(t) > 0]
-    topk = min(TOP_WORDS, min(len(t) for t in topics))
-    texts = [d for d in dataset.get_corpus() if d]
-    out_t = {"topics": topics}
-    res = {
-        "purity": M.purity(theta, labels),
-        "inverse_purity": M.inverse_purity(theta, labels),
-        "harmonic_purity": M.harmonic_purity(theta, labels),
-        "purity_f": M.purity_f_measure(theta, labels),
-        "c_v": Coherence(texts=texts, topk=topk, measure="c_v").score(out_t),
-        "c_npmi": Coherence(texts=texts, topk=topk, measure="c_npmi").score(out_t),
-        "irbo": InvertedRBO(topk=topk).score(out_t),
-        "td": TopicDiversity(topk=topk).score(out_t),
-        "topk_used": topk,
-    }
-    res["nmi"], res["ari"] = M.nmi(theta, labels), M.ari(theta, labels)
-    p = M.retrieval_precision_at_k(theta, labels, ks=(1, 5, 10))
-    res["p1"], res["p5"], res["p10"] = p[1], p[5], p[10]
-    if unique_rows is not None:
-        pu = M.retrieval_precision_at_k(theta[unique_rows], [labels[i] for i in unique_rows], ks=(5, 10))
-        res["p5_unique"], res["p10_unique"] = pu[5], pu[10]
-    return {k: float(v) for k, v in res.items()}
+    return evaluate_output(output, dataset, TOP_WORDS, unique_rows)
 
 
 def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
@@ -170,7 +148,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
         notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
     else:
-        from baselines import run_baseline
+        from dsl_plugin.baselines import run_baseline
 
         output = run_baseline(model_name, dataset, num_topics=k, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
         notes = output.get("notes", "")
@@ -187,27 +165,19 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 # ----------------------------------------------------------------------------- harness (parent)
 
 def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
-    """Records of ``path``; with ``current_only``, DSL-variant runs made with an older config are left out."""
-    if not path.exists():
-        return []
-    runs = []
-    for line in path.read_text().splitlines():
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn last line from a killed run is ignored (and redone)
-        if current_only and r.get("model") in DSL_VARIANTS and upgrade_config(r.get("config")) != DSL_VARIANTS[r["model"]]:
-            continue  # superseded: the variant's definition changed since this run
-        runs.append(r)
-    return runs
+    """Records of ``path`` (a torn last line from a killed run is ignored, and redone); with ``current_only``,
+    DSL-variant runs made with an older config are left out (superseded: the variant's definition changed)."""
+    from dsl_plugin.compare import load_runs as read_runs
+
+    return [r for r in read_runs(path) if not (current_only and r.get("model") in DSL_VARIANTS
+                                              and upgrade_config(r.get("config")) != DSL_VARIANTS[r["model"]])]
 
 
 def append_run(record: dict, path: Path = RUNS_FILE) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """Append one record to ``path`` as one flushed line (:func:`dsl_plugin.compare.append_run`)."""
+    from dsl_plugin.compare import append_run as append
+
+    append(record, path)
 
 
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
@@ -314,13 +284,6 @@ def _time_estimate(runs: list[dict]) -> str:
             f"{unknown} runs with no timing to go by. Wall time is lower: by default one run per core at a time.")
 
 
-def mean_sd(values) -> str:
-    """``"mean ± sample std"`` with 3 decimals (std 0 for a single value): every table's cell format."""
-    import numpy as np
-
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.3f}"
-
-
 def _default_cells() -> set[tuple[str, str, int, int]]:
     """Every (dataset, model, K, seed) of the default protocol."""
     return {(ds, m, k, s) for ds in DEFAULT_DATASETS for m in DEFAULT_MODELS for k in DEFAULT_KS
@@ -342,17 +305,6 @@ def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
             cells.append(f"{mean_sd([x['purity'] for x in mr])} / {mean_sd([x['p10'] for x in mr])} (n={len(mr)})")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return lines + [""]
-
-
-def _welch_p(a: list[float], b: list[float]) -> float:
-    """Welch's t-test p-value (nan when both samples are constant: scipy's precision warning silenced)."""
-    import warnings
-
-    from scipy.stats import ttest_ind
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def _teacher_time() -> str:
@@ -433,34 +385,7 @@ def report(datasets: list[str] | None = None) -> None:
                  "p ≥ 0.05). Coherence (C_V, NPMI) uses the dataset's own corpus as reference "
                  f"(Wikipedia/Palmetto is not reachable here), top-{TOP_WORDS} words.", ""]
         for title, cols in (("Table 1 (topic quality and assignment)", TABLE1), ("Table 2 (retrieval)", TABLE2)):
-            cols = [(k, n) for k, n in cols if any(k in r["metrics"] for r in rs)]
-            lines += [f"## {title}", "", "| model | runs (K×seeds) | " + " | ".join(n for _, n in cols) + " |",
-                      "|---" * (len(cols) + 2) + "|"]
-            vals = {m: {k: [r["metrics"][k] for r in rs if r["model"] == m and k in r["metrics"]] for k, _ in cols}
-                    for m in models}
-            best = {}
-            for k, _ in cols:
-                means = {m: np.mean(v[k]) for m, v in vals.items() if v[k]}
-                if means:
-                    best[k] = max(means, key=means.get)
-            for m in models:
-                ks = sorted({(r["k"], r["seed"]) for r in rs if r["model"] == m})
-                kdesc = ",".join(str(x) for x in sorted({k for k, _ in ks}))
-                cells = []
-                for k, _ in cols:
-                    v = vals[m][k]
-                    if not v:
-                        cells.append("–")
-                        continue
-                    cell = mean_sd(v)
-                    b = vals[best[k]][k]
-                    if m == best[k]:
-                        cell = f"**{cell}**"
-                    elif len(v) > 1 and len(b) > 1 and _welch_p(v, b) >= 0.05:
-                        cell = f"*{cell}*"
-                    cells.append(cell)
-                lines.append(f"| {m} | {len(ks)} (K={kdesc}) | " + " | ".join(cells) + " |")
-            lines.append("")
+            lines += [f"## {title}", "", *metric_table(rs, models, cols), ""]
         lines += _per_k_table(rs, models)
         lines += ["## Cost", "", "| model | fit s (mean) | peak RSS MB (max) |", "|---|---|---|"]
         for m in models:
@@ -495,28 +420,10 @@ def report(datasets: list[str] | None = None) -> None:
 
 
 def _plot(ds: str, rs: list[dict], models: list[str]) -> None:
-    import matplotlib
+    from dsl_plugin.plots import metric_bars
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    keys = [("purity", "Purity"), ("p10", "P@10"), ("c_v", "C_V"), ("irbo", "I-RBO")]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.42 * len(models) + 1.6), sharey=True)
-    y = np.arange(len(models))
-    for ax, (k, name) in zip(axes, keys):
-        means = [np.mean([r["metrics"][k] for r in rs if r["model"] == m]) for m in models]
-        stds = [np.std([r["metrics"][k] for r in rs if r["model"] == m]) for m in models]
-        colors = ["tab:blue" if m.startswith("DSL") else "tab:gray" for m in models]
-        ax.barh(y, means, xerr=stds, color=colors)
-        ax.set_title(name)
-        ax.set_yticks(y, models)
-        ax.invert_yaxis()
-        ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"{ds}: mean ± std over K and seeds (blue = DSL variants)")
-    fig.tight_layout()
-    fig.savefig(RESULTS / f"{ds}.png", dpi=110)
-    plt.close(fig)
+    metric_bars(rs, models, [(k, METRIC_NAMES[k]) for k in ("purity", "p10", "c_v", "irbo")],
+                title=f"{ds}: mean ± std over K and seeds (blue = DSL variants)", path=RESULTS / f"{ds}.png")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
-"""Command line: ``dsl-topic demo | prepare | fit``."""
+"""Command line: ``dsl-topic demo | prepare | fit | compare``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -66,6 +67,54 @@ def _fit(args: argparse.Namespace) -> None:
         print(f"topic {k:2d}: {' '.join(words)}")
     if args.save:
         print(f"saved to {model.save(args.save)}")
+    if args.plots:
+        from .plots import save_model_plots
+
+        paths = save_model_plots(out, ds.get_vocabulary(), args.plots, f"DSL-K{args.num_topics}",
+                                 labels=ds.get_labels())
+        print("pictures: " + ", ".join(str(p) for p in paths.values()))
+
+
+def _parse_params(items: list[str]) -> dict[str, dict]:
+    """``MODEL.NAME=VALUE`` strings -> {model: {name: value}} (VALUE read as JSON when it parses, else text)."""
+    params: dict[str, dict] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        model, dot, name = key.rpartition(".")
+        if not sep or not dot or not model or not name:
+            raise SystemExit(f"dsl-topic compare: --param {item!r}: expected MODEL.NAME=VALUE, e.g. "
+                             "DSL.num_epochs=50 or ProdLDA.num_epochs=50")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        params.setdefault(model, {})[name] = parsed
+    return params
+
+
+def _compare(args: argparse.Namespace) -> None:
+    from .compare import compare
+
+    params = _parse_params(args.param or [])
+    if "DSL" in args.models and args.lm:
+        params.setdefault("DSL", {}).setdefault("language_model", args.lm)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        result = compare(args.data, models=args.models, ks=args.ks, seeds=args.seeds, out_dir=args.out,
+                         params=params, top_words=args.top_words, vocabulary_size=args.vocabulary_size,
+                         text_column=args.text_column, label_column=args.label_column, sample=args.sample,
+                         plots=not args.no_plots, progress=not args.quiet)
+    except (FileNotFoundError, ValueError, TypeError, ImportError) as err:
+        raise SystemExit(f"dsl-topic compare: {err}") from err
+    md = result.markdown
+    start = md.find("## All runs")
+    end = md.find("\n## ", start + 1)
+    print(md[start:end if end > 0 else None].strip())
+    print(f"\n{len(result.runs)} runs" + (f", {len(result.failed)} FAILED (see the report)" if result.failed else "")
+          + "; written: " + ", ".join(str(p) for p in result.files.values()))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,6 +141,33 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--num-topics", type=int, default=20)
     f.add_argument("--epochs", type=int, default=100)
     f.add_argument("--save", default=None)
+    f.add_argument("--plots", default=None, metavar="DIR",
+                   help="write topic word bar charts and a document-topic heatmap with topic sizes (PNG) to DIR")
+    c = sub.add_parser("compare", help="fit DSL and baselines on any corpus; side-by-side tables, plots, runs.jsonl",
+                       description="Fit every model at every K and seed on DATA and write comparison.md / .csv, "
+                                   "plots/ and runs.jsonl to --out. Resumable: a rerun skips finished runs.")
+    c.add_argument("data", metavar="DATA",
+                   help="an OCTIS folder, a .jsonl ({'text':..., 'label':...} per line), .tsv/.csv (a 'text' column "
+                        "or the first one, optional 'label') or .txt (one document per line) file, or a named data "
+                        "set (demo, 20newsgroups, stackoverflow, tweet_topic)")
+    c.add_argument("--models", nargs="+", default=None,
+                   help="DSL and any of LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic BERTopic-DSL FASTopic "
+                        "(default: DSL ZeroshotTM CombinedTM ProdLDA FASTopic BERTopic)")
+    c.add_argument("--ks", nargs="+", type=int, default=[20], help="numbers of topics (default 20)")
+    c.add_argument("--seeds", type=int, default=3, help="number of seeds: 3 runs seeds 0, 1, 2 (default 3)")
+    c.add_argument("--out", default="dsl_compare", help="output folder; reuse it to resume (default dsl_compare)")
+    c.add_argument("--lm", default=None, help="DSL's language model (default: the package default)")
+    c.add_argument("--param", action="append", metavar="MODEL.NAME=VALUE",
+                   help="a model setting, repeatable: DSL.num_epochs=50, DSL.calibration=corpus, "
+                        "ProdLDA.num_epochs=50, LDA.passes=5 ...")
+    c.add_argument("--top-words", type=int, default=10, help="words per topic, also for coherence/diversity")
+    c.add_argument("--vocabulary-size", type=int, default=2000, help="|V| for text input (default 2000)")
+    c.add_argument("--text-column", default=None, help="text column/key (default: text, else the first column)")
+    c.add_argument("--label-column", default=None, help="label column/key (default: label, when present)")
+    c.add_argument("--sample", type=int, default=None, help="use a fixed sample of N documents of text input")
+    c.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's; 1 on a busy CPU)")
+    c.add_argument("--no-plots", action="store_true", help="no pictures")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     for s in (d, f):
         # None = the DSL default (one source of truth: dsl_plugin.DSL)
         s.add_argument("--lm", default=None, help="packaged alias, local path or Hugging Face id; several joined "
@@ -108,8 +184,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:
         print("note: HF_HUB_OFFLINE is not set; packaged LMs load offline anyway", file=sys.stderr)
+    if args.cmd == "compare" and args.models is None:
+        from .compare import DEFAULT_MODELS
+
+        args.models = list(DEFAULT_MODELS)
     try:
-        {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+        {"demo": _demo, "prepare": _prepare, "fit": _fit, "compare": _compare}[args.cmd](args)
     except (ValueError, OSError, ModelNotAvailableError) as e:  # bad input: a message, not a traceback
         if args.verbose:
             raise

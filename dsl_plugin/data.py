@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -276,6 +276,20 @@ def read_raw_documents(folder: str | os.PathLike) -> list[str]:
         raise FileNotFoundError(f"{path} not found: this folder has no raw documents (write it with "
                                 "dsl_plugin.data.write_octis_folder)")
     texts = []
+    for lineno, row in json_lines(path):
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise ValueError(f'{path}, line {lineno}: expected an object with a string "text", got '
+                             f"{json.dumps(row)[:80]}")
+        texts.append(row["text"])
+    return texts
+
+
+def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) of every non-blank line of a JSON-lines file.
+
+    Raises:
+        ValueError: a line that is not JSON (file and line named).
+    """
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -284,11 +298,7 @@ def read_raw_documents(folder: str | os.PathLike) -> list[str]:
                 row = json.loads(line)
             except ValueError as e:
                 raise ValueError(f"{path}, line {lineno}: not valid JSON ({e})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise ValueError(f'{path}, line {lineno}: expected an object with a string "text", got '
-                                 f"{line.strip()[:80]}")
-            texts.append(row["text"])
-    return texts
+            yield lineno, row
 
 
 # --------------------------------------------------------------------------- shared data sets

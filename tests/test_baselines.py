@@ -1,4 +1,4 @@
-"""Baseline adapters of benchmarks/baselines.py on a small slice of the packaged demo corpus.
+"""Baseline adapters of dsl_plugin.baselines on a small slice of the packaged demo corpus.
 
 The fast test runs LDA and ProdLDA with reduced passes/epochs; the ``slow`` ones run every baseline
 (``pytest -m slow tests/test_baselines.py``). Everything is offline (packaged MiniLM, no downloads).
@@ -7,16 +7,14 @@ The fast test runs LDA and ProdLDA with reduced passes/epochs; the ``slow`` ones
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import baselines  # noqa: E402
+from dsl_plugin import baselines  # noqa: E402
 from dsl_plugin.data import load_demo_corpus, prepare_corpus, write_octis_folder  # noqa: E402
 from dsl_plugin.octis_io import load_dataset  # noqa: E402
 
@@ -158,3 +156,22 @@ def test_ctm_gets_each_corpus_embeddings_and_keeps_no_pickle(demo, tmp_path, wor
     emb, _ = baselines.minilm_embeddings(list(demo.get_raw_corpus()), str(shared))
     np.testing.assert_allclose(read[0], emb)  # the embeddings of the raw text
     assert not list(shared.rglob("*.pkl"))
+
+
+def test_plain_octis_dataset(demo, work_dir):
+    """A plain OCTIS Dataset (no get_raw_corpus) works for an embedding baseline: joined tokens with a warning,
+    or the raw_documents.jsonl next to its folder when it has one."""
+    import warnings
+
+    from octis.dataset.dataset import Dataset
+
+    plain = Dataset(corpus=demo.get_corpus(), vocabulary=demo.get_vocabulary(), labels=demo.get_labels())
+    assert not hasattr(plain, "get_raw_corpus")
+    with pytest.warns(UserWarning, match="no raw text"):
+        out = baselines.run_baseline("ZeroshotTM", plain, K, 0, work_dir, top_words=TOP, num_epochs=1)
+    _check_output(out, plain)
+    plain.dataset_path = demo.dataset_path
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        out = baselines.run_baseline("ZeroshotTM", plain, K, 0, work_dir, top_words=TOP, num_epochs=1)
+    _check_output(out, plain)

@@ -546,14 +546,15 @@ class _Planted:
 
 
 def test_item8_baselines_never_unpickle_a_planted_embedding_file(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import baselines
     import octis.models.CTM as octis_ctm
+
+    from dsl_plugin import baselines
+    from dsl_plugin.baselines import _octis
 
     texts, labels = _docs(12)
     ds = load_dataset(write_octis_folder(prepare_corpus(texts, labels, vocabulary_size=50), tmp_path / "ds"))
     emb = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
-    monkeypatch.setattr(baselines, "minilm_embeddings", lambda t, w: (emb, 0.0))
+    monkeypatch.setattr(_octis, "minilm_embeddings", lambda t, w: (emb, 0.0))
     work = tmp_path / "work"
     marker = tmp_path / "code-ran"
     old_path = work / "embeddings" / f"ctm-minilm-raw-{baselines.texts_hash(list(ds.get_raw_corpus()))}_train.pkl"
@@ -581,11 +582,10 @@ def test_item8_baselines_never_unpickle_a_planted_embedding_file(tmp_path, monke
     assert sorted(work.rglob("*.pkl")) == [old_path]  # and no pickle of ours is left behind to be planted over
 
 
-def test_item8_etm_word_vectors_are_not_a_pickle(tmp_path, monkeypatch):
+def test_item8_etm_word_vectors_are_not_a_pickle(tmp_path):
     from gensim.models import KeyedVectors
 
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import baselines
+    from dsl_plugin import baselines
 
     corpus = [tokenize(t) for t in _docs(12)[0]]
     path, _ = baselines.corpus_word2vec(corpus, tmp_path, size=8, epochs=1)
