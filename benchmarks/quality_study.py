@@ -221,7 +221,9 @@ def report() -> None:
             base = {m: v for m, v in base.items() if v}
             levers = [(m, rows(protocol, m), "reference") for m in REFERENCES]
             levers += [(m, rows(study, m), "lever") for m in STUDY_VARIANTS]
-            levers = [x for x in levers if x[1]]
+            # a row is compared over a set of K only if it has runs at every K of it
+            levers = [x for x in levers if x[1] and {r["k"] for r in (protocol if x[2] == "reference" else study)
+                                                      if r["dataset"] == ds and r["model"] == x[0]} >= set(ks)]
             if not levers:
                 continue
             if base:  # the best baseline by purity and the best by P@10 (the acceptance asks for both)

@@ -187,3 +187,14 @@ def test_theta_estimate_mean_is_the_softmax_of_the_posterior_mean():
     np.testing.assert_allclose(model.document_topic_, model.transform(docs, out), rtol=1e-6)
     sampled = model.set_params(theta_estimate="samples").transform(docs, out)
     assert not np.allclose(sampled, model.document_topic_)  # the paper's estimate: a mean of samples
+
+
+def test_presets_resolve_over_the_defaults_and_explicit_arguments_win():
+    from dsl_plugin.model import PRESETS
+
+    quality = DSL(preset="quality")
+    assert {k: getattr(quality, k) for k in PRESETS["quality"]} == PRESETS["quality"]
+    assert DSL(preset="quality", temperature=1.5).temperature == 1.5
+    paper = DSL(preset="paper")
+    assert paper.calibration is None and paper.bow_weight == 0 and paper.theta_estimate == "samples"
+    assert DSL(**quality.get_params()).get_params() == quality.get_params()  # cloning keeps the resolved values
