@@ -217,8 +217,9 @@ def report() -> None:
         for ds in datasets:
             def rows(recs, model):
                 return [r["metrics"] for r in recs if r["dataset"] == ds and r["model"] == model and r["k"] in ks]
-            base = {m: rows(protocol, m) for m in BASELINES}
-            base = {m: v for m, v in base.items() if v}
+            base = {m: rows(protocol, m) for m in BASELINES}  # baselines with runs at every K of ks
+            base = {m: v for m, v in base.items()
+                    if {r["k"] for r in protocol if r["dataset"] == ds and r["model"] == m} >= set(ks)}
             levers = [(m, rows(protocol, m), "reference") for m in REFERENCES]
             levers += [(m, rows(study, m), "lever") for m in STUDY_VARIANTS]
             # a row is compared over a set of K only if it has runs at every K of it
