@@ -164,3 +164,17 @@ def test_packaged_lm_on_two_ray_workers_matches_the_single_process_pass(local_ra
     for name in arrays:  # every cached array, logits and hidden states of the 4 shards
         diff = np.abs(np.load(Path(out.cache_path) / name) - np.load(Path(local.cache_path) / name)).max()
         assert float(diff) <= 1e-5, name
+
+
+def test_cli_teacher_fills_the_entry_that_fit_reads(dataset_folder, prepared, teacher_outputs, teacher_cache_dir,
+                                                    capsys):
+    """`dsl-topic teacher` (either engine) keys its entry like DSL's fit: the session's entry, already complete."""
+    from conftest import MAX_DOC_TOKENS
+    from dsl_plugin.cli import main
+
+    for engine in ("local", "ray"):  # nothing is missing: the Ray engine returns before starting Ray
+        main(["teacher", str(dataset_folder), "--engine", engine, "--cache-dir", str(teacher_cache_dir),
+              "--max-doc-tokens", str(MAX_DOC_TOKENS)])
+        printed = capsys.readouterr().out
+        assert f"{len(prepared)} documents, 0 computed by the LM" in printed
+        assert teacher_outputs.cache_path in printed
