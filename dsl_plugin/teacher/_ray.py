@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -150,6 +151,7 @@ def compute_on_ray(documents: Sequence[str], vocabulary: Sequence[str], config: 
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if not gpus_per_worker >= 0:
         raise ValueError(f"gpus_per_worker must be >= 0, got {gpus_per_worker!r}")
+    cache_dir = None if cache_dir is None else str(Path(cache_dir).resolve())  # workers may have another cwd
     entry = open_entry(config, unique, vocabulary, cache_dir, shard_size)
     todo = entry.missing_shards()
     n_todo = sum(entry.shard_range(i)[1] - entry.shard_range(i)[0] for i in todo)
