@@ -30,6 +30,7 @@ import contextlib
 import datetime
 import io
 import json
+import logging
 import os
 import platform
 import random
@@ -573,10 +574,13 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
     _, titles, _ = load_docs(0, args.ray_docs)
     vocab = prepare_corpus(titles, vocabulary_size=2000).vocabulary
     config = TeacherConfig(model=args.lm)
-    load = os.getloadavg()
+    load, started = os.getloadavg(), datetime.datetime.now().isoformat(timespec="seconds")
+    seen = WorkerLog()
+    logging.getLogger("dsl_plugin.teacher._ray").addHandler(seen)
+    logging.getLogger("dsl_plugin.teacher._ray").setLevel(logging.INFO)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}})
-    walls, paths = {}, {}
+    walls, paths, used = {}, {}, {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for workers in (1, 2):
@@ -585,6 +589,7 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
                                          cache_dir=f"{tmp}/ray{workers}", shard_size=args.ray_shard_size,
                                          show_progress=False)
                 walls[workers], paths[workers] = c.wall, Path(out.cache_path)
+                used[workers] = seen.workers
             torch.set_num_threads(1)
             with Clock() as c:
                 ref = SoftLabelTeacher(config, device="cpu", num_threads=1, cache_dir=f"{tmp}/local",
@@ -598,10 +603,11 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
             diff = max(float(np.abs(np.load(paths[w] / f) - np.load(paths[0] / f)).max()) for w in (1, 2) for f in files)
     finally:
         ray.shutdown()
+        logging.getLogger("dsl_plugin.teacher._ray").removeHandler(seen)
     ratio = walls[1] / walls[2]
     n = len(titles)
     lines = [f"`python benchmarks/perf.py --section ray --lm {args.lm} --ray-docs {n} --ray-shard-size "
-             f"{args.ray_shard_size}`, {datetime.datetime.now().isoformat(timespec='seconds')}, load average at start "
+             f"{args.ray_shard_size}`, started {started}, load average at start "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
              + (" (**shared box**: other jobs were running, so this ratio is not representative)" if load[0] > 0.5
                 else "") + ".",
@@ -615,10 +621,21 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
              f"| single process, 1 thread | {walls[0]:.1f} | {n / walls[0]:.2f} |",
              f"| Ray, 1 worker x 1 thread | {walls[1]:.1f} | {n / walls[1]:.2f} |",
              f"| Ray, 2 workers x 1 thread | {walls[2]:.1f} | {n / walls[2]:.2f} |", "",
+             f"Actors that computed shards: {used[1]} (1-worker run), {used[2]} (2-worker run).",
              f"2 workers / 1 worker throughput: **{ratio:.2f}x** (target >= 1.7x on 4,000 titles, idle machine). "
              f"Cache: same key {'yes' if same_key else 'NO'}, same shard files {'yes' if same_files else 'NO'}, "
              f"byte-identical to the single-process pass: **{'yes' if identical else 'no'}** (max abs diff {diff:.1e})."]
     return ratio, identical, lines
+
+
+class WorkerLog(logging.Handler):
+    """Keeps the number of Ray actors that computed shards, from ``compute_on_ray``'s closing log line."""
+
+    workers = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "worker(s)" in record.getMessage():
+            self.workers = int(record.args[1])
 
 
 def replace_section(path: Path, title: str, lines: list[str]) -> None:
@@ -654,8 +671,6 @@ def main() -> None:
                else memory_real_child(p["lm"], p["n"], p["threads"]))
         print(json.dumps(res))
         return
-
-    import logging
 
     logging.basicConfig(level=logging.WARNING)
     if args.section == "ray":

@@ -129,7 +129,8 @@ def compute_on_ray(documents: Sequence[str], vocabulary: Sequence[str], config: 
         cache_dir: teacher cache root, **on a filesystem every worker sees** (default: the default
             teacher cache root, resolved on the driver).
         shard_size: documents per shard (the unit of work, of load balancing and of loss on failure)
-            for a new entry; an existing entry keeps its own.
+            for a new entry; an existing entry keeps its own. A batch never spans two shards: on GPUs
+            use larger shards (e.g. 2048) so that batches can be wide.
         teacher_factory: ``factory(config, device=, num_threads=, **teacher_kwargs)`` returning the
             teacher a worker uses (default: :class:`SoftLabelTeacher`); it must have ``load()`` and
             ``write_shards(entry, shards, vocabulary)`` and be importable by the workers (a module-level

@@ -296,7 +296,8 @@ class LMRunner:
     # ------------------------------------------------------------------ batching
     def batch_limits(self) -> tuple[int, int]:
         """(token budget, documents) of one forward pass: the given values, else the device's defaults."""
-        on_gpu = is_cuda(resolve_device(self.device))
+        params = getattr(self.model, "parameters", None)  # the loaded LM's device, else the requested one
+        on_gpu = next(params()).device.type == "cuda" if callable(params) else is_cuda(resolve_device(self.device))
         size = self.max_batch_size or (GPU_BATCH_SIZE if on_gpu else CPU_BATCH_SIZE)
         if self.max_batch_tokens:
             return self.max_batch_tokens, size
