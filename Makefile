@@ -8,7 +8,7 @@ $(STAMP): scripts/install.sh setup.cfg pyproject.toml requirements/constraints.t
 	PYTHON=$(PY) bash scripts/install.sh
 	touch $(STAMP)
 
-.PHONY: setup demo test test-slow bench-teacher bench perf
+.PHONY: setup demo test test-slow bench-teacher bench perf gpu
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -28,3 +28,7 @@ bench: $(STAMP)
 
 perf: $(STAMP)
 	$(PY) benchmarks/perf.py
+
+# the teacher on a GPU (skips without CUDA): `make gpu HF_MODEL=/path/to/a/local/hf-model`
+gpu: $(STAMP)
+	$(PY) benchmarks/gpu.py $(if $(HF_MODEL),--hf-model $(HF_MODEL))

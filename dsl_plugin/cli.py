@@ -1,4 +1,4 @@
-"""Command line: ``dsl-topic demo | prepare | fit``."""
+"""Command line: ``dsl-topic demo | prepare | fit | teacher``."""
 
 from __future__ import annotations
 
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--num-topics", type=int, default=20)
     f.add_argument("--epochs", type=int, default=100)
     f.add_argument("--save", default=None)
+    from .teacher import _cli as teacher_cli
+
+    teacher_cli.add_parser(sub)
     for s in (d, f):
         # None = the DSL default (one source of truth: dsl_plugin.DSL)
         s.add_argument("--lm", default=None, help="packaged alias, local path or Hugging Face id; several joined "
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     if os.environ.get("HF_HUB_OFFLINE") is None:
         print("note: HF_HUB_OFFLINE is not set; packaged LMs load offline anyway", file=sys.stderr)
     try:
-        {"demo": _demo, "prepare": _prepare, "fit": _fit}[args.cmd](args)
+        {"demo": _demo, "prepare": _prepare, "fit": _fit, "teacher": teacher_cli.run}[args.cmd](args)
     except (ValueError, OSError, ModelNotAvailableError) as e:  # bad input: a message, not a traceback
         if args.verbose:
             raise
