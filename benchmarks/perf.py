@@ -14,7 +14,10 @@ cut off keeps the sections already measured):
    stub returning correctly-shaped random arrays (the cache/streaming path is real), in subprocesses, plus
    the real LM's peak RSS on a small real pass;
 4. seconds per training epoch of DSL's loop vs OCTIS ProdLDA (AVITM ``fit``), default and same width;
-5. OCTIS ``Optimizer`` (5 calls) on DSL with a fresh cache: wall time and LM forward passes per call.
+5. OCTIS ``Optimizer`` (5 calls) on DSL with a fresh cache: wall time and LM forward passes per call;
+7. (issue 12; needs ``ray[data]``) the teacher on a local Ray instance, 2 single-thread workers vs 1, on
+   StackOverflow titles: throughput ratio and whether the cache equals the single-process pass's.
+   ``--section ray`` runs only this one and replaces it in an existing perf.md.
 
 Times are taken as process CPU time *and* wall time. With one thread (the default here) CPU time is the
 robust measure on a shared machine, so ratios and GFLOP/s use it; with more threads wall time is used.
@@ -27,6 +30,7 @@ import contextlib
 import datetime
 import io
 import json
+import logging
 import os
 import platform
 import random
@@ -553,6 +557,96 @@ def hpo_section(report, args, quick):
     return ok, calls, c.wall
 
 
+# --------------------------------------------------------------------------- 7. Ray
+
+RAY_TITLE = "7. Teacher on Ray: 2 single-thread workers vs 1"
+
+
+def ray_section(args) -> tuple[float, bool, list[str]]:
+    """The same titles through ``compute_on_ray`` with 1 and with 2 single-thread workers (fresh caches), then
+    the single-process teacher (1 thread): throughput ratio and equality of the three caches' files."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # local Ray on the loopback interface only
+    import ray
+
+    from dsl_plugin.data import prepare_corpus
+    from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig, compute_on_ray
+
+    _, titles, _ = load_docs(0, args.ray_docs)
+    vocab = prepare_corpus(titles, vocabulary_size=2000).vocabulary
+    config = TeacherConfig(model=args.lm)
+    load, started = os.getloadavg(), datetime.datetime.now().isoformat(timespec="seconds")
+    seen = WorkerLog()
+    logging.getLogger("dsl_plugin.teacher._ray").addHandler(seen)
+    logging.getLogger("dsl_plugin.teacher._ray").setLevel(logging.INFO)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}})
+    walls, paths, used = {}, {}, {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for workers in (1, 2):
+                with Clock() as c:
+                    out = compute_on_ray(titles, vocab, config, num_workers=workers, threads_per_worker=1,
+                                         cache_dir=f"{tmp}/ray{workers}", shard_size=args.ray_shard_size,
+                                         show_progress=False)
+                walls[workers], paths[workers] = c.wall, Path(out.cache_path)
+                used[workers] = seen.workers
+            torch.set_num_threads(1)
+            with Clock() as c:
+                ref = SoftLabelTeacher(config, device="cpu", num_threads=1, cache_dir=f"{tmp}/local",
+                                       shard_size=args.ray_shard_size, show_progress=False).compute(titles, vocab)
+            walls[0], paths[0] = c.wall, Path(ref.cache_path)
+            files = sorted(f.name for f in paths[0].glob("shard_*.npy"))
+            same_files = all(sorted(f.name for f in paths[w].glob("shard_*.npy")) == files for w in (1, 2))
+            same_key = paths[1].name == paths[2].name == paths[0].name
+            identical = same_key and same_files and all(
+                (paths[w] / f).read_bytes() == (paths[0] / f).read_bytes() for w in (1, 2) for f in files)
+            diff = max(float(np.abs(np.load(paths[w] / f) - np.load(paths[0] / f)).max()) for w in (1, 2) for f in files)
+    finally:
+        ray.shutdown()
+        logging.getLogger("dsl_plugin.teacher._ray").removeHandler(seen)
+    ratio = walls[1] / walls[2]
+    n = len(titles)
+    lines = [f"`python benchmarks/perf.py --section ray --lm {args.lm} --ray-docs {n} --ray-shard-size "
+             f"{args.ray_shard_size}`, started {started}, load average at start "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
+             + (" (**shared box**: other jobs were running, so this ratio is not representative)" if load[0] > 0.5
+                else "") + ".",
+             f"{n} StackOverflow titles (`random.Random(1).sample`), |V| = {len(vocab)}, `{args.lm}`, "
+             f"{-(-n // args.ray_shard_size)} shards of {args.ray_shard_size}. `compute_on_ray` on a local Ray "
+             "instance (`ray.init(num_cpus=2)`, loopback only) with 1 and with 2 actors of 1 torch thread each, each "
+             "run into a fresh cache dir; wall time of the whole call (Ray Data start, actor start-up and LM "
+             "load, every shard, reading the result back). Then the single-process `SoftLabelTeacher` (1 thread) "
+             "on the same titles, its own fresh cache dir.", "",
+             "| run | wall s | docs/s |", "| --- | --- | --- |",
+             f"| single process, 1 thread | {walls[0]:.1f} | {n / walls[0]:.2f} |",
+             f"| Ray, 1 worker x 1 thread | {walls[1]:.1f} | {n / walls[1]:.2f} |",
+             f"| Ray, 2 workers x 1 thread | {walls[2]:.1f} | {n / walls[2]:.2f} |", "",
+             f"Actors that computed shards: {used[1]} (1-worker run), {used[2]} (2-worker run).",
+             f"2 workers / 1 worker throughput: **{ratio:.2f}x** (target >= 1.7x on 4,000 titles, idle machine). "
+             f"Cache: same key {'yes' if same_key else 'NO'}, same shard files {'yes' if same_files else 'NO'}, "
+             f"byte-identical to the single-process pass: **{'yes' if identical else 'no'}** (max abs diff {diff:.1e})."]
+    return ratio, identical, lines
+
+
+class WorkerLog(logging.Handler):
+    """Keeps the number of Ray actors that computed shards, from ``compute_on_ray``'s closing log line."""
+
+    workers = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "worker(s)" in record.getMessage():
+            self.workers = int(record.args[1])
+
+
+def replace_section(path: Path, title: str, lines: list[str]) -> None:
+    """Put section ``## title`` into an existing Markdown report (replacing an older one), keeping the rest."""
+    text = path.read_text() if path.exists() else "# Performance benchmark\n"
+    parts = text.split("\n## ")
+    kept = [parts[0]] + [p for p in parts[1:] if not p.startswith(title.split(":")[0])]
+    body = "\n## ".join(kept).rstrip("\n") + f"\n\n## {title}\n\n" + "\n".join(lines) + "\n"
+    path.write_text(body)
+
+
 # --------------------------------------------------------------------------- main
 
 def main() -> None:
@@ -564,6 +658,10 @@ def main() -> None:
     ap.add_argument("--extra-lm", nargs="*", default=["smollm2-135m"],
                     help="LMs measured in section 2 only, for the 'how long' table (skipped if not installed)")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--section", choices=["all", "ray"], default="all",
+                    help="ray: only section 7 (the teacher on Ray), replaced in an existing --out")
+    ap.add_argument("--ray-docs", type=int, default=4000, help="StackOverflow titles for section 7")
+    ap.add_argument("--ray-shard-size", type=int, default=256, help="cache shard size in section 7")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--payload", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -574,9 +672,12 @@ def main() -> None:
         print(json.dumps(res))
         return
 
-    import logging
-
     logging.basicConfig(level=logging.WARNING)
+    if args.section == "ray":
+        ratio, identical, lines = ray_section(args)
+        replace_section(Path(args.out), RAY_TITLE, lines)
+        print(f"\n## {RAY_TITLE}\n" + "\n".join(lines) + f"\n\nwritten to {args.out}")
+        return
     torch.set_num_threads(args.threads)
     quick = args.quick
     # StackOverflow: one cache shard (SoftLabelTeacher.shard_size = 256 titles), the unit the teacher batches
@@ -670,6 +771,16 @@ def main() -> None:
             lines.append(f"| {lm_name} (load {load_s:.0f} s) | {name} (mean {r['mean_tokens']:.0f} prompt tokens) | "
                          f"{r['rate']:.2f} | not measured | {r['naive_rate']:.2f} |")
     report.add("6. How long will it take", lines)
+
+    try:
+        import ray.data  # noqa: F401
+    except ImportError:
+        report.add(RAY_TITLE, ["skipped: Ray Data is not installed (`pip install 'dsl-plugin[distributed]'`)"])
+    else:
+        ratio, identical, lines = ray_section(args)
+        report.add(RAY_TITLE, lines)
+        report.target("Ray: 2 single-thread workers >= 1.7x 1 worker, identical cache", ratio >= 1.7 and identical,
+                      f"{ratio:.2f}x on {args.ray_docs} titles; cache {'identical' if identical else 'differs'}")
     print("\n## Acceptance targets\n" + "\n".join(report.summary_lines()))
     print(f"\nwritten to {args.out}")
 

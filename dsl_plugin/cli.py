@@ -1,4 +1,4 @@
-"""Command line: ``dsl-topic demo | prepare | fit | compare``."""
+"""Command line: ``dsl-topic demo | prepare | fit | compare | teacher``."""
 
 from __future__ import annotations
 
@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's; 1 on a busy CPU)")
     c.add_argument("--no-plots", action="store_true", help="no pictures")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .teacher import _cli as teacher_cli
+
+    teacher_cli.add_parser(sub)
     for s in (d, f):
         # None = the DSL default (one source of truth: dsl_plugin.DSL)
         s.add_argument("--lm", default=None, help="packaged alias, local path or Hugging Face id; several joined "
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
 
         args.models = list(DEFAULT_MODELS)
     try:
-        {"demo": _demo, "prepare": _prepare, "fit": _fit, "compare": _compare}[args.cmd](args)
+        {"demo": _demo, "prepare": _prepare, "fit": _fit, "compare": _compare, "teacher": teacher_cli.run}[args.cmd](args)
     except (ValueError, OSError, ModelNotAvailableError) as e:  # bad input: a message, not a traceback
         if args.verbose:
             raise

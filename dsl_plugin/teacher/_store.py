@@ -12,6 +12,28 @@ from ..cache import CacheEntry, default_cache_dir, make_key
 from ._config import TeacherConfig
 
 
+def unique_documents(documents: Sequence[str], vocabulary: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Validate a teacher call and deduplicate its documents.
+
+    Returns:
+        (unique, inverse): the distinct documents in order of first occurrence (the order a cache entry
+        is keyed and sharded by) and, for each input document, its index in ``unique``.
+
+    Raises:
+        ValueError: empty corpus, all-empty documents, empty vocabulary.
+    """
+    if len(documents) == 0:
+        raise ValueError("empty corpus: no documents were given to the teacher")
+    if all(not d.strip() for d in documents):
+        raise ValueError("all documents are empty (only whitespace)")
+    if len(vocabulary) == 0:
+        raise ValueError("empty vocabulary")
+    first: dict[str, int] = {}
+    inverse = np.fromiter((first.setdefault(d, len(first)) for d in documents), dtype=np.int64,
+                          count=len(documents))
+    return list(first), inverse
+
+
 def open_entry(config: TeacherConfig, documents: Sequence[str], vocabulary: Sequence[str],
                cache_dir: str | None = None, shard_size: int = 256) -> CacheEntry:
     """The cache entry of ``config`` over ``documents`` (unique, in order) and ``vocabulary``."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from ..cache import CacheEntry
 from ._config import DEFAULT_TEMPERATURE, TeacherConfig
 from ._prompts import PromptEncoder
 from ._runner import LMRunner
-from ._store import gather, is_identity, open_entry
+from ._store import gather, is_identity, open_entry, unique_documents
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,9 @@ class SoftLabelTeacher:
         use_cache: False disables the disk cache.
         shard_size: documents per cache shard.
         show_progress: tqdm progress bar.
-        max_batch_tokens: token budget of one padded batch (length-sorted batches).
-        max_batch_size: upper bound on documents per batch.
+        max_batch_tokens: token budget of one padded batch (length-sorted batches); None: 4096 on CPU,
+            on CUDA derived from the free GPU memory once the LM is loaded.
+        max_batch_size: upper bound on documents per batch; None: 128 on CPU, 1024 on CUDA.
         prefix_cache: run the prompt prefix shared by all documents once and reuse its key/value cache
             (exact up to float32 rounding; falls back to full prompts when a model does not support it).
         compile: ``torch.compile`` the transformer (minutes of one-off compilation; opt-in).
@@ -88,7 +89,7 @@ class SoftLabelTeacher:
 
     def __init__(self, config: TeacherConfig | None = None, *, device: str = "auto", num_threads: int | None = None,
                  cache_dir: str | None = None, use_cache: bool = True, shard_size: int = 256,
-                 show_progress: bool = True, max_batch_tokens: int = 4096, max_batch_size: int = 128,
+                 show_progress: bool = True, max_batch_tokens: int | None = None, max_batch_size: int | None = None,
                  prefix_cache: bool = True, compile: bool = False, **config_fields):
         unknown = sorted(set(config_fields) - set(TeacherConfig.field_names()))
         if unknown:
@@ -96,8 +97,8 @@ class SoftLabelTeacher:
                             f"{list(TeacherConfig.field_names())}")
         config = config or TeacherConfig()
         self.config = config.replace(**config_fields) if config_fields else config
-        if int(max_batch_tokens) < 1 or int(max_batch_size) < 1:
-            raise ValueError("max_batch_tokens and max_batch_size must be >= 1")
+        if any(v is not None and int(v) < 1 for v in (max_batch_tokens, max_batch_size)):
+            raise ValueError("max_batch_tokens and max_batch_size must be >= 1 (or None: the device's default)")
         if int(shard_size) < 1:
             raise ValueError(f"shard_size must be >= 1, got {shard_size}")
         self.cache_dir = None if cache_dir is None else str(cache_dir)
@@ -105,7 +106,7 @@ class SoftLabelTeacher:
         self.shard_size = int(shard_size)
         self.show_progress = bool(show_progress)
         self.runner = LMRunner(self.config, device=device, num_threads=num_threads,
-                               max_batch_tokens=int(max_batch_tokens), max_batch_size=int(max_batch_size),
+                               max_batch_tokens=_opt_int(max_batch_tokens), max_batch_size=_opt_int(max_batch_size),
                                prefix_cache=bool(prefix_cache), compile=bool(compile))
         self.n_documents_computed = 0
 
@@ -209,6 +210,37 @@ class SoftLabelTeacher:
         return entry is not None and not entry.missing_shards(verify=False)
 
     # ------------------------------------------------------------------ compute
+    def _word_inputs(self, vocabulary: Sequence[str]):
+        """(vocabulary token ids, full-word groups or None) for the LM passes; loads the LM."""
+        self.load()
+        vocab_ids, _ = self.vocabulary_token_ids(vocabulary)
+        words = (self.runner.word_groups(vocabulary) or None) if self.word_scoring == "full_word" else None
+        return vocab_ids, words
+
+    def write_shards(self, entry: CacheEntry, shards: Iterable[tuple[int, Sequence[str]]],
+                     vocabulary: Sequence[str], progress=None) -> int:
+        """Compute cache shards and commit each to ``entry`` as soon as it is done.
+
+        Args:
+            entry: the cache entry (see :meth:`cache_entry`); it may live in another process's cache dir.
+            shards: (shard index, the shard's documents, i.e. ``unique[slice(*entry.shard_range(i))]``) pairs.
+            vocabulary: the entry's vocabulary.
+            progress: optional tqdm-like bar, advanced by documents.
+
+        Returns:
+            the number of documents computed. This is the unit of work of the distributed teacher
+            (:func:`~dsl_plugin.teacher.compute_on_ray`): a process that dies loses only the shard it was on.
+        """
+        vocab_ids = words = None
+        n = 0
+        for i, docs in shards:
+            if vocab_ids is None:
+                vocab_ids, words = self._word_inputs(vocabulary)
+            lg, hd = self._compute_block(docs, vocab_ids, progress, words)
+            entry.write_shard(i, lg, hd)
+            n += len(docs)
+        return n
+
     def _compute_block(self, docs: Sequence[str], vocab_ids, progress=None, words=None):
         before = self.runner.n_forward_passes
         try:
@@ -224,16 +256,7 @@ class SoftLabelTeacher:
         Raises:
             ValueError: empty corpus, all-empty documents, empty vocabulary, unmappable words.
         """
-        if len(documents) == 0:
-            raise ValueError("empty corpus: no documents were given to the teacher")
-        if all(not d.strip() for d in documents):
-            raise ValueError("all documents are empty (only whitespace)")
-        if len(vocabulary) == 0:
-            raise ValueError("empty vocabulary")
-        first: dict[str, int] = {}
-        inverse = np.fromiter((first.setdefault(d, len(first)) for d in documents), dtype=np.int64,
-                              count=len(documents))
-        unique = list(first)
+        unique, inverse = unique_documents(documents, vocabulary)
         entry = self.cache_entry(unique, vocabulary)
         todo = entry.missing_shards() if entry is not None else [0]
         n_todo = (sum(entry.shard_range(i)[1] - entry.shard_range(i)[0] for i in todo) if entry is not None
@@ -244,17 +267,13 @@ class SoftLabelTeacher:
         if n_todo:
             from tqdm.auto import tqdm
 
-            self.load()
-            vocab_ids, _ = self.vocabulary_token_ids(vocabulary)
-            words = (self.runner.word_groups(vocabulary) or None) if self.word_scoring == "full_word" else None
             with tqdm(total=n_todo, desc=f"teacher {self.model}", unit="doc", disable=not self.show_progress) as bar:
                 if entry is None:
+                    vocab_ids, words = self._word_inputs(vocabulary)
                     logits, hidden = self._compute_block(unique, vocab_ids, bar, words)
                 else:
-                    for i in todo:
-                        start, stop = entry.shard_range(i)
-                        lg, hd = self._compute_block(unique[start:stop], vocab_ids, bar, words)
-                        entry.write_shard(i, lg, hd)
+                    self.write_shards(entry, ((i, unique[slice(*entry.shard_range(i))]) for i in todo), vocabulary,
+                                      bar)
             computed = n_todo
         if entry is not None:  # stream the shards into the caller's arrays: one copy, no concatenation
             logits, hidden = gather(entry, "logits", inverse), gather(entry, "hidden", inverse)
@@ -265,6 +284,10 @@ class SoftLabelTeacher:
 
     def __repr__(self) -> str:
         return f"SoftLabelTeacher({self.config!r}, device={self.device!r}, cache_dir={self.cache_dir!r})"
+
+
+def _opt_int(value) -> int | None:
+    return None if value is None else int(value)
 
 
 __all__ = ["DEFAULT_TEMPERATURE", "SoftLabelTeacher", "TeacherOutputs", "softmax_with_temperature"]
