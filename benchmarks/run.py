@@ -92,18 +92,6 @@ def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:
     return all(SoftLabelTeacher(c).is_cached(corpus.raw_texts, corpus.vocabulary) for c in configs)
 
 
-class CachedMiniLM:
-    """all-MiniLM-L6-v2 document embeddings through the baselines' per-corpus cache (one cache for all models)."""
-
-    def __init__(self, work_dir: Path):
-        self.work_dir = work_dir
-
-    def encode(self, documents, **_):
-        from dsl_plugin.baselines import minilm_embeddings
-
-        return minilm_embeddings(list(documents), self.work_dir)[0]
-
-
 def evaluate(output: dict, dataset, unique_rows=None) -> dict:
     """All metrics of one model output (:func:`dsl_plugin.compare.evaluate` on the top ``TOP_WORDS`` words)."""
     from dsl_plugin.compare import evaluate as evaluate_output
@@ -117,7 +105,9 @@ def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
 
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
     if kwargs.get("input") in ("embeddings", "lm+embeddings"):
-        kwargs["embedding_model"] = CachedMiniLM(work)
+        from dsl_plugin.embeddings import PackagedMiniLM
+
+        kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")  # shared with the baselines
     model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
     return model.train_model(dataset, top_words=TOP_WORDS), model
 

@@ -21,7 +21,7 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-smollm2-fullword": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {"input": "embeddings"},
     # the quality study's choice (DSL(preset="quality"); benchmarks/results/quality_study.md)
-    "DSL-quality": {"preset": "quality", "language_model": "gemma3-270m"},
+    "DSL-quality": {"preset": "quality"},
 }
 
 

