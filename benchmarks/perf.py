@@ -451,8 +451,8 @@ def training_section(report, args, quick):
     from octis.models.pytorchavitm.datasets.bow import BOWDataset
 
     from dsl_plugin.data import load_20newsgroups, prepare_corpus
-    from dsl_plugin.network import ProdLDANetwork
-    from dsl_plugin.training import TrainConfig, train_network
+    from dsl_plugin.student import ProdLDANetwork
+    from dsl_plugin.student import TrainConfig, train_network
 
     n, v, k, h = (1000 if quick else 4000), 2000, 50, 640
     epochs = 2 if quick else 3

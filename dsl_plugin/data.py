@@ -114,6 +114,20 @@ class PreparedCorpus:
         return sum(1 for t in self.tokens if not t)
 
 
+def bag_of_words(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]):
+    """N x V sparse float32 count matrix in vocabulary order (words outside the vocabulary are ignored)."""
+    from scipy.sparse import csr_matrix
+
+    index = {w: i for i, w in enumerate(vocabulary)}
+    rows, cols, vals = [], [], []
+    for r, doc in enumerate(token_lists):
+        counts = Counter(j for j in map(index.get, doc) if j is not None)
+        rows.extend([r] * len(counts))
+        cols.extend(counts.keys())
+        vals.extend(counts.values())
+    return csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(token_lists), len(index)))
+
+
 def _positional(values, what: str) -> list:
     """A plain list in positional order. pandas objects are read by position (``.tolist()``), never by
     index label; a DataFrame (iterating it gives its column names) or a single string is refused."""

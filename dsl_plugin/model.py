@@ -14,12 +14,11 @@ import torch
 
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import hash_documents
-from .data import as_documents, prepare_corpus
+from .data import as_documents, bag_of_words, prepare_corpus
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .network import _ACTIVATIONS, ProdLDANetwork
-from .teacher import (DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device,
-                      softmax_with_temperature)
-from .training import TrainConfig, infer_theta, train_network
+from .student import (_ACTIVATIONS, CALIBRATIONS, ProdLDANetwork, TrainConfig, bow_targets, corpus_logit_mean,
+                      infer_theta, soft_targets, train_network)
+from .teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
 
@@ -31,7 +30,6 @@ _TEACHER_PARAMS = {"language_model": "model", **{f: f for f in TeacherConfig.fie
 _TEACHER_DEFAULTS = TeacherConfig.defaults()
 #: separates the members of a teacher ensemble in ``language_model`` ("smollm2-135m+gemma3-270m")
 ENSEMBLE_SEPARATOR = "+"
-CALIBRATIONS = (None, "corpus", "contextual")
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("lm", "embeddings", "lm+embeddings")
@@ -281,15 +279,8 @@ class DSL(AbstractModel):
             return float(self.temperature) if st else 1.0
         return float(st)
 
-    def _bow(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        index = {w: i for i, w in enumerate(self.vocabulary_)}
-        bow = np.zeros((len(token_lists), len(index)), np.float32)
-        for r, toks in enumerate(token_lists):
-            for w in toks:
-                j = index.get(w)
-                if j is not None:
-                    bow[r, j] += 1
-        return bow
+    def _bow(self, token_lists: Sequence[Sequence[str]]):
+        return bag_of_words(token_lists, self.vocabulary_)
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -317,24 +308,12 @@ class DSL(AbstractModel):
         return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
     def _targets(self, teacher_out: TeacherOutputs | None, token_lists) -> np.ndarray:
-        if self.target == "soft":
-            logits = teacher_out.logits
-            if self.calibration == "corpus":
-                logits = logits - logits.mean(axis=0, keepdims=True)
-            soft = softmax_with_temperature(logits, self.temperature)
-            if not self.bow_weight:
-                return soft
-            # blend with the document's normalised bag of words (documents without one keep the soft label)
-            bow = self._bow(token_lists)
-            sums = bow.sum(1, keepdims=True)
-            w = np.where(sums > 0, np.float32(self.bow_weight), np.float32(0))
-            return ((1 - w) * soft + w * bow / np.maximum(sums, 1)).astype(np.float32)
-        bow = self._bow(token_lists)
-        if self.loss == "kl":
-            sums = bow.sum(1, keepdims=True)
-            uniform = np.full_like(bow, 1.0 / bow.shape[1])
-            bow = np.where(sums > 0, bow / np.maximum(sums, 1), uniform)
-        return bow
+        if self.target == "bow":
+            return bow_targets(self._bow(token_lists), normalise=self.loss == "kl")
+        logits = teacher_out.logits
+        offset = corpus_logit_mean(logits) if self.calibration == "corpus" else None
+        return soft_targets(logits, self.temperature, offset, self._bow(token_lists) if self.bow_weight else None,
+                            self.bow_weight)
 
     def _needs_teacher(self) -> bool:
         return self.input != "embeddings" or self.target == "soft"

@@ -50,7 +50,7 @@ def test_import_dsl_plugin_does_not_import_octis_or_bertopic():
 
 def test_core_modules_do_not_import_octis_or_bertopic():
     # the package docstring promises this for data, teacher, cache, network and training
-    code = "import dsl_plugin.data, dsl_plugin.teacher, dsl_plugin.cache, dsl_plugin.network, dsl_plugin.training"
+    code = "import dsl_plugin.data, dsl_plugin.teacher, dsl_plugin.cache, dsl_plugin.student"
     assert _imported_after(code) == {"octis": False, "bertopic": False}
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsl_plugin.network import ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss
+from dsl_plugin.student import ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss
 
 K, V, H, N = 3, 5, 7, 4
 WEIGHT = 1e3

@@ -165,21 +165,3 @@ def raw_texts(dataset, n_docs: int) -> list[str]:
     if len(raw) != n_docs:
         raise ValueError(f"raw corpus has {len(raw)} documents, token corpus {n_docs}")
     return raw
-
-
-def bow_matrix(corpus: list[list[str]], vocab: list[str]):
-    """N x V sparse count matrix in vocabulary order (words outside the vocabulary ignored)."""
-    from scipy.sparse import csr_matrix
-
-    index = {w: i for i, w in enumerate(vocab)}
-    rows, cols, vals = [], [], []
-    for r, doc in enumerate(corpus):
-        counts: dict[int, int] = {}
-        for w in doc:
-            j = index.get(w)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        rows.extend([r] * len(counts))
-        cols.extend(counts.keys())
-        vals.extend(counts.values())
-    return csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(corpus), len(vocab)))

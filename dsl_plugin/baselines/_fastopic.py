@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 
-from ._base import (EMBEDDING_MODEL_NAME, bow_matrix, check_overrides, corpus_vocab, finish, load_minilm, log_path,
+from ..data import bag_of_words
+from ._base import (EMBEDDING_MODEL_NAME, check_overrides, corpus_vocab, finish, load_minilm, log_path,
                     minilm_embeddings, quiet, raw_texts, require, seed_everything)
 
 _FASTOPIC_ARGS = {"epochs", "learning_rate", "DT_alpha", "TW_alpha", "theta_temp", "normalize_embeddings"}
@@ -38,7 +39,7 @@ def run_fastopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     p = {"epochs": 200, "learning_rate": 0.002, "DT_alpha": 3.0, "TW_alpha": 2.0, "theta_temp": 1.0,
          "normalize_embeddings": False, **overrides}
     seed_everything(seed)
-    model = FASTopic(num_topics=num_topics, preprocess=_FixedBoW(bow_matrix(corpus, vocab), vocab),
+    model = FASTopic(num_topics=num_topics, preprocess=_FixedBoW(bag_of_words(corpus, vocab), vocab),
                      num_top_words=top_words, device="cpu", normalize_embeddings=p["normalize_embeddings"],
                      doc_embed_model=load_minilm(), DT_alpha=p["DT_alpha"], TW_alpha=p["TW_alpha"],
                      theta_temp=p["theta_temp"], verbose=False)

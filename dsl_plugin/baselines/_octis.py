@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import (EMBEDDING_MODEL_NAME, PAPER_HIDDEN, bow_matrix, check_overrides, corpus_vocab,
+from ..data import bag_of_words
+from ._base import (EMBEDDING_MODEL_NAME, PAPER_HIDDEN, check_overrides, corpus_vocab,
                     finish, log_path, minilm_embeddings, minilm_path, quiet, raw_texts, require, seed_everything,
                     texts_hash)
 
@@ -194,7 +195,7 @@ def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int =
     ckpt = Path(work_dir) / "logs" / f"ETM-K{num_topics}-seed{seed}-checkpoint.pt"
     with quiet(log_path(work_dir, "ETM", num_topics, seed)):
         out = model.train_model(train_ds, top_words=top_words, op_path=str(ckpt))
-        bow = torch.as_tensor(bow_matrix(corpus, vocab).toarray(), dtype=torch.float32)
+        bow = torch.as_tensor(bag_of_words(corpus, vocab).toarray(), dtype=torch.float32)
         if model.hyperparameters["bow_norm"]:
             bow = bow / bow.sum(1, keepdim=True).clamp_min(1.0)
         model.model.eval()

@@ -47,7 +47,7 @@ class DSLCluster:
     def _theta(self, X) -> np.ndarray:
         import torch
 
-        from ..training import infer_theta
+        from ..student import infer_theta
 
         dsl = self.dsl_model
         if not hasattr(dsl, "network_"):

@@ -1,4 +1,4 @@
-"""Training and inference loops for :class:`~dsl_plugin.network.ProdLDANetwork` on in-memory tensors.
+"""Training and inference loops for :class:`~dsl_plugin.student.ProdLDANetwork` on in-memory tensors.
 
 Inputs and targets live in memory as float32 tensors (20k x 2000 soft labels is 160 MB), so the
 loop slices shuffled index batches directly instead of going through a DataLoader.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .network import ProdLDANetwork, dsl_loss
+from ._network import ProdLDANetwork, dsl_loss
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,60 @@
+"""The student's training targets, from the teacher's word logits or the bag of words.
+
+Pure functions over arrays (no model state), so that the in-memory fit, a streamed fit and every backbone
+build the same target from the same inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..teacher import softmax_with_temperature
+
+#: what may be subtracted from each word's logit before the softmax (see :func:`soft_targets`)
+CALIBRATIONS = (None, "corpus", "contextual")
+
+
+def corpus_logit_mean(logits: np.ndarray) -> np.ndarray:
+    """Each word's mean logit over the documents (1 x V): the offset of ``calibration="corpus"``."""
+    return np.asarray(logits, dtype=np.float32).mean(axis=0, keepdims=True)
+
+
+def soft_targets(logits: np.ndarray, temperature: float, offset: np.ndarray | None = None,
+                 bow=None, bow_weight: float = 0.0) -> np.ndarray:
+    """softmax((logits - offset) / temperature), blended with the normalised bag of words.
+
+    Args:
+        logits: N x V teacher word logits (or log-probabilities).
+        temperature: tau > 0.
+        offset: subtracted from every row first (the calibration: :func:`corpus_logit_mean`, or the logits of a
+            content-free document); None = none (the paper).
+        bow: N x V counts (dense or scipy sparse), needed when ``bow_weight > 0``.
+        bow_weight: w in ``(1 - w) * soft + w * bow / |bow|``; documents without a vocabulary word keep the soft
+            label.
+    """
+    if offset is not None:
+        logits = logits - offset
+    soft = softmax_with_temperature(logits, temperature)
+    if not bow_weight:
+        return soft
+    if bow is None:
+        raise ValueError("bow_weight > 0 needs the bag of words (bow)")
+    bow = _dense(bow)
+    sums = bow.sum(1, keepdims=True)
+    w = np.where(sums > 0, np.float32(bow_weight), np.float32(0))
+    return ((1 - w) * soft + w * bow / np.maximum(sums, 1)).astype(np.float32)
+
+
+def bow_targets(bow, normalise: bool) -> np.ndarray:
+    """The bag-of-words target: raw counts (ProdLDA's NLL) or, with ``normalise``, rows summing to 1 (empty
+    documents get the uniform distribution)."""
+    bow = _dense(bow)
+    if not normalise:
+        return bow
+    sums = bow.sum(1, keepdims=True)
+    uniform = np.full_like(bow, 1.0 / bow.shape[1])
+    return np.where(sums > 0, bow / np.maximum(sums, 1), uniform).astype(np.float32)
+
+
+def _dense(bow) -> np.ndarray:
+    return np.asarray(bow.toarray() if hasattr(bow, "toarray") else bow, dtype=np.float32)
