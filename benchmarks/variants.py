@@ -88,6 +88,9 @@ def upgrade_config(config: dict) -> dict:
 # (benchmarks/quality_study.py; issue 14). Every row names its LM. "sm" = smollm2-135m (0.1's default LM),
 # "gm" = gemma3-270m, "sm+gm" = the ensemble of both (log-probabilities averaged, hidden states concatenated).
 _SM, _GM, _ENS = "smollm2-135m", "gemma3-270m", "smollm2-135m+gemma3-270m"
+#: the study's choice, written out (= DSL() since 0.2 = "Q-gm-corpus-tau2-bow03-mu")
+_GM_DEFAULT = {"language_model": _GM, "calibration": "corpus", "temperature": 2.0, "bow_weight": 0.3,
+               "theta_estimate": "mean"}
 #: an instruction variant of the paper authors' prompt-sensitivity ablation (their variant 1), same frame
 INSTRUCTION_1 = "Name the document's central theme.\n\nDocument: {document}\n\nTopic:"
 #: a prompt for OCTIS folders that hold token lists only (the LM then reads keywords, not prose)
@@ -134,6 +137,11 @@ STUDY_VARIANTS: dict[str, dict] = {
                                    "standardize_input": True, "bow_weight": 0.3, "theta_estimate": "mean"},
     "Q-gm-corpus-tau2-bow03-mu": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
                                   "bow_weight": 0.3, "theta_estimate": "mean"},
+    # over the chosen configuration (the 0.2 default): tau swept, contextual instead of corpus calibration
+    "Q-gm-default-tau1": {**_GM_DEFAULT, "temperature": 1.0},
+    "Q-gm-default-tau3": {**_GM_DEFAULT, "temperature": 3.0},
+    "Q-gm-default-contextual": {**_GM_DEFAULT, "calibration": "contextual"},
+    "Q-gm-default-contextual-tau3": {**_GM_DEFAULT, "calibration": "contextual", "temperature": 3.0},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
