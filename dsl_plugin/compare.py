@@ -142,18 +142,6 @@ def _clean_labels(labels: list | None, source: str) -> list | None:
     return labels
 
 
-def _sample(texts: list[str], labels: list | None, n: int, seed: int) -> tuple[list[str], list | None]:
-    from .data import stratified_sample
-
-    if n < 1:
-        raise ValueError(f"sample must be a positive number of documents, got {n}")
-    if n >= len(texts):
-        return texts, labels
-    idx = (stratified_sample(labels, n, seed) if labels is not None
-           else np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False)))
-    return [texts[i] for i in idx], None if labels is None else [labels[i] for i in idx]
-
-
 def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None = None,
                 label_column: str | None = None, vocabulary_size: int = 2000, sample: int | None = None,
                 sample_seed: int = 0) -> CorpusData:
@@ -168,7 +156,7 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
     """
     from octis.dataset.dataset import Dataset
 
-    from .data import DATASETS, RAW_DOCUMENTS_FILE, load_texts, prepare_corpus
+    from .data import DATASETS, RAW_DOCUMENTS_FILE, load_texts, prepare_corpus, sample_documents
     from .octis_io import RawTextDataset, load_dataset, raw_corpus
 
     source = "a Python list"
@@ -229,7 +217,7 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
         raise ValueError(f"{len(labels)} labels for {len(texts)} documents ({source})")
     labels = _clean_labels(None if labels is None else list(labels), source)
     if sample is not None:
-        texts, labels = _sample(texts, labels, int(sample), sample_seed)
+        texts, labels = sample_documents(texts, labels, int(sample), sample_seed)
     corpus = prepare_corpus(texts, labels, vocabulary_size=vocabulary_size)
     ds = RawTextDataset(corpus=corpus.tokens, vocabulary=corpus.vocabulary, labels=corpus.labels,
                         metadata={"total_documents": len(corpus), "last-training-doc": len(corpus),
