@@ -47,6 +47,7 @@ class DSLCluster:
     def _theta(self, X) -> np.ndarray:
         import torch
 
+        from .. import seeding
         from ..student import infer_theta
 
         dsl = self.dsl_model
@@ -62,9 +63,8 @@ class DSLCluster:
         if len(x) > 1 and np.allclose(norms, 1.0, atol=1e-4):
             raise ValueError("DSLCluster got L2-normalised embeddings; the DSL reads raw hidden states: "
                              "use DSLBackend(..., normalize=False) (DSLBackend.from_dsl does)")
-        gen = torch.Generator()
-        gen.manual_seed(0 if dsl.seed is None else int(dsl.seed))
         dev = next(dsl.network_.parameters()).device
+        gen = seeding.generator(0 if dsl.seed is None else dsl.seed, dev)  # on the network's device
         n = int(self.num_samples or dsl.num_samples)
         return infer_theta(dsl.network_, torch.from_numpy(x).to(dev), n, gen)
 
