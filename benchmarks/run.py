@@ -29,7 +29,7 @@ from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table
 from . import logs_dir, results_dir, setup_environment, threads, work_dir
 from .bench_data import DATASETS, prepare
 from .machine import machine_info
-from .variants import DSL_VARIANTS, upgrade_config
+from .variants import BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
 
 RUNS_FILE = "runs.jsonl"  # in results_dir()
 
@@ -42,13 +42,9 @@ FULL_KS = [25, 50, 75, 100]
 FULL_SEEDS = [0, 1, 2, 3, 4]
 TOP_WORDS = 15  # the paper's setting for coherence and diversity
 
-# The LM of every DSL row that names none. Pinned (not the package default) so that runs recorded before the
-# package default changed to smollm2-135m (v0.1.0, 2026-11-22, results/lm_choice.md) keep their meaning.
-BENCH_LM = "gemma3-270m"
-
 # DSL variants (name -> DSL keyword arguments; no language_model = BENCH_LM): benchmarks/variants.py
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
-DEFAULT_MODELS = ["DSL", *BASELINES, "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM", "DSL-centred", "DSL-smollm2"]
+DEFAULT_MODELS = ["DSL", "DSL-paper", *BASELINES, "DSL-smollm2", "DSL-0.1", "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM"]
 
 TABLE1 = [(k, METRIC_NAMES[k]) for k in ("c_v", "c_npmi", "irbo", "td", "purity", "inverse_purity",
                                          "harmonic_purity", "purity_f")]
@@ -129,6 +125,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     res = evaluate(output, dataset, unique_rows)
     return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed,
             "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
+            **({"settings": settings(DSL_VARIANTS[model_name])} if model_name in DSL_VARIANTS else {}),
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "n_docs": len(raw), "notes": notes, "machine": machine_info(),
@@ -138,12 +135,24 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 # ----------------------------------------------------------------------------- harness (parent)
 
 def load_runs(path: Path | None = None, current_only: bool = True) -> list[dict]:
-    """Records of ``path`` (default ``runs.jsonl`` of the results folder; a torn last line from a killed run is ignored, and redone); with ``current_only``,
-    DSL-variant runs made with an older config are left out (superseded: the variant's definition changed)."""
+    """Records of ``path`` (default ``runs.jsonl`` of the results folder; a torn last line from a killed run is
+    ignored, and redone). With ``current_only``, each DSL run is counted under the variant that has its settings
+    today (``variants.variant_of``: a run of 0.1's "DSL" is a "DSL-paper" run), and runs whose settings no
+    variant has any more are left out."""
     from dsl_plugin.compare import load_runs as read_runs
 
-    return [r for r in read_runs(path or results_dir() / RUNS_FILE) if not (current_only and r.get("model") in DSL_VARIANTS
-                                              and upgrade_config(r.get("config")) != DSL_VARIANTS[r["model"]])]
+    runs = read_runs(path or results_dir() / RUNS_FILE)
+    if not current_only:
+        return runs
+    current = []
+    for r in runs:
+        if r.get("model") in DSL_VARIANTS or "settings" in r:
+            name = variant_of(r)
+            if name is None:
+                continue
+            r = r if name == r["model"] else {**r, "model": name, "recorded_as": r["model"]}
+        current.append(r)
+    return current
 
 
 def append_run(record: dict, path: Path | None = None) -> None:

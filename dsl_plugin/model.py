@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from .data import as_documents, bag_of_words, prepare_corpus
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, CALIBRATIONS, ProdLDANetwork, TrainConfig, bow_targets, corpus_logit_mean,
                       infer_theta, soft_targets, train_network)
-from .teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
+from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
 
@@ -33,17 +34,13 @@ ENSEMBLE_SEPARATOR = "+"
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("lm", "embeddings", "lm+embeddings")
-# Named sets of settings, applied over the package defaults by ``DSL(preset=...)`` (arguments you pass win).
-# "paper": the method exactly as published (arXiv 2602.17907; the authors' code), on the package's default LM.
-# "quality": the quality study's choice by its written rule (benchmarks/results/quality_study.md, 2026-11-25):
-# best or tied-best purity and P@10 on 20NG/StackOverflow/TweetTopic samples at K=25 at 1.05x the default
-# teacher's cost; to become the default once its K=50 and held-out (BBC News) runs confirm it.
+# Named sets of settings, applied over the package defaults by ``DSL(preset=...)``; arguments you pass win.
+# "paper": the method exactly as published (arXiv 2602.17907; the authors' code): raw soft labels at tau 3, the
+# mean of posterior samples as theta, the LM's last-token hidden state as input; on the language model you choose
+# (default: the package's). DSL 0.1's default was this preset on "smollm2-135m".
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
-              "theta_estimate": "samples",
-              "language_model": "smollm2-135m", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
-    "quality": {"language_model": "gemma3-270m", "calibration": "corpus", "temperature": 2.0, "bow_weight": 0.3,
-                "theta_estimate": "mean"},
+              "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
 }
 
 
@@ -70,14 +67,14 @@ def _teacher_setting(field: str):
 _POSITIVE = real(0, low_open=True)
 _PARAMS: dict[str, tuple[Any, Any]] = {
     "num_topics": (20, integer(1)),
-    "temperature": (DEFAULT_TEMPERATURE, _POSITIVE),
-    "calibration": (None, lambda name, v: None if v in (None, "none") else choice(*CALIBRATIONS)(name, v)),
+    "temperature": (2.0, _POSITIVE),
+    "calibration": ("corpus", lambda name, v: None if v in (None, "none") else choice(*CALIBRATIONS)(name, v)),
     "reconstruction_weight": (None, optional(_POSITIVE)),
     "loss": ("kl", choice("kl", "nll")),
     "target": ("soft", choice("soft", "bow")),
     "input": ("lm", choice(*INPUTS)),
     "standardize_input": (False, boolean),
-    "bow_weight": (0.0, real(0, 1)),
+    "bow_weight": (0.3, real(0, 1)),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
     "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
     "hidden_sizes": ((200, 200), sequence_of(integer(1), "a sequence of integers >= 1, e.g. (200, 200)")),
@@ -90,7 +87,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "batch_size": (64, integer(2)),  # BatchNorm needs two rows per batch
     "num_epochs": (100, integer(1)),
     "num_samples": (10, integer(1)),
-    "theta_estimate": ("samples", choice("samples", "mean")),
+    "theta_estimate": ("mean", choice("samples", "mean")),
     "seed": (0, optional(integer(0))),
     **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()},
     "device": ("auto", torch_device),
@@ -113,14 +110,18 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
+    The defaults (0.2) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
+    the document's bag of words, theta from the posterior mean. ``DSL(preset="paper")`` is the published method.
+
     Args:
         num_topics: K.
         language_model: packaged alias (``"gemma3-270m"``, ``"smollm2-135m"``), local path or HF id.
-        temperature: tau of the soft labels softmax(logits / tau).
-        calibration: what is subtracted from each word's teacher logit before the softmax: None (the
-            paper), ``"corpus"`` (the word's mean logit over the training documents; removes words
-            whose first sub-token is generically likely, e.g. "aop" -> " a") or ``"contextual"`` (the
-            word's logit for a content-free document, "N/A"; one extra one-document LM pass).
+        temperature: tau of the soft labels softmax(logits / tau) (default 2; the paper: 3).
+        calibration: what is subtracted from each word's teacher logit before the softmax: ``"corpus"``
+            (the default: the word's mean logit over the training documents; removes words whose first
+            sub-token is generically likely, e.g. "aop" -> " a"), None (the paper) or ``"contextual"``
+            (the word's logit for a content-free document, "N/A"; one extra one-document LM pass).
         reconstruction_weight: lambda; None = 1e3, except 1 for the ProdLDA objective
             (``loss="nll"`` with ``target="bow"``, whose counts already sum to the document length).
             A soft target sums to 1, so the paper's NLL ablation keeps 1e3: with weight 1 the
@@ -135,7 +136,8 @@ class DSL(AbstractModel):
             ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
             all-MiniLM-L6-v2).
         bow_weight: with ``target="soft"``, the target is ``(1 - w) * soft label + w * the document's normalised
-            bag of words`` (0: the paper's pure soft label; documents with no vocabulary word keep the soft label).
+            bag of words`` (default 0.3; 0: the paper's pure soft label; documents with no vocabulary word keep
+            the soft label).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
@@ -145,8 +147,8 @@ class DSL(AbstractModel):
         hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings.
         lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
         num_samples: posterior samples averaged at inference.
-        theta_estimate: ``"samples"`` (the paper: theta is the mean of ``num_samples`` posterior samples) or
-            ``"mean"`` (the softmax of the posterior mean: deterministic, sharper; ``num_samples`` unused).
+        theta_estimate: ``"mean"`` (the default: the softmax of the posterior mean; deterministic, sharper;
+            ``num_samples`` unused) or ``"samples"`` (the paper: the mean of ``num_samples`` posterior samples).
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
         language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
@@ -159,11 +161,9 @@ class DSL(AbstractModel):
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
-        preset: None (the package defaults), ``"paper"`` (the method as published: raw soft labels at tau 3
-            from the default LM, LM hidden state in) or ``"quality"`` (the quality study's choice: Gemma-3-270M,
-            corpus-calibrated soft labels at tau 2 blended 30% with the bag of words, theta from the posterior
-            mean; benchmarks/results/quality_study.md);
-            arguments given explicitly win over the preset. Applied at construction only.
+        preset: None (the package defaults) or ``"paper"`` (the method as published: raw soft labels at tau 3,
+            theta from posterior samples, the LM's last hidden state in; on ``language_model``). The arguments
+            you pass win over the preset. Applied at construction only.
 
     Every value is checked when it is set (constructor, :meth:`set_params`, :meth:`set_hyperparameters`,
     ``train_model(dataset, hyperparameters)``), before any language-model pass: a bad value raises
@@ -172,16 +172,24 @@ class DSL(AbstractModel):
     (``num_topics=2.7`` is refused, not truncated). See docs/robustness.md.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # the names of the arguments given explicitly: a preset fills in the others (__init__ alone cannot tell
+        # an argument passed with the default value from one left out)
+        self = super().__new__(cls)
+        positional = list(inspect.signature(cls.__init__).parameters)[1:1 + len(args)]
+        self._given = set(kwargs) | set(positional)
+        return self
+
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
-                 temperature: float = DEFAULT_TEMPERATURE, calibration: str | None = None,
+                 temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "lm", standardize_input: bool = False, bow_weight: float = 0.0,
+                 input: str = "lm", standardize_input: bool = False, bow_weight: float = 0.3,
                  kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
                  lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
-                 num_samples: int = 10, theta_estimate: str = "samples", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
+                 num_samples: int = 10, theta_estimate: str = "mean", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
                  prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
                  prompt_format: str = _TEACHER_DEFAULTS["prompt_format"],
                  max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
@@ -195,8 +203,8 @@ class DSL(AbstractModel):
         if preset is not None:
             if preset not in PRESETS:
                 raise ValueError(f"preset must be one of {sorted(PRESETS)} or None, got {preset!r}")
-            # the preset replaces the package defaults; an argument given with another value wins
-            params.update({k: v for k, v in PRESETS[preset].items() if params[k] == _PARAMS[k][0]})
+            # the preset replaces the package defaults; an argument given explicitly wins
+            params.update({k: v for k, v in PRESETS[preset].items() if k not in self._given})
         self.set_hyperparameters(**params)
         self.teachers_: list[SoftLabelTeacher] = []
 
@@ -300,6 +308,9 @@ class DSL(AbstractModel):
         if self.input in ("embeddings", "lm+embeddings"):
             blocks.append(np.asarray(self._embedder().encode(list(documents)), dtype=np.float32))
         x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+        return self._standardized(x, fit)
+
+    def _standardized(self, x: np.ndarray, fit: bool = False) -> np.ndarray:
         if not self.standardize_input:
             return x
         if fit:
@@ -340,10 +351,24 @@ class DSL(AbstractModel):
             raise ValueError(f"teacher_out.logits has {teacher_out.logits.shape[1]} columns but the vocabulary has "
                              f"{len(self.vocabulary_)} words")
 
-    def _theta(self, x: np.ndarray) -> np.ndarray:
+    def _theta(self, x: np.ndarray, num_samples: int | None = None) -> np.ndarray:
         dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, torch.from_numpy(x).to(dev), self.num_samples, self._generator(dev),
-                           estimate=self.theta_estimate)
+        return infer_theta(self.network_, torch.from_numpy(x).to(dev), num_samples or self.num_samples,
+                           self._generator(dev), estimate=self.theta_estimate)
+
+    def theta_from_hidden(self, hidden: np.ndarray, num_samples: int | None = None) -> np.ndarray:
+        """Document-topic proportions from the documents' LM hidden states (the teacher's ``hidden`` rows, e.g.
+        :class:`~dsl_plugin.bertopic.DSLBackend` embeddings), with no LM pass; only for ``input="lm"``.
+
+        ``num_samples`` overrides the model's for ``theta_estimate="samples"``."""
+        self._check_fitted()
+        if self.input != "lm":
+            raise ValueError(f"theta_from_hidden needs a DSL trained on LM hidden states (input='lm'), "
+                             f"this one has input={self.input!r}")
+        x = np.asarray(hidden, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.input_size_:
+            raise ValueError(f"hidden has shape {x.shape}; this DSL expects (N, {self.input_size_})")
+        return self._theta(self._standardized(x), num_samples)
 
     # ------------------------------------------------------------------ core API
     def fit(self, documents: Sequence[str], vocabulary: Sequence[str] | None = None, vocabulary_size: int = 2000,

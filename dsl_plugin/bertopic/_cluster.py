@@ -37,7 +37,8 @@ class DSLCluster:
 
     Args:
         dsl_model: a fitted DSL with ``input="lm"``.
-        num_samples: posterior samples averaged for theta (default: the DSL's ``num_samples``).
+        num_samples: posterior samples averaged for theta when the DSL's ``theta_estimate`` is ``"samples"``
+            (default: the DSL's ``num_samples``). Theta is the DSL's own (:meth:`DSL.theta_from_hidden`).
     """
 
     def __init__(self, dsl_model, num_samples: int | None = None):
@@ -45,11 +46,6 @@ class DSLCluster:
         self.num_samples = num_samples
 
     def _theta(self, X) -> np.ndarray:
-        import torch
-
-        from .. import seeding
-        from ..student import infer_theta
-
         dsl = self.dsl_model
         if not hasattr(dsl, "network_"):
             raise RuntimeError("DSLCluster needs a fitted DSL model: call dsl.fit(docs) first")
@@ -63,10 +59,7 @@ class DSLCluster:
         if len(x) > 1 and np.allclose(norms, 1.0, atol=1e-4):
             raise ValueError("DSLCluster got L2-normalised embeddings; the DSL reads raw hidden states: "
                              "use DSLBackend(..., normalize=False) (DSLBackend.from_dsl does)")
-        dev = next(dsl.network_.parameters()).device
-        gen = seeding.generator(0 if dsl.seed is None else dsl.seed, dev)  # on the network's device
-        n = int(self.num_samples or dsl.num_samples)
-        return infer_theta(dsl.network_, torch.from_numpy(x).to(dev), n, gen)
+        return dsl.theta_from_hidden(x, self.num_samples)
 
     def fit(self, X, y=None) -> "DSLCluster":
         theta = self._theta(X)
