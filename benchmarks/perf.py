@@ -582,8 +582,8 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
     config = TeacherConfig(model=args.lm)
     load, started = os.getloadavg(), datetime.datetime.now().isoformat(timespec="seconds")
     seen = WorkerLog()
-    logging.getLogger("dsl_plugin.teacher._ray").addHandler(seen)
-    logging.getLogger("dsl_plugin.teacher._ray").setLevel(logging.INFO)
+    logging.getLogger("dsl_plugin.teacher").addHandler(seen)
+    logging.getLogger("dsl_plugin.teacher").setLevel(logging.INFO)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}})  # this checkout
     walls, paths, used = {}, {}, {}
@@ -609,7 +609,7 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
             diff = max(float(np.abs(np.load(paths[w] / f) - np.load(paths[0] / f)).max()) for w in (1, 2) for f in files)
     finally:
         ray.shutdown()
-        logging.getLogger("dsl_plugin.teacher._ray").removeHandler(seen)
+        logging.getLogger("dsl_plugin.teacher").removeHandler(seen)
     ratio = walls[1] / walls[2]
     n = len(titles)
     lines = [f"`python -m benchmarks.perf --section ray{' --tiny' if args.tiny else ''} --lm {args.lm} --ray-docs {n} "
