@@ -181,6 +181,13 @@ def prepare(name: str) -> tuple[PreparedCorpus, Path]:
     return corpus, folder
 
 
+def octis_dataset(name: str):
+    """The OCTIS dataset of a benchmark data set (raw text kept: :func:`dsl_plugin.octis_io.load_dataset`)."""
+    from dsl_plugin.octis_io import load_dataset
+
+    return load_dataset(prepare(name)[1])
+
+
 def _octis_folder(folder_name: str) -> tuple[PreparedCorpus, Path]:
     """A shared OCTIS folder as it is: raw text = the joined tokens (what DSL reads from such a folder)."""
     import numpy as np

@@ -27,7 +27,7 @@ from pathlib import Path
 from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table
 
 from . import logs_dir, results_dir, setup_environment, threads, work_dir
-from .bench_data import DATASETS, prepare
+from .bench_data import DATASETS, octis_dataset, prepare
 from .machine import machine_info
 from .variants import BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
 
@@ -98,11 +98,8 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     import numpy as np
     import torch
 
-    from dsl_plugin.octis_io import load_dataset
-
     torch.set_num_threads(threads())
-    corpus, folder = prepare(dataset_name)
-    dataset = load_dataset(folder)
+    dataset = octis_dataset(dataset_name)
     raw = dataset.get_raw_corpus()
     unique_rows = None
     if dataset_name.startswith("tweet_topic"):

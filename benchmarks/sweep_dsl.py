@@ -17,6 +17,7 @@ import time
 from dsl_plugin.compare import append_run, mean_sd
 
 from . import results_dir, setup_environment, threads, work_dir
+from .bench_data import octis_dataset
 from .machine import machine_info
 from .run import evaluate, fit_dsl, load_runs
 from .variants import upgrade_config
@@ -53,13 +54,8 @@ SETTINGS: dict[str, dict] = {
 def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
     import torch
 
-    from dsl_plugin.octis_io import load_dataset
-
-    from .bench_data import prepare
-
     torch.set_num_threads(threads())
-    _, folder = prepare(dataset_name)
-    dataset = load_dataset(folder)
+    dataset = octis_dataset(dataset_name)
     t0 = time.time()
     output, _ = fit_dsl(dataset, {"preset": "paper", **SETTINGS[setting]}, k, seed, work_dir() / dataset_name)
     fit_s = time.time() - t0
