@@ -26,14 +26,15 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 bench-teacher: $(STAMP)
-	$(PY) benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m
+	$(PY) -m benchmarks.teacher_pass --lm gemma3-270m --lm smollm2-135m
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.run
 
+# PERF_ARGS: e.g. --quick, --tiny (a smoke run), --all-cores 1 (a shared box), --section ray
 perf: $(STAMP)
-	$(PY) benchmarks/perf.py
+	$(PY) -m benchmarks.perf $(PERF_ARGS)
 
 # the teacher on a GPU (skips without CUDA): `make gpu HF_MODEL=/path/to/a/local/hf-model`
 gpu: $(STAMP)
-	$(PY) benchmarks/gpu.py $(if $(HF_MODEL),--hf-model $(HF_MODEL))
+	$(PY) -m benchmarks.gpu $(if $(HF_MODEL),--hf-model $(HF_MODEL))

@@ -1,17 +1,117 @@
-"""Benchmark data sets: one fixed definition shared by prepare, run and perf scripts."""
+"""Benchmark data sets: the loaders of the paper's data sets (from the shared data folder) and one fixed
+definition of every benchmark data set, shared by the run, teacher-pass, study and perf scripts.
+
+    python -m benchmarks.bench_data stackoverflow-4k              # its OCTIS folder (benchmarks/work/...)
+    python -m benchmarks.bench_data stackoverflow --out /shared/so  # elsewhere
+
+The installed package ships only the demo corpus (:func:`dsl_plugin.data.load_demo_corpus`); the data sets
+here are read from ``$DSL_SHARED_DATA`` or a ``shared/data`` folder above the working directory.
+"""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import gzip
+import json
 import os
-import platform
 from pathlib import Path
 
-from dsl_plugin.data import PreparedCorpus, load_texts, prepare_corpus, write_octis_folder
+from dsl_plugin.data import (PreparedCorpus, load_texts as load_packaged, prepare_corpus, sample_documents,
+                             write_octis_folder)
 
-WORK = Path(__file__).resolve().parent / "work"  # generated OCTIS folders (git-ignored)
+from . import setup_environment, work_dir
 
-# name -> (loader name, load_texts kwargs, description shown in result tables).
+# --------------------------------------------------------------------------- the shared data
+
+
+def shared_data_dir() -> Path:
+    """The shared benchmark data: ``$DSL_SHARED_DATA``, else the first ``shared/data`` folder (one holding
+    ``DATA.md``) in the working directory, its parents, or next to them.
+
+    Raises:
+        FileNotFoundError: none found.
+    """
+    env = os.environ.get("DSL_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent, *Path(__file__).resolve().parents]:
+        for cand in (base / "shared" / "data", base.parent / "shared" / "data"):
+            if (cand / "DATA.md").exists():
+                return cand
+    raise FileNotFoundError("shared benchmark data not found: set DSL_SHARED_DATA to the folder holding "
+                            "20newsgroups/, stackoverflow/ and tweet_topic/")
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"data file {path} is missing (see DATA.md in the shared data folder)")
+    return path
+
+
+def load_20newsgroups(field: str = "text", sample: int | None = None, seed: int = 0,
+                      drop_empty: bool = True, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """20 Newsgroups (bydate, 18,846 docs) from the shared data, as (texts, label names).
+
+    Args:
+        field: ``text`` (scikit-learn stripped headers/footers/quotes, the paper's field) or ``text_raw``.
+        sample: if given, a fixed stratified sample of this many documents (seeded).
+        drop_empty: drop the 515 documents whose ``text`` is empty (the LM would see an empty slot).
+    """
+    path = _need(Path(data_dir or shared_data_dir()) / "20newsgroups" / "20newsgroups_bydate.jsonl.gz")
+    texts, labels = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if drop_empty and not row[field].strip():
+                continue
+            texts.append(row[field])
+            labels.append(row["label"])
+    return sample_documents(texts, labels, sample, seed)
+
+
+def load_stackoverflow(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """StackOverflow titles (20,000 docs, 20 tags) as (texts, tag names)."""
+    import pandas as pd
+
+    base = Path(data_dir or shared_data_dir()) / "stackoverflow"
+    df = pd.read_csv(_need(base / "dsl-topic-models" / "stackoverflow.tsv"), sep="\t", keep_default_na=False)
+    names = json.loads(_need(base / "label_names.json").read_text())
+    return df["text"].astype(str).tolist(), [names[str(int(x))] if isinstance(names, dict) else names[int(x) - 1]
+                                              for x in df["label"]]
+
+
+def load_tweet_topic(unique: bool = False, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """TweetTopic single-label subset (21,996 rows; ``unique=True``: 5,790 de-duplicated rows)."""
+    import pandas as pd
+
+    base = Path(data_dir or shared_data_dir()) / "tweet_topic"
+    name = "tweet_topic_unique.tsv" if unique else "tweet_topic.tsv"
+    df = pd.read_csv(_need(base / name), sep="\t", keep_default_na=False, quoting=3)
+    return df["text"].astype(str).str.rstrip("\r").tolist(), df["label_name"].astype(str).str.rstrip("\r").tolist()
+
+
+#: the sources of the benchmark data sets, by name (besides the package's own: the demo corpus)
+LOADERS = {
+    "20newsgroups": load_20newsgroups,
+    "stackoverflow": load_stackoverflow,
+    "tweet_topic": load_tweet_topic,
+    "tweet_topic_unique": lambda **kw: load_tweet_topic(unique=True, **kw),
+}
+
+
+def load_texts(name: str, sample: int | None = None, sample_seed: int = 0, **kwargs) -> tuple[list[str], list[str]]:
+    """A source by name (``LOADERS``, or a data set of the package: ``demo``) as (texts, labels), optionally a
+    fixed stratified sample of ``sample`` documents (:func:`dsl_plugin.data.sample_documents`)."""
+    if name not in LOADERS:
+        return load_packaged(name, sample=sample, sample_seed=sample_seed, **kwargs)
+    texts, labels = LOADERS[name](**kwargs)
+    return sample_documents(texts, labels, sample, sample_seed)
+
+
+# --------------------------------------------------------------------------- the benchmark data sets
+
+# name -> (source name, load_texts kwargs, description shown in result tables).
 # The default protocol (run.DEFAULT_DATASETS) uses a fixed stratified sample of 4,000 documents of each data set
 # so that 14 models x K {25, 50} x 3 seeds finish in a few hours on 2 cores; the full-size sets are opt-in.
 DATASETS = {
@@ -29,6 +129,8 @@ DATASETS = {
     "stackoverflow": ("stackoverflow", {}, "StackOverflow titles, all 20,000"),
     "tweet_topic": ("tweet_topic", {}, "TweetTopic single-label, all 21,996 rows (5,790 unique texts)"),
     "demo": ("demo", {}, "packaged demo corpus (240 docs, 6 labels)"),
+    # 36 documents of the demo corpus: the smoke tests of the benchmark scripts (seconds, not minutes)
+    "demo-tiny": ("demo", {"sample": 36, "sample_seed": 0}, "packaged demo corpus, stratified sample of 36 docs"),
     # OCTIS's own preprocessed folder, used as it is (token lists only, no raw text: the LM reads the joined
     # tokens, the "drop-in OCTIS benchmark" case). The quality study's confirmation set: never used for choosing.
     "bbc_news": ("octis:octis_BBC_News", {}, "OCTIS preprocessed BBC News (2,225 docs, 5 labels, |V| 2,949; "
@@ -37,7 +139,7 @@ DATASETS = {
 # The paper authors' word filter (dsl_plugin.data.tokenize_as_written: only words written in lower case, none that
 # starts a sentence) over the same documents as each default sample: another vocabulary and BoW. Used by
 # compare_tokenizers.py to test why the paper's short-text baselines are so much weaker than ours.
-for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k"):
+for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k", "demo-tiny"):
     _loader, _kwargs, _desc = DATASETS[_base]
     DATASETS[f"{_base}-aswritten"] = (_loader, {**_kwargs, "tokenizer": "as_written"},
                                       f"{_desc}; vocabulary/BoW with the paper authors' word filter "
@@ -51,11 +153,11 @@ for _base in ("stackoverflow-4k", "tweet_topic-4k"):
 VOCABULARY_SIZE = 2000
 
 
-def prepare(name: str) -> tuple[PreparedCorpus, Path]:
-    """Build (deterministically) the corpus of a benchmark data set and its OCTIS folder."""
+def build(name: str) -> PreparedCorpus:
+    """The corpus of a benchmark data set (deterministic), without writing anything."""
     loader, kwargs, _ = DATASETS[name]
     if loader.startswith("octis:"):
-        return _octis_folder(loader.split(":", 1)[1])
+        return _octis_folder(loader.split(":", 1)[1])[0]
     kwargs = dict(kwargs)
     tokenizer = kwargs.pop("tokenizer", "default")
     tokens_only = kwargs.pop("raw", None) == "tokens"
@@ -63,17 +165,33 @@ def prepare(name: str) -> tuple[PreparedCorpus, Path]:
     corpus = prepare_corpus(texts, labels, vocabulary_size=VOCABULARY_SIZE, tokenizer=tokenizer)
     if tokens_only:
         corpus = dataclasses.replace(corpus, raw_texts=[" ".join(t) for t in corpus.tokens])
-    folder = WORK / name
+    return corpus
+
+
+def prepare(name: str) -> tuple[PreparedCorpus, Path]:
+    """Build (deterministically) the corpus of a benchmark data set and its OCTIS folder (``work_dir()/name``,
+    written once; an OCTIS data set of the shared data is used where it is)."""
+    loader = DATASETS[name][0]
+    if loader.startswith("octis:"):
+        return _octis_folder(loader.split(":", 1)[1])
+    corpus = build(name)
+    folder = work_dir() / name
     if not (folder / "raw_documents.jsonl").exists():
         write_octis_folder(corpus, folder)
     return corpus, folder
+
+
+def octis_dataset(name: str):
+    """The OCTIS dataset of a benchmark data set (raw text kept: :func:`dsl_plugin.octis_io.load_dataset`)."""
+    from dsl_plugin.octis_io import load_dataset
+
+    return load_dataset(prepare(name)[1])
 
 
 def _octis_folder(folder_name: str) -> tuple[PreparedCorpus, Path]:
     """A shared OCTIS folder as it is: raw text = the joined tokens (what DSL reads from such a folder)."""
     import numpy as np
 
-    from dsl_plugin.data import shared_data_dir
     from dsl_plugin.octis_io import load_dataset
 
     folder = shared_data_dir() / folder_name
@@ -85,17 +203,20 @@ def _octis_folder(folder_name: str) -> tuple[PreparedCorpus, Path]:
     return corpus_obj, folder
 
 
-def machine_info() -> str:
-    """CPU model, cores, RAM, Python and torch versions: recorded with every benchmark result."""
-    import torch
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dataset", choices=sorted(DATASETS))
+    ap.add_argument("--out", default=None, help="write the OCTIS folder here (default: the benchmarks' work folder)")
+    args = ap.parse_args(argv)
+    if args.out is None:
+        corpus, folder = prepare(args.dataset)
+    else:
+        corpus = build(args.dataset)
+        folder = write_octis_folder(corpus, args.out)
+    print(f"{folder}: {len(corpus)} documents, |V|={len(corpus.vocabulary)}, {corpus.n_empty} empty after "
+          "preprocessing")
 
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB RAM, "
-            f"Python {platform.python_version()}, torch {torch.__version__} (CPU)")
+
+if __name__ == "__main__":
+    main()

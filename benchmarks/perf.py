@@ -1,6 +1,7 @@
 """Performance benchmark of the DSL teacher and student (issue 5), in one process.
 
-    python benchmarks/perf.py [--quick] [--threads N] [--lm gemma3-270m]
+    python -m benchmarks.perf [--quick] [--threads N] [--lm gemma3-270m]
+    python -m benchmarks.perf --tiny --lm smollm2-135m --extra-lm --out /tmp/perf.md   # smoke run, ~1 min
 
 Measures, on fixed samples of 20 Newsgroups (``load_20newsgroups(sample=N, seed=1)``) and StackOverflow
 titles (a seeded random subset), and writes ``benchmarks/results/perf.md`` section by section (a run that is
@@ -18,6 +19,9 @@ cut off keeps the sections already measured):
 7. (issue 12; needs ``ray[data]``) the teacher on a local Ray instance, 2 single-thread workers vs 1, on
    StackOverflow titles: throughput ratio and whether the cache equals the single-process pass's.
    ``--section ray`` runs only this one and replaces it in an existing perf.md.
+
+``--tiny`` runs every section on the packaged demo corpus (its documents as the long set, their first
+sentences as the titles) with a few documents each: it checks that the code runs, its numbers mean nothing.
 
 Times are taken as process CPU time *and* wall time. With one thread (the default here) CPU time is the
 robust measure on a shared machine, so ratios and GFLOP/s use it; with more threads wall time is used.
@@ -42,15 +46,13 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from dsl_plugin.fileio import atomic_write_text
 
-RESULTS = HERE / "results" / "perf.md"
+from . import HERE, results_dir, setup_environment
+from .machine import cpu_name
 
 
 # --------------------------------------------------------------------------- helpers
@@ -70,17 +72,6 @@ class Clock:
 def seconds(clock: Clock, threads: int) -> float:
     """The time used for rates and ratios: CPU time with one thread, wall time otherwise."""
     return clock.cpu if threads == 1 else clock.wall
-
-
-def lscpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def _proc_status_mb(field: str) -> float | None:
@@ -115,11 +106,33 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def load_docs(n_ng: int, n_so: int):
-    from dsl_plugin.data import load_20newsgroups, load_stackoverflow
+def newsgroups(n: int, tiny: bool = False) -> list[str]:
+    """``load_20newsgroups(sample=n, seed=1)``; ``tiny``: the first ``n`` documents of the demo corpus."""
+    if tiny:
+        from dsl_plugin.data import load_demo_corpus
 
-    ng, ng_labels = load_20newsgroups(sample=max(n_ng, 200), seed=1)
-    so, so_labels = load_stackoverflow()
+        return load_demo_corpus()[0][:n]
+    from .bench_data import load_20newsgroups
+
+    return load_20newsgroups(sample=n, seed=1)[0]
+
+
+def so_titles(tiny: bool = False) -> tuple[list[str], list[str]]:
+    """StackOverflow titles and tags; ``tiny``: the first sentence of every demo document and its label."""
+    if tiny:
+        from dsl_plugin.data import load_demo_corpus
+
+        texts, labels = load_demo_corpus()
+        return [t.split(". ")[0] for t in texts], labels
+    from .bench_data import load_stackoverflow
+
+    return load_stackoverflow()
+
+
+def load_docs(n_ng: int, n_so: int, tiny: bool = False):
+    """The first ``n_ng`` of a fixed 200-post 20NG sample; ``n_so`` seeded random titles and their tags."""
+    ng = newsgroups(max(n_ng, 200), tiny)
+    so, so_labels = so_titles(tiny)
     idx = random.Random(1).sample(range(len(so)), n_so)
     return ng[:n_ng], [so[i] for i in idx], [so_labels[i] for i in idx]
 
@@ -151,9 +164,7 @@ class Report:
             out += ["", "## Acceptance targets", ""] + self.summary_lines()
         for title, lines in self.sections:
             out += ["", f"## {title}", ""] + lines
-        tmp = self.path.with_suffix(".md.tmp")
-        tmp.write_text("\n".join(out) + "\n")
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, "\n".join(out) + "\n")
 
 
 # --------------------------------------------------------------------------- FLOP model
@@ -189,9 +200,9 @@ def prompt_flops(fm: dict, lengths, start: int = 0, head_all_positions: bool = F
 
 # --------------------------------------------------------------------------- 1. GEMM peak
 
-def gemm_peak(fm: dict, threads: int, quick: bool) -> tuple[float, list[str]]:
+def gemm_peak(fm: dict, threads: int, quick: bool, tiny: bool = False) -> tuple[float, list[str]]:
     h, inter, qw = fm["hidden"], fm["intermediate"], fm["q_width"]
-    rows = [2048, 512] if quick else [4096, 2048, 512]
+    rows = [256] if tiny else [2048, 512] if quick else [4096, 2048, 512]
     shapes = []
     for m in rows:
         shapes += [(m, h, inter), (m, inter, h), (m, h, qw)]
@@ -303,7 +314,7 @@ def all_cores_section(report, args, teacher, vocab, sets, fm, quick):
     """Our teacher with every core (wall clock) for the README table; box sharing makes this pessimistic."""
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    cores = os.cpu_count() or 1
+    cores = args.all_cores or os.cpu_count() or 1
     prev = torch.get_num_threads()
     torch.set_num_threads(cores)
     rows = {}
@@ -328,7 +339,7 @@ def all_cores_section(report, args, teacher, vocab, sets, fm, quick):
 
 # --------------------------------------------------------------------------- 3. memory
 
-def memory_child(n_docs: int, tokenizer_dir: str, vocab_size: int, hidden: int) -> dict:
+def memory_child(n_docs: int, tokenizer_dir: str, vocab_size: int, hidden: int, tiny: bool = False) -> dict:
     """Run in a subprocess: SoftLabelTeacher.compute with a stub LM forward over n_docs 20NG documents."""
     import tracemalloc
     import types
@@ -336,10 +347,9 @@ def memory_child(n_docs: int, tokenizer_dir: str, vocab_size: int, hidden: int) 
     from transformers import AutoTokenizer
 
     from dsl_plugin.cache import CacheEntry
-    from dsl_plugin.data import load_20newsgroups
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    docs, _ = load_20newsgroups(sample=n_docs, seed=1)
+    docs = newsgroups(n_docs, tiny)
     vocab = [f"w{i}" for i in range(vocab_size)]
     tok = AutoTokenizer.from_pretrained(tokenizer_dir)
     rng = np.random.default_rng(0)
@@ -384,14 +394,14 @@ def memory_child(n_docs: int, tokenizer_dir: str, vocab_size: int, hidden: int) 
                 "seconds": c.wall, "passes": t.n_forward_passes}
 
 
-def memory_real_child(lm: str, n_docs: int, threads: int) -> dict:
+def memory_real_child(lm: str, n_docs: int, threads: int, tiny: bool = False) -> dict:
     """Run in a subprocess: load the real LM and run a real teacher pass (fresh cache) on n_docs SO titles."""
     from dsl_plugin.data import prepare_corpus
     from dsl_plugin.teacher import SoftLabelTeacher
 
     torch.set_num_threads(threads)
     before = vm_rss_mb()
-    _, so, _ = load_docs(0, n_docs)
+    _, so, _ = load_docs(0, n_docs, tiny)
     vocab = prepare_corpus(so, vocabulary_size=500).vocabulary
     with tempfile.TemporaryDirectory() as cache_dir:
         t = SoftLabelTeacher(model=lm, cache_dir=cache_dir, show_progress=False, device="cpu")
@@ -404,19 +414,21 @@ def memory_real_child(lm: str, n_docs: int, threads: int) -> dict:
 
 
 def run_child(kind: str, payload: dict) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--payload", json.dumps(payload)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "benchmarks.perf", "--child", kind, "--payload", json.dumps(payload)]
+    res = subprocess.run(cmd, capture_output=True, text=True)  # same environment and working directory
     if res.returncode != 0:
         raise RuntimeError(f"child {kind} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def memory_section(report, args, teacher, fm, quick):
-    sizes = [300, 3000] if quick else [1000, 10000]
+    sizes = [60, 240] if args.tiny else [300, 3000] if quick else [1000, 10000]
     with tempfile.TemporaryDirectory() as tok_dir:
         teacher.tokenizer.save_pretrained(tok_dir)
-        stub = [run_child("mem", {"n": n, "tok": tok_dir, "V": 2000, "H": fm["hidden"]}) for n in sizes]
-    real = run_child("mem-real", {"lm": args.lm, "n": 32 if quick else 64, "threads": args.threads})
+        stub = [run_child("mem", {"n": n, "tok": tok_dir, "V": 2000, "H": fm["hidden"], "tiny": args.tiny})
+                for n in sizes]
+    real = run_child("mem-real", {"lm": args.lm, "n": 8 if args.tiny else 32 if quick else 64,
+                                  "threads": args.threads, "tiny": args.tiny})
     a, b = stub
     inc_a, inc_b = a["pass_peak"] - a["rss_before"], b["pass_peak"] - b["rss_before"]
     ratio = b["pass_peak"] / a["pass_peak"]
@@ -439,9 +451,8 @@ def memory_section(report, args, teacher, fm, quick):
              f"**Real LM** (`{args.lm}`, {real['n']} StackOverflow titles, fresh cache, {args.threads} thread(s)): "
              f"RSS {real['rss_start']:.0f} MB at start, {real['rss_loaded']:.0f} MB with the LM loaded, "
              f"peak {real['pass_peak']:.0f} MB during the pass (ru_maxrss {real['ru_maxrss']:.0f} MB including loading)."]
-    report.add("3. Peak memory of the teacher: 1k vs 10k documents" if not quick else
-               "3. Peak memory of the teacher (quick: 300 vs 3000 documents)", lines)
-    return ratio, real
+    report.add(f"3. Peak memory of the teacher: {sizes[0]:,} vs {sizes[1]:,} documents", lines)
+    return ratio, real, sizes
 
 
 # --------------------------------------------------------------------------- 4. training
@@ -450,19 +461,15 @@ def training_section(report, args, quick):
     from octis.models.pytorchavitm.avitm.avitm_model import AVITM_model
     from octis.models.pytorchavitm.datasets.bow import BOWDataset
 
-    from dsl_plugin.data import load_20newsgroups, prepare_corpus
-    from dsl_plugin.student import ProdLDANetwork
-    from dsl_plugin.student import TrainConfig, train_network
+    from dsl_plugin.data import bag_of_words, prepare_corpus
+    from dsl_plugin.student import ProdLDANetwork, TrainConfig, train_network
 
-    n, v, k, h = (1000 if quick else 4000), 2000, 50, 640
-    epochs = 2 if quick else 3
-    texts, _ = load_20newsgroups(sample=n, seed=1)
-    corpus = prepare_corpus(texts, vocabulary_size=v)
-    index = {w: i for i, w in enumerate(corpus.vocabulary)}
-    bow = np.zeros((len(corpus), len(index)), np.float32)
-    for r, toks in enumerate(corpus.tokens):
-        for w in toks:
-            bow[r, index[w]] += 1
+    n, k, h = (240 if args.tiny else 1000 if quick else 4000), 50, 640
+    epochs = 1 if args.tiny else 2 if quick else 3
+    texts = newsgroups(n, args.tiny)
+    corpus = prepare_corpus(texts, vocabulary_size=2000)
+    v = len(corpus.vocabulary)  # 2000 on 20NG
+    bow = bag_of_words(corpus.tokens, corpus.vocabulary).toarray()
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.standard_normal((n, h), dtype=np.float32))
     y = torch.softmax(torch.from_numpy(rng.standard_normal((n, v), dtype=np.float32)) * 3, dim=1)
@@ -478,7 +485,7 @@ def training_section(report, args, quick):
     def octis(width):
         torch.manual_seed(0)
         m = AVITM_model(input_size=v, num_topics=k, hidden_sizes=(width, width), batch_size=64, num_epochs=epochs)
-        ds = BOWDataset(bow, {i: w for w, i in index.items()})
+        ds = BOWDataset(bow, dict(enumerate(corpus.vocabulary)))
         with contextlib.redirect_stdout(io.StringIO()), Clock() as c:
             m.fit(ds, None)
         return c
@@ -486,7 +493,7 @@ def training_section(report, args, quick):
     runs = {"DSL (200, 200)": lambda: dsl(200), "OCTIS ProdLDA (100, 100) default": lambda: octis(100),
             "OCTIS ProdLDA (200, 200) same width": lambda: octis(200)}
     best = {name: None for name in runs}
-    for _ in range(2):  # interleaved repeats, best of 2
+    for _ in range(1 if args.tiny else 2):  # interleaved repeats, best of 2
         for name, fn in runs.items():
             c = fn()
             s = seconds(c, args.threads) / epochs
@@ -496,7 +503,7 @@ def training_section(report, args, quick):
     r_def = d / best["OCTIS ProdLDA (100, 100) default"][0]
     r_same = d / best["OCTIS ProdLDA (200, 200) same width"][0]
     lines = [f"{n} documents, |V| = {v}, K = {k}, batch 64, {epochs} epochs per call, best of 2 interleaved calls, "
-             f"{args.threads} thread(s). DSL: `train_network` + `ProdLDANetwork(640, 2000, 50)` on random 640-d inputs "
+             f"{args.threads} thread(s). DSL: `train_network` + `ProdLDANetwork(640, {v}, 50)` on random 640-d inputs "
              "with softmax targets (the cost does not depend on the values; KL loss, student temperature 3). OCTIS: "
              "`AVITM_model(...).fit(BOWDataset(bow), None)` on the real 20NG bag of words (its DataLoader included).",
              "", "| model | s/epoch | s/epoch (wall) |", "| --- | --- | --- |"]
@@ -519,8 +526,8 @@ def hpo_section(report, args, quick):
     from dsl_plugin.octis_io import load_dataset
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    n = 100 if quick else 200
-    _, so, labels = load_docs(0, n)
+    n = 24 if args.tiny else 100 if quick else 200
+    _, so, labels = load_docs(0, n, args.tiny)
     calls, times = [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_octis_folder(prepare_corpus(so, labels, vocabulary_size=500), Path(tmp) / "ds")
@@ -565,21 +572,20 @@ RAY_TITLE = "7. Teacher on Ray: 2 single-thread workers vs 1"
 def ray_section(args) -> tuple[float, bool, list[str]]:
     """The same titles through ``compute_on_ray`` with 1 and with 2 single-thread workers (fresh caches), then
     the single-process teacher (1 thread): throughput ratio and equality of the three caches' files."""
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # local Ray on the loopback interface only
     import ray
 
     from dsl_plugin.data import prepare_corpus
     from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig, compute_on_ray
 
-    _, titles, _ = load_docs(0, args.ray_docs)
+    _, titles, _ = load_docs(0, args.ray_docs, args.tiny)
     vocab = prepare_corpus(titles, vocabulary_size=2000).vocabulary
     config = TeacherConfig(model=args.lm)
     load, started = os.getloadavg(), datetime.datetime.now().isoformat(timespec="seconds")
     seen = WorkerLog()
-    logging.getLogger("dsl_plugin.teacher._ray").addHandler(seen)
-    logging.getLogger("dsl_plugin.teacher._ray").setLevel(logging.INFO)
+    logging.getLogger("dsl_plugin.teacher").addHandler(seen)
+    logging.getLogger("dsl_plugin.teacher").setLevel(logging.INFO)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}})
+             runtime_env={"env_vars": {"PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}})  # this checkout
     walls, paths, used = {}, {}, {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -603,11 +609,11 @@ def ray_section(args) -> tuple[float, bool, list[str]]:
             diff = max(float(np.abs(np.load(paths[w] / f) - np.load(paths[0] / f)).max()) for w in (1, 2) for f in files)
     finally:
         ray.shutdown()
-        logging.getLogger("dsl_plugin.teacher._ray").removeHandler(seen)
+        logging.getLogger("dsl_plugin.teacher").removeHandler(seen)
     ratio = walls[1] / walls[2]
     n = len(titles)
-    lines = [f"`python benchmarks/perf.py --section ray --lm {args.lm} --ray-docs {n} --ray-shard-size "
-             f"{args.ray_shard_size}`, started {started}, load average at start "
+    lines = [f"`python -m benchmarks.perf --section ray{' --tiny' if args.tiny else ''} --lm {args.lm} --ray-docs {n} "
+             f"--ray-shard-size {args.ray_shard_size}`, started {started}, load average at start "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
              + (" (**shared box**: other jobs were running, so this ratio is not representative)" if load[0] > 0.5
                 else "") + ".",
@@ -644,34 +650,43 @@ def replace_section(path: Path, title: str, lines: list[str]) -> None:
     parts = text.split("\n## ")
     kept = [parts[0]] + [p for p in parts[1:] if not p.startswith(title.split(":")[0])]
     body = "\n## ".join(kept).rstrip("\n") + f"\n\n## {title}\n\n" + "\n".join(lines) + "\n"
-    path.write_text(body)
+    atomic_write_text(path, body)
 
 
 # --------------------------------------------------------------------------- main
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller samples (a few minutes)")
+    ap.add_argument("--tiny", action="store_true",
+                    help="a few demo-corpus documents per section (a smoke run: the numbers mean nothing)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads for every measurement (default 1: robust on a shared box)")
     ap.add_argument("--lm", default="gemma3-270m", help="LM for every section")
     ap.add_argument("--extra-lm", nargs="*", default=["smollm2-135m"],
-                    help="LMs measured in section 2 only, for the 'how long' table (skipped if not installed)")
-    ap.add_argument("--out", default=str(RESULTS))
-    ap.add_argument("--section", choices=["all", "ray"], default="all",
-                    help="ray: only section 7 (the teacher on Ray), replaced in an existing --out")
-    ap.add_argument("--ray-docs", type=int, default=4000, help="StackOverflow titles for section 7")
-    ap.add_argument("--ray-shard-size", type=int, default=256, help="cache shard size in section 7")
+                    help="LMs measured in section 2 only, for the 'how long' table (skipped if not installed; "
+                         "none when given without a name)")
+    ap.add_argument("--out", default=None, help="default: results/perf.md")
+    ap.add_argument("--all-cores", type=int, default=None, help="threads of section 2b (default: every core)")
+    ap.add_argument("--section", choices=["all", "ray", "no-ray"], default="all",
+                    help="ray: only section 7 (the teacher on Ray), replaced in an existing --out; no-ray: all "
+                         "but section 7")
+    ap.add_argument("--ray-docs", type=int, default=None, help="StackOverflow titles for section 7 (default 4000)")
+    ap.add_argument("--ray-shard-size", type=int, default=None, help="cache shard size in section 7 (default 256)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--payload", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.child:
         p = json.loads(args.payload)
-        res = (memory_child(p["n"], p["tok"], p["V"], p["H"]) if args.child == "mem"
-               else memory_real_child(p["lm"], p["n"], p["threads"]))
+        res = (memory_child(p["n"], p["tok"], p["V"], p["H"], p["tiny"]) if args.child == "mem"
+               else memory_real_child(p["lm"], p["n"], p["threads"], p["tiny"]))
         print(json.dumps(res))
         return
 
+    args.out = args.out or str(results_dir() / "perf.md")
+    args.ray_docs = args.ray_docs or (32 if args.tiny else 4000)
+    args.ray_shard_size = args.ray_shard_size or (8 if args.tiny else 256)
     logging.basicConfig(level=logging.WARNING)
     if args.section == "ray":
         ratio, identical, lines = ray_section(args)
@@ -682,24 +697,24 @@ def main() -> None:
     quick = args.quick
     # StackOverflow: one cache shard (SoftLabelTeacher.shard_size = 256 titles), the unit the teacher batches
     # over in a real pass; a smaller sample has fewer titles per length and overstates the padding
-    n_ng, n_so = (16, 64) if quick else (48, 256)
-    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    n_ng, n_so = (4, 8) if args.tiny else (16, 64) if quick else (48, 256)
+    command = shlex.join(["python", "-m", "benchmarks.perf", *(sys.argv[1:] if argv is None else argv)])
     load = os.getloadavg()
     header = ["# Performance benchmark (issue 5)", "",
               f"- command: `{command}`",
               f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
-              f"- CPU: {lscpu_model()}, {os.cpu_count()} cores; torch {torch.__version__} "
+              f"- CPU: {cpu_name()}, {os.cpu_count()} cores; torch {torch.__version__} "
               f"({torch.backends.cpu.get_cpu_capability()}), {args.threads} intra-op thread(s); "
               f"Python {platform.python_version()}",
               f"- load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min). "
               + ("**The box was shared** with other jobs (see the load): " if load[0] > 0.5 else "")
               + "every target below is a ratio of two measurements taken in this same process under the same "
               "conditions, with process CPU time (1 thread) as the clock.",
-              f"- documents: 20 Newsgroups `load_20newsgroups(sample=200, seed=1)[:{n_ng}]`, StackOverflow "
-              f"`random.Random(1).sample(load_stackoverflow(), {n_so})`"]
+              (f"- documents (--tiny): the first {n_ng} documents of the demo corpus, {n_so} seeded random first "
+               "sentences of them as titles" if args.tiny else
+               f"- documents: 20 Newsgroups `load_20newsgroups(sample=200, seed=1)[:{n_ng}]`, StackOverflow "
+               f"`random.Random(1).sample(load_stackoverflow(), {n_so})`")]
     report = Report(Path(args.out), header)
-
-    from transformers import AutoConfig  # noqa: F401
 
     from dsl_plugin.data import prepare_corpus
     from dsl_plugin.teacher import SoftLabelTeacher
@@ -710,10 +725,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     fm = flop_model(teacher.lm.config)
 
-    peak, lines = gemm_peak(fm, args.threads, quick)
+    peak, lines = gemm_peak(fm, args.threads, quick, args.tiny)
     report.add("1. GEMM peak of this box", lines)
 
-    ng, so, _ = load_docs(n_ng, n_so)
+    ng, so, _ = load_docs(n_ng, n_so, args.tiny)
     vocab = prepare_corpus(ng + so, vocabulary_size=2000).vocabulary
     sets = [("20NG", ng), ("StackOverflow", so)]
     res = teacher_section(report, args, fm, peak, teacher, vocab, sets, args.lm)
@@ -731,9 +746,8 @@ def main() -> None:
                   "cost with 1 thread); after the shared prefix a title runs ~14 tokens, so one pad is ~7%")
     cores_rows = all_cores_section(report, args, teacher, vocab, sets, fm, quick) if not args.threads > 1 else {}
 
-    ratio, real = memory_section(report, args, teacher, fm, quick)
-    report.target("peak memory 10k docs within 10% of 1k" if not quick else "peak memory 3k within 10% of 300",
-                  ratio <= 1.10, f"{ratio:.3f}x (peak RSS during the pass, stub LM)",
+    ratio, real, sizes = memory_section(report, args, teacher, fm, quick)
+    report.target(f"peak memory {sizes[1]:,} docs within 10% of {sizes[0]:,}", ratio <= 1.10, f"{ratio:.3f}x (peak RSS during the pass, stub LM)",
                   f"real LM pass peak {real['pass_peak']:.0f} MB")
 
     extra = {}
@@ -772,15 +786,17 @@ def main() -> None:
                          f"{r['rate']:.2f} | not measured | {r['naive_rate']:.2f} |")
     report.add("6. How long will it take", lines)
 
-    try:
-        import ray.data  # noqa: F401
-    except ImportError:
-        report.add(RAY_TITLE, ["skipped: Ray Data is not installed (`pip install 'dsl-plugin[distributed]'`)"])
-    else:
-        ratio, identical, lines = ray_section(args)
-        report.add(RAY_TITLE, lines)
-        report.target("Ray: 2 single-thread workers >= 1.7x 1 worker, identical cache", ratio >= 1.7 and identical,
-                      f"{ratio:.2f}x on {args.ray_docs} titles; cache {'identical' if identical else 'differs'}")
+    if args.section != "no-ray":
+        try:
+            import ray.data  # noqa: F401
+        except ImportError:
+            report.add(RAY_TITLE, ["skipped: Ray Data is not installed (`pip install 'dsl-plugin[distributed]'`)"])
+        else:
+            ratio, identical, lines = ray_section(args)
+            report.add(RAY_TITLE, lines)
+            report.target("Ray: 2 single-thread workers >= 1.7x 1 worker, identical cache",
+                          ratio >= 1.7 and identical,
+                          f"{ratio:.2f}x on {args.ray_docs} titles; cache {'identical' if identical else 'differs'}")
     print("\n## Acceptance targets\n" + "\n".join(report.summary_lines()))
     print(f"\nwritten to {args.out}")
 

@@ -1,9 +1,9 @@
 """Quality study (issue 14): which lever makes the default ``DSL()`` beat the baselines beside it?
 
-    python benchmarks/quality_study.py                          # screening: every lever, K=25, seeds 0-2, 3 sets
-    python benchmarks/quality_study.py --levers Q-sm-corpus-tau2 --ks 25 50   # one lever, more K
-    python benchmarks/quality_study.py --datasets bbc_news --levers ...        # the confirmation set
-    python benchmarks/quality_study.py --report-only            # -> results/quality_study.md (+ .png)
+    python -m benchmarks.quality_study                          # screening: every lever, K=25, seeds 0-2, 3 sets
+    python -m benchmarks.quality_study --levers Q-sm-corpus-tau2 --ks 25 50   # one lever, more K
+    python -m benchmarks.quality_study --datasets bbc_news --levers ...        # the confirmation set
+    python -m benchmarks.quality_study --report-only            # -> results/quality_study.md (+ .png)
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dsl_plugin.compare import append_run, mean_sd, welch_p
 
-from run import BASELINES, RESULTS, _welch_p, dsl_kwargs, load_runs, mean_sd, run_grid  # noqa: E402
-from variants import STUDY_VARIANTS  # noqa: E402
+from . import results_dir, setup_environment
+from .run import BASELINES, RUNS_FILE, dsl_kwargs, load_runs, run_grid
+from .variants import STUDY_VARIANTS
 
-STUDY_FILE = RESULTS / "quality_study.jsonl"
+STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
 CHOOSE_SETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
 CONFIRM_SET = "bbc_news"
 TOKEN_SETS = ["stackoverflow-4k-tokens", "tweet_topic-4k-tokens"]
@@ -60,7 +59,7 @@ def _load(path: Path) -> list[dict]:
     return [r for r in load_runs(path, current_only=True) if "metrics" in r]
 
 
-COST_FILE = RESULTS / "teacher_cost.jsonl"
+COST_FILE = "teacher_cost.jsonl"
 COST_SAMPLE = 200
 
 
@@ -72,12 +71,14 @@ def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMP
 
     import torch
 
-    from bench_data import machine_info, prepare
     from dsl_plugin import DSL
     from dsl_plugin.embeddings import PackagedMiniLM
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    torch.set_num_threads(1)
+    from .bench_data import prepare
+    from .machine import machine_info
+
+    torch.set_num_threads(1)  # the recorded costs are per document at 1 thread
     configs = {}
     for name in [TODAY_DEFAULT, *levers]:
         for c in DSL(**dsl_kwargs(name)).teacher_configs:
@@ -100,8 +101,7 @@ def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMP
         record = {"dataset": ds, "n_docs": len(docs), "teacher_seconds_per_doc": timings,
                   "minilm_seconds_per_doc": (time.perf_counter() - t0) / len(docs), "threads": 1,
                   "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        with open(COST_FILE, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_run(record, results_dir() / COST_FILE)
         print(f"cost {ds}: " + ", ".join(f"{json.loads(k)['model']} {v * 1000:.0f} ms" for k, v in timings.items()),
               flush=True)
 
@@ -109,7 +109,8 @@ def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMP
 def _measured_costs() -> dict[str, dict]:
     """Data set -> the last ``measure_cost`` record."""
     out = {}
-    for line in COST_FILE.read_text().splitlines() if COST_FILE.exists() else []:
+    path = results_dir() / COST_FILE
+    for line in path.read_text().splitlines() if path.exists() else []:
         r = json.loads(line)
         out[r["dataset"]] = r
     return out
@@ -118,7 +119,7 @@ def _measured_costs() -> dict[str, dict]:
 def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
     """(LM, data set, variant or None) -> seconds per computed document of the last recorded first-token pass."""
     out: dict[tuple[str, str, str | None], float] = {}
-    path = RESULTS / "teacher_runs.jsonl"
+    path = results_dir() / "teacher_runs.jsonl"
     for line in path.read_text().splitlines() if path.exists() else []:
         r = json.loads(line)
         if r.get("computed") and r.get("word_scoring", "first_token") == "first_token":
@@ -204,14 +205,16 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
 def report() -> None:
     import numpy as np
 
-    study = _load(STUDY_FILE)
-    protocol = _load(RESULTS / "runs.jsonl")
+    results = results_dir()
+    study = _load(results / STUDY_FILE)
+    protocol = _load(results / RUNS_FILE)
     per_doc, measured = _teacher_seconds_per_doc(), _measured_costs()
     lines = ["# Quality study: which lever makes the default DSL win? (issue 14)", "",
-             "Command: `python benchmarks/quality_study.py` (screening) and the commands in its docstring; every "
+             "Command: `python -m benchmarks.quality_study` (screening) and the commands in its docstring; every "
              "run is a line of `quality_study.jsonl` (machine, date and seed in each). Baselines and reference "
              "rows: the default protocol's `runs.jsonl` (same samples, K and seeds).", "", RULE, ""]
-    datasets = [d for d in CHOOSE_SETS + [CONFIRM_SET] + TOKEN_SETS
+    named = CHOOSE_SETS + [CONFIRM_SET] + TOKEN_SETS
+    datasets = [d for d in named + sorted({r["dataset"] for r in study} - set(named))  # + any other set studied
                 if any(r["dataset"] == d for r in study + protocol)]
     for ks in ([25], [25, 50]):
         lines += [f"## K in {ks}, seeds 0-2: purity / P@10 (mean ± sd), margin to the best baseline, Welch p", ""]
@@ -244,7 +247,7 @@ def report() -> None:
             def vs_best(values, best_values):
                 if best_values is None:
                     return "–", "–"
-                return f"{np.mean(values) - np.mean(best_values):+.3f}", f"{_welch_p(values, best_values):.3f}"
+                return f"{np.mean(values) - np.mean(best_values):+.3f}", f"{welch_p(values, best_values):.3f}"
             for m, rs, kind in sorted(levers, key=lambda x: -np.mean([r["purity"] for r in x[1]])):
                 pur, p10 = [r["purity"] for r in rs], [r["p10"] for r in rs]
                 cost = teacher_cost(m, ds, per_doc, measured)
@@ -260,11 +263,11 @@ def report() -> None:
     if missing:
         lines += ["## Levers not run yet", "",
                   "Defined in `benchmarks/variants.py` but with no run in `quality_study.jsonl` (those with a teacher "
-                  "pass of their own need `python benchmarks/teacher_pass.py --variant NAME --datasets ...` first, "
-                  "then `python benchmarks/quality_study.py --levers NAME`):", ""]
+                  "pass of their own need `python -m benchmarks.teacher_pass --variant NAME --datasets ...` first, "
+                  "then `python -m benchmarks.quality_study --levers NAME`):", ""]
         lines += [f"- {m}: `{json.dumps(dsl_kwargs(m), sort_keys=True)}`" for m in missing]
         lines.append("")
-    (RESULTS / "quality_study.md").write_text("\n".join(lines) + "\n")
+    (results / "quality_study.md").write_text("\n".join(lines) + "\n")
     _plot(study, protocol, datasets)
 
 
@@ -294,13 +297,15 @@ def _plot(study: list[dict], protocol: list[dict], datasets: list[str]) -> None:
         ax.set_title(ds)
         ax.set_xlabel("purity, K=25")
     axes[0].set_yticks(range(len(names)), names)
-    axes[0].legend(loc="lower right")
+    if axes[0].get_legend_handles_labels()[0]:  # a baseline line was drawn
+        axes[0].legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(RESULTS / "quality_study.png", dpi=110)
+    fig.savefig(results_dir() / "quality_study.png", dpi=110)
     plt.close(fig)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levers", nargs="+", default=list(STUDY_VARIANTS), choices=list(STUDY_VARIANTS))
     ap.add_argument("--datasets", nargs="+", default=CHOOSE_SETS)
@@ -310,13 +315,14 @@ def main() -> None:
     ap.add_argument("--compute-teacher", action="store_true", help="let runs compute missing teacher passes")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--measure-cost", action="store_true",
-                    help="time every teacher the levers need on the same 200 documents of each data set")
-    args = ap.parse_args()
+                    help="time every teacher the levers need on the same --cost-docs documents of each data set")
+    ap.add_argument("--cost-docs", type=int, default=COST_SAMPLE, help=f"documents per data set (default {COST_SAMPLE})")
+    args = ap.parse_args(argv)
     if args.measure_cost:
-        measure_cost(args.datasets, args.levers)
+        measure_cost(args.datasets, args.levers, args.cost_docs)
     elif not args.report_only:
         grid = [(ds, m, k, s) for m in args.levers for k in args.ks for s in args.seeds for ds in args.datasets]
-        run_grid(grid, STUDY_FILE, compute_teacher=args.compute_teacher, jobs=args.jobs)
+        run_grid(grid, results_dir() / STUDY_FILE, compute_teacher=args.compute_teacher, jobs=args.jobs)
     report()
 
 

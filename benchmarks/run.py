@@ -1,13 +1,13 @@
 """Side-by-side benchmark of DSL against the baselines (paper Tables 1-3), resumable.
 
-    python benchmarks/run.py                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (measured: 7.4 h single-core, 2 jobs)
-    python benchmarks/run.py --report-only        # rebuild tables + plots from the results file
-    python benchmarks/run.py --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
+    python -m benchmarks.run                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (measured: 7.4 h single-core, 2 jobs)
+    python -m benchmarks.run --report-only        # rebuild tables + plots from the results file
+    python -m benchmarks.run --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
 
-Every run (dataset, model, K, seed) executes in its own subprocess and is appended as one JSON line
-(config, seed, metrics, wall time, peak RSS) to ``benchmarks/results/runs.jsonl``; finished runs are
-never redone, so an interrupted benchmark resumes where it stopped. Tables and plots are rebuilt
-from that file after every run.
+Every run (dataset, model, K, seed) executes in its own subprocess (``python -m benchmarks.run --one ...``) and
+is appended as one JSON line (config, seed, metrics, wall time, peak RSS) to ``benchmarks/results/runs.jsonl``;
+finished runs are never redone, so an interrupted benchmark resumes where it stopped. Tables and plots are
+rebuilt from that file after every run.
 """
 
 from __future__ import annotations
@@ -24,25 +24,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# one thread per run by default: on a shared 2-core box OpenMP spin-waiting makes 2 threads 5-20x slower
-os.environ.setdefault("BENCH_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", os.environ["BENCH_THREADS"])
+from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table
 
-from bench_data import machine_info  # noqa: E402  (re-exported for choose_lm / sweep_dsl)
+from . import logs_dir, results_dir, setup_environment, threads, work_dir
+from .bench_data import DATASETS, octis_dataset, prepare
+from .machine import machine_info
+from .variants import BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
 
-# the package's evaluation and table cells (re-exported for sweep_dsl / choose_lm / compare_tokenizers /
-# quality_study, which imports Welch's test as _welch_p)
-from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table, welch_p  # noqa: E402
-
-_welch_p = welch_p
-
-RESULTS = HERE / "results"
-RUNS_FILE = RESULTS / "runs.jsonl"
-LOGS = HERE / "logs"
+RUNS_FILE = "runs.jsonl"  # in results_dir()
 
 # fixed stratified 4,000-document samples (bench_data.DATASETS): the default protocol fits in a few hours
 DEFAULT_DATASETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
@@ -54,8 +43,6 @@ FULL_SEEDS = [0, 1, 2, 3, 4]
 TOP_WORDS = 15  # the paper's setting for coherence and diversity
 
 # DSL variants (name -> DSL keyword arguments; no language_model = BENCH_LM): benchmarks/variants.py
-from variants import BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: E402, F401
-
 BASELINES = ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL", "FASTopic"]
 DEFAULT_MODELS = ["DSL", "DSL-paper", *BASELINES, "DSL-smollm2", "DSL-0.1", "DSL-NLL", "DSL-NLL-BoW", "DSL-MiniLM"]
 
@@ -73,8 +60,6 @@ def dsl_kwargs(model_name: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _corpus(dataset_name: str):
-    from bench_data import prepare
-
     return prepare(dataset_name)[0]
 
 
@@ -113,13 +98,8 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     import numpy as np
     import torch
 
-    from bench_data import prepare
-
-    from dsl_plugin.octis_io import load_dataset
-
-    torch.set_num_threads(int(os.environ["BENCH_THREADS"]))  # set (default 1) at import
-    corpus, folder = prepare(dataset_name)
-    dataset = load_dataset(folder)
+    torch.set_num_threads(threads())
+    dataset = octis_dataset(dataset_name)
     raw = dataset.get_raw_corpus()
     unique_rows = None
     if dataset_name.startswith("tweet_topic"):
@@ -127,7 +107,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         for i, d in enumerate(raw):
             first.setdefault(d, i)
         unique_rows = np.array(sorted(first.values()))
-    work = HERE / "work" / dataset_name
+    work = work_dir() / dataset_name
     t0 = time.time()
     notes = ""
     if model_name in DSL_VARIANTS:
@@ -151,13 +131,14 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- harness (parent)
 
-def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
-    """Records of ``path`` (a torn last line from a killed run is ignored, and redone). With ``current_only``,
-    each DSL run is counted under the variant that has its settings today (``variants.variant_of``: a run of
-    0.1's "DSL" is a "DSL-paper" run), and runs whose settings no variant has any more are left out."""
+def load_runs(path: Path | None = None, current_only: bool = True) -> list[dict]:
+    """Records of ``path`` (default ``runs.jsonl`` of the results folder; a torn last line from a killed run is
+    ignored, and redone). With ``current_only``, each DSL run is counted under the variant that has its settings
+    today (``variants.variant_of``: a run of 0.1's "DSL" is a "DSL-paper" run), and runs whose settings no
+    variant has any more are left out."""
     from dsl_plugin.compare import load_runs as read_runs
 
-    runs = read_runs(path)
+    runs = read_runs(path or results_dir() / RUNS_FILE)
     if not current_only:
         return runs
     current = []
@@ -171,11 +152,12 @@ def load_runs(path: Path = RUNS_FILE, current_only: bool = True) -> list[dict]:
     return current
 
 
-def append_run(record: dict, path: Path = RUNS_FILE) -> None:
-    """Append one record to ``path`` as one flushed line (:func:`dsl_plugin.compare.append_run`)."""
+def append_run(record: dict, path: Path | None = None) -> None:
+    """Append one record to ``path`` (default ``runs.jsonl``) as one flushed line
+    (:func:`dsl_plugin.compare.append_run`)."""
     from dsl_plugin.compare import append_run as append
 
-    append(record, path)
+    append(record, path or results_dir() / RUNS_FILE)
 
 
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
@@ -189,7 +171,8 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
         after_each: called (under the harness lock) after every finished or failed cell.
         jobs: cells run at once, each in its own single-threaded subprocess.
     """
-    LOGS.mkdir(exist_ok=True)
+    logs = logs_dir()
+    logs.mkdir(parents=True, exist_ok=True)
     done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
     ready: dict[tuple[str, str], bool] = {}
     todo = []
@@ -212,9 +195,9 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
                    for r in load_runs(runs_file) if "metrics" in r):
                 return
         t0 = time.time()
-        log = LOGS / f"{ds}_{m}_K{k}_s{seed}.log"
-        with open(log, "w") as err:
-            proc = subprocess.run([sys.executable, __file__, "--one", ds, m, str(k), str(seed)],
+        log = logs / f"{ds}_{m}_K{k}_s{seed}.log"
+        with open(log, "w") as err:  # the child inherits this process's environment and working directory
+            proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--one", ds, m, str(k), str(seed)],
                                   stdout=subprocess.PIPE, stderr=err, text=True)
         with lock:
             if proc.returncode == 0 and proc.stdout.strip():
@@ -246,8 +229,6 @@ def _time_estimate(runs: list[dict]) -> str:
     (e.g. full-size StackOverflow for ``stackoverflow-4k``); pairs with neither are counted as unknown.
     """
     import numpy as np
-
-    from bench_data import DATASETS
 
     spent, missing, unknown = 0.0, 0.0, 0
     cells = sorted(_default_cells())
@@ -307,7 +288,7 @@ def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
 
 def _teacher_time() -> str:
     """Recorded teacher passes (``teacher_pass.py``) over the default protocol's data sets."""
-    path = RESULTS / "teacher_runs.jsonl"
+    path = results_dir() / "teacher_runs.jsonl"
     passes: dict[tuple[str, str], dict] = {}
     if path.exists():
         for line in path.read_text().splitlines():
@@ -323,7 +304,7 @@ def _teacher_time() -> str:
     parts = [f"{lm} {ds} {'~' if 'paused_seconds' in r else ''}{active[(lm, ds)] / 60:.0f} min"
              for (lm, ds), r in sorted(passes.items())]
     total = sum(t for (lm, _), t in active.items() if lm in default_lms) / 3600
-    return (f"Teacher passes over the default data sets (`benchmarks/teacher_pass.py`, 1 thread, cached once and "
+    return (f"Teacher passes over the default data sets (`python -m benchmarks.teacher_pass`, 1 thread, cached once and "
             f"shared by every DSL run): {total:.1f} h for the default protocol's LMs ({', '.join(sorted(default_lms))}); "
             f"every recorded pass: {'; '.join(parts)}.")
 
@@ -344,8 +325,9 @@ def _versions() -> str:
 def report(datasets: list[str] | None = None) -> None:
     """Write per-dataset markdown tables (mean ± std over K and seeds, Welch t-test) and bar plots."""
     import numpy as np
-    from bench_data import DATASETS
 
+    results = results_dir()
+    results.mkdir(parents=True, exist_ok=True)
     # one record per (dataset, model, K, seed): the last finished one (two harness processes may both run it)
     records = load_runs()
     runs = list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in records if "metrics" in r}.values())
@@ -358,7 +340,7 @@ def report(datasets: list[str] | None = None) -> None:
     machines = sorted({r.get("machine", "unrecorded") for r in runs})
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
              + "; ".join(machines), "", f"Packages: {_versions()}", "",
-             "Command: `python benchmarks/run.py` (resumable; every run is a line of `runs.jsonl`).", "",
+             "Command: `python -m benchmarks.run` (resumable; every run is a line of `runs.jsonl`).", "",
              f"Status: {'COMPLETE, ' if n_default == n_cells else ''}{n_default} finished runs of the default "
              f"protocol's {n_cells} ({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K "
              f"{DEFAULT_KS} x seeds {DEFAULT_SEEDS}; every data set a fixed stratified sample of {sample} documents). "
@@ -368,9 +350,9 @@ def report(datasets: list[str] | None = None) -> None:
              _time_estimate(runs), "", _teacher_time(), ""]
     default_index = ["## Default protocol", ""]
     other_index = ["", "## Other runs (opt-in data sets, not part of the default protocol)", "",
-                   "Full-size sets: `python benchmarks/run.py --full` (or `--datasets stackoverflow tweet_topic`). "
+                   "Full-size sets: `python -m benchmarks.run --full` (or `--datasets stackoverflow tweet_topic`). "
                    "`*-aswritten`: the default 4k samples with the paper authors' word filter "
-                   "(`benchmarks/compare_tokenizers.py`).", ""]
+                   "(`python -m benchmarks.compare_tokenizers`).", ""]
     for ds in datasets:
         rs = [r for r in runs if r["dataset"] == ds]
         if not rs:
@@ -399,7 +381,7 @@ def report(datasets: list[str] | None = None) -> None:
             lines += ["", "## Failed runs", ""] + [f"- {r['model']} K={r['k']} seed={r['seed']}: {r['error'][:300]}"
                                                    for r in fails]
         lines += ["", f"![{ds}]({ds}.png)", ""]
-        (RESULTS / f"{ds}.md").write_text("\n".join(lines))
+        (results / f"{ds}.md").write_text("\n".join(lines))
         _plot(ds, rs, models)
         (default_index if ds in DEFAULT_DATASETS else other_index).append(f"- [{ds}]({ds}.md): {len(rs)} runs")
     index += default_index + other_index + ["", "## Other reports", ""]
@@ -408,23 +390,24 @@ def report(datasets: list[str] | None = None) -> None:
                         ("llm_judge_check.md", "packaged LMs as the LLMRating judge"),
                         ("tokenizer_effect.md", "our word filter vs the paper authors' (why their short-text "
                                                 "baselines are weaker)")):
-        if (RESULTS / extra).exists():
+        if (results / extra).exists():
             index.append(f"- [{extra}]({extra}): {desc}")
-    for f in sorted(RESULTS.glob("sweep_*.md")):
-        index.append(f"- [{f.name}]({f.name}): DSL training-side sweep (`benchmarks/sweep_dsl.py`)")
-    for f in sorted(RESULTS.glob("teacher_diagnosis_*.md")):
-        index.append(f"- [{f.name}]({f.name}): teacher outputs on their own (`benchmarks/diagnose_teacher.py`)")
-    (RESULTS / "README.md").write_text("\n".join(index) + "\n")
+    for f in sorted(results.glob("sweep_*.md")):
+        index.append(f"- [{f.name}]({f.name}): DSL training-side sweep (`python -m benchmarks.sweep_dsl`)")
+    for f in sorted(results.glob("teacher_diagnosis_*.md")):
+        index.append(f"- [{f.name}]({f.name}): teacher outputs on their own (`python -m benchmarks.diagnose_teacher`)")
+    (results / "README.md").write_text("\n".join(index) + "\n")
 
 
 def _plot(ds: str, rs: list[dict], models: list[str]) -> None:
     from dsl_plugin.plots import metric_bars
 
     metric_bars(rs, models, [(k, METRIC_NAMES[k]) for k in ("purity", "p10", "c_v", "irbo")],
-                title=f"{ds}: mean ± std over K and seeds (blue = DSL variants)", path=RESULTS / f"{ds}.png")
+                title=f"{ds}: mean ± std over K and seeds (blue = DSL variants)", path=results_dir() / f"{ds}.png")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", nargs="+", default=None,
                     help=f"default {DEFAULT_DATASETS}; with --full {FULL_DATASETS}")
@@ -435,12 +418,12 @@ def main() -> None:
                     help="paper protocol: full-size data sets, K in {25,50,75,100}, 5 seeds")
     ap.add_argument("--compute-teacher", action="store_true",
                     help="let DSL runs compute missing teacher outputs (hours); default: skip them until "
-                         "benchmarks/teacher_pass.py has filled the cache")
-    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1) // int(os.environ["BENCH_THREADS"])),
+                         "python -m benchmarks.teacher_pass has filled the cache")
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1) // threads()),
                     help="runs at once, each single-threaded (default: one per core)")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--one", nargs=4, metavar=("DATASET", "MODEL", "K", "SEED"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.one:
         ds, m, k, s = args.one
         print(json.dumps(run_one(ds, m, int(k), int(s))))
@@ -454,7 +437,7 @@ def main() -> None:
     t_start = time.time()
     # K outermost: an interrupted default protocol has its K=25 cells complete over all seeds first
     grid = [(ds, m, k, seed) for k in ks for seed in seeds for ds in datasets for m in args.models]
-    run_grid(grid, RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report, jobs=args.jobs)
+    run_grid(grid, results_dir() / RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report, jobs=args.jobs)
     print(f"benchmark pass finished in {time.time() - t_start:.0f} s", flush=True)
     report()
 

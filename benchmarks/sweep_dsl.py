@@ -1,6 +1,6 @@
 """Why does DSL lose purity here? Sweep the training-side knobs on one cached teacher pass.
 
-    python benchmarks/sweep_dsl.py --dataset 20newsgroups              # -> results/sweep_20newsgroups.md
+    python -m benchmarks.sweep_dsl --dataset 20newsgroups              # -> results/sweep_20newsgroups.md
 
 Every setting reuses the same cached teacher outputs (no LM pass), K=25 by default, seeds 0 and 1. Each fit
 is appended to ``results/sweep.jsonl`` as soon as it finishes, so an interrupted sweep resumes. Settings:
@@ -12,18 +12,17 @@ untempered NLL ablation.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from dsl_plugin.compare import append_run, mean_sd
 
-from run import HERE, RESULTS, evaluate, fit_dsl, load_runs, machine_info, mean_sd  # noqa: E402
-from variants import upgrade_config  # noqa: E402
+from . import results_dir, setup_environment, threads, work_dir
+from .bench_data import octis_dataset
+from .machine import machine_info
+from .run import evaluate, fit_dsl, load_runs
+from .variants import upgrade_config
 
-SWEEP_FILE = RESULTS / "sweep.jsonl"
+SWEEP_FILE = "sweep.jsonl"  # in results_dir()
 
 # each setting is applied over the paper's method (DSL(preset="paper"), 0.1's defaults, when this sweep ran)
 SETTINGS: dict[str, dict] = {
@@ -55,15 +54,10 @@ SETTINGS: dict[str, dict] = {
 def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
     import torch
 
-    from bench_data import prepare
-
-    from dsl_plugin.octis_io import load_dataset
-
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
-    _, folder = prepare(dataset_name)
-    dataset = load_dataset(folder)
+    torch.set_num_threads(threads())
+    dataset = octis_dataset(dataset_name)
     t0 = time.time()
-    output, _ = fit_dsl(dataset, {"preset": "paper", **SETTINGS[setting]}, k, seed, HERE / "work" / dataset_name)
+    output, _ = fit_dsl(dataset, {"preset": "paper", **SETTINGS[setting]}, k, seed, work_dir() / dataset_name)
     fit_s = time.time() - t0
     return {"dataset": dataset_name, "setting": setting, "config": SETTINGS[setting], "k": k, "seed": seed,
             "metrics": evaluate(output, dataset), "fit_seconds": round(fit_s, 1),
@@ -71,10 +65,10 @@ def fit_one(dataset_name: str, setting: str, k: int, seed: int) -> dict:
 
 
 def report(dataset_name: str) -> None:
-    runs = [r for r in load_runs(SWEEP_FILE, current_only=False)
+    runs = [r for r in load_runs(results_dir() / SWEEP_FILE, current_only=False)
             if r["dataset"] == dataset_name and upgrade_config(r.get("config")) == SETTINGS.get(r["setting"])]
     lines = [f"# DSL training-side sweep: {dataset_name}", "",
-             f"Command: `python benchmarks/sweep_dsl.py --dataset {dataset_name}`. Machine: {machine_info()}.",
+             f"Command: `python -m benchmarks.sweep_dsl --dataset {dataset_name}`. Machine: {machine_info()}.",
              "One cached teacher pass per (LM, word scoring) shared by every row; gemma3-270m unless the row names "
              "another LM; "
              "mean ± std over the seeds listed.", "",
@@ -91,27 +85,27 @@ def report(dataset_name: str) -> None:
             seeds = ",".join(str(r["seed"]) for r in sorted(rs, key=lambda r: r["seed"]))
             lines.append(f"| {setting} | {k} | {seeds} | {ms('purity')} | {ms('p10')} | {ms('c_v')} | "
                          f"{ms('c_npmi')} | {ms('td')} |")
-    (RESULTS / f"sweep_{dataset_name}.md").write_text("\n".join(lines) + "\n")
+    (results_dir() / f"sweep_{dataset_name}.md").write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="20newsgroups")
     ap.add_argument("--k", type=int, default=25)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--report-only", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if not args.report_only:
-        done = {(r["setting"], r["k"], r["seed"]) for r in load_runs(SWEEP_FILE, current_only=False)
+        done = {(r["setting"], r["k"], r["seed"]) for r in load_runs(results_dir() / SWEEP_FILE, current_only=False)
                 if r["dataset"] == args.dataset and upgrade_config(r.get("config")) == SETTINGS.get(r["setting"])}
         for seed in args.seeds:
             for setting in args.settings:
                 if (setting, args.k, seed) in done:
                     continue
                 rec = fit_one(args.dataset, setting, args.k, seed)
-                with open(SWEEP_FILE, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(rec) + "\n")
+                append_run(rec, results_dir() / SWEEP_FILE)
                 m = rec["metrics"]
                 print(f"{setting} K={args.k} seed={seed}: purity {m['purity']:.3f} P@10 {m['p10']:.3f} "
                       f"C_V {m['c_v']:.3f} ({rec['fit_seconds']:.0f} s)", flush=True)

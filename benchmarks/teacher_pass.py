@@ -1,8 +1,8 @@
 """Run (or resume) the teacher over benchmark data sets, filling the shared cache.
 
-    python benchmarks/teacher_pass.py --lm gemma3-270m --lm smollm2-135m            # the default protocol's sets
-    python benchmarks/teacher_pass.py --lm gemma3-270m --datasets stackoverflow tweet_topic   # full-size sets
-    python benchmarks/teacher_pass.py --variant Q-sm-chat --datasets stackoverflow-4k          # a variant's teacher
+    python -m benchmarks.teacher_pass --lm gemma3-270m --lm smollm2-135m            # the default protocol's sets
+    python -m benchmarks.teacher_pass --lm gemma3-270m --datasets stackoverflow tweet_topic   # full-size sets
+    python -m benchmarks.teacher_pass --variant Q-sm-chat --datasets stackoverflow-4k          # a variant's teacher
 
 Interrupt at any time: finished shards are kept and the next call resumes.
 """
@@ -10,39 +10,36 @@ Interrupt at any time: finished shards are kept and the next call resumes.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from dsl_plugin.compare import append_run
 
-from bench_data import DATASETS, machine_info, prepare  # noqa: E402
-
-import torch  # noqa: E402
-
-from dsl_plugin import DSL  # noqa: E402
-from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig  # noqa: E402
-from run import dsl_kwargs  # noqa: E402
-from variants import DSL_VARIANTS  # noqa: E402
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from . import results_dir, setup_environment
+from .bench_data import DATASETS, prepare
+from .machine import machine_info
+from .run import DEFAULT_DATASETS, dsl_kwargs
+from .variants import DSL_VARIANTS
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    import torch
+
+    from dsl_plugin import DSL
+    from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lm", action="append", default=[], help="LM alias/path (repeatable), default settings")
     ap.add_argument("--variant", action="append", default=[], choices=sorted(DSL_VARIANTS),
                     help="the teacher passes of a DSL variant of benchmarks/variants.py (repeatable)")
-    ap.add_argument("--datasets", nargs="+", default=["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"],
+    ap.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS,
                     choices=sorted(DATASETS), help="default: the data sets of run.py's default protocol")
     ap.add_argument("--max-doc-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--word-scoring", choices=["first_token", "full_word"], default="first_token",
                     help="full_word: the cache of the DSL-*fullword benchmark variants (much slower)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if not args.lm and not args.variant:
         ap.error("give at least one --lm or --variant")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -62,9 +59,7 @@ def main() -> None:
                       "seconds": round(dt, 1), "max_doc_tokens": config.max_doc_tokens,
                       "word_scoring": config.word_scoring, **({"variant": variant} if variant else {}),
                       "threads": torch.get_num_threads(), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-            os.makedirs(RESULTS, exist_ok=True)
-            with open(os.path.join(RESULTS, "teacher_runs.jsonl"), "a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_run(record, results_dir() / "teacher_runs.jsonl")
             logging.info("DONE %s %s: %d docs, %d computed in %.0f s (%.2f docs/s), cache %s", lm, name,
                          len(corpus), out.n_computed, dt, rate, out.cache_path)
 

@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     d.add_argument("--epochs", type=int, default=100)
     d.add_argument("--save", default=None, help="folder to save the fitted model to")
     p = sub.add_parser("prepare", help="write a named data set as an OCTIS folder with raw text")
-    p.add_argument("dataset", help="20newsgroups | stackoverflow | tweet_topic | tweet_topic_unique | demo")
+    p.add_argument("dataset", help="demo (the packaged corpus). The paper's data sets: `python -m "
+                                   "benchmarks.bench_data NAME --out DIR` from the repository")
     p.add_argument("out")
     p.add_argument("--vocabulary-size", type=int, default=2000)
     p.add_argument("--test-size", type=float, default=0.0)
@@ -148,8 +149,8 @@ def main(argv: list[str] | None = None) -> None:
                                    "plots/ and runs.jsonl to --out. Resumable: a rerun skips finished runs.")
     c.add_argument("data", metavar="DATA",
                    help="an OCTIS folder, a .jsonl ({'text':..., 'label':...} per line), .tsv/.csv (a 'text' column "
-                        "or the first one, optional 'label') or .txt (one document per line) file, or a named data "
-                        "set (demo, 20newsgroups, stackoverflow, tweet_topic)")
+                        "or the first one, optional 'label') or .txt (one document per line) file, or the packaged "
+                        "demo corpus (demo)")
     c.add_argument("--models", nargs="+", default=None,
                    help="DSL and any of LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic BERTopic-DSL FASTopic "
                         "(default: DSL ZeroshotTM CombinedTM ProdLDA FASTopic BERTopic)")

@@ -40,6 +40,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .cache import hash_documents
+from .fileio import atomic_write_text
+
 logger = logging.getLogger(__name__)
 
 DSL_NAME = "DSL"
@@ -51,7 +54,6 @@ METRIC_NAMES = {
     "purity_f": "Purity-F (TopicGPT)",
     "p5": "P@5", "p10": "P@10", "p5_unique": "P@5 uniq", "p10_unique": "P@10 uniq",
 }
-UNLABELLED_METRICS = ("c_v", "c_npmi", "irbo", "td")
 TEXT_SUFFIXES = (".jsonl", ".tsv", ".csv", ".txt")
 
 
@@ -80,12 +82,10 @@ class CorpusData:
 
 
 def _fingerprint(dataset, raw: list[str] | None) -> str:
-    from .baselines import texts_hash
-
     parts = [" ".join(d) for d in dataset.get_corpus()] + ["\x00vocabulary"] + list(dataset.get_vocabulary())
     parts += ["\x00labels"] + [str(x) for x in (dataset.get_labels() or [])]
     parts += ["\x00raw"] + list(raw or [])
-    return texts_hash(parts)
+    return hash_documents(parts)[:16]
 
 
 def _read_table(path: Path, text_column: str | None, label_column: str | None) -> tuple[list[str], list | None]:
@@ -142,18 +142,6 @@ def _clean_labels(labels: list | None, source: str) -> list | None:
     return labels
 
 
-def _sample(texts: list[str], labels: list | None, n: int, seed: int) -> tuple[list[str], list | None]:
-    from .data import stratified_sample
-
-    if n < 1:
-        raise ValueError(f"sample must be a positive number of documents, got {n}")
-    if n >= len(texts):
-        return texts, labels
-    idx = (stratified_sample(labels, n, seed) if labels is not None
-           else np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False)))
-    return [texts[i] for i in idx], None if labels is None else [labels[i] for i in idx]
-
-
 def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None = None,
                 label_column: str | None = None, vocabulary_size: int = 2000, sample: int | None = None,
                 sample_seed: int = 0) -> CorpusData:
@@ -168,7 +156,7 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
     """
     from octis.dataset.dataset import Dataset
 
-    from .data import DATASETS, RAW_DOCUMENTS_FILE, load_texts, prepare_corpus
+    from .data import DATASETS, RAW_DOCUMENTS_FILE, load_texts, prepare_corpus, sample_documents
     from .octis_io import RawTextDataset, load_dataset, raw_corpus
 
     source = "a Python list"
@@ -229,7 +217,7 @@ def load_corpus(data, labels: Sequence | None = None, *, text_column: str | None
         raise ValueError(f"{len(labels)} labels for {len(texts)} documents ({source})")
     labels = _clean_labels(None if labels is None else list(labels), source)
     if sample is not None:
-        texts, labels = _sample(texts, labels, int(sample), sample_seed)
+        texts, labels = sample_documents(texts, labels, int(sample), sample_seed)
     corpus = prepare_corpus(texts, labels, vocabulary_size=vocabulary_size)
     ds = RawTextDataset(corpus=corpus.tokens, vocabulary=corpus.vocabulary, labels=corpus.labels,
                         metadata={"total_documents": len(corpus), "last-training-doc": len(corpus),
@@ -516,12 +504,9 @@ def _report(out_dir: Path, data: CorpusData, models: list[str], ks: list[int], s
         lines += ["## Notes per model", ""] + [f"- **{m}**: {n}" for m, n in notes.items()] + [""]
     markdown = "\n".join(lines)
     table = _summary(runs, models, ks, keys)
-    tmp = out_dir / f"comparison.md.tmp{os.getpid()}"
-    tmp.write_text(markdown, encoding="utf-8")
-    os.replace(tmp, out_dir / "comparison.md")
-    tmp = out_dir / f"comparison.csv.tmp{os.getpid()}"
-    table.to_csv(tmp, index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.4f")
-    os.replace(tmp, out_dir / "comparison.csv")
+    atomic_write_text(out_dir / "comparison.md", markdown)
+    atomic_write_text(out_dir / "comparison.csv",
+                      table.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.4f"))
     return markdown, table
 
 

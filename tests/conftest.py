@@ -53,16 +53,17 @@ def pick_per_label(texts, labels, per_label):
 
 @pytest.fixture
 def shared_data(monkeypatch) -> Path:
-    """The shared benchmark data folder, found as the loaders find it (also exported as ``DSL_SHARED_DATA``);
-    a clone outside the workspace falls back to the workspace's copy. Skips the test when there is none."""
-    from dsl_plugin.data import shared_data_dir
+    """The shared benchmark data folder, found as the benchmarks find it (``$DSL_SHARED_DATA``, else a
+    ``shared/data`` folder above the working directory; exported as ``DSL_SHARED_DATA`` for the test).
+    Skips the test when there is none."""
+    from benchmarks.bench_data import shared_data_dir
 
     try:
         folder = shared_data_dir()
     except FileNotFoundError:
-        folder = Path("/work/shared/data")
+        pytest.skip("shared benchmark data not present (set DSL_SHARED_DATA)")
     if not (folder / "DATA.md").exists():
-        pytest.skip("shared benchmark data not present")
+        pytest.skip(f"shared benchmark data not present in {folder}")
     monkeypatch.setenv("DSL_SHARED_DATA", str(folder))
     return folder
 

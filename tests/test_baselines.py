@@ -83,9 +83,11 @@ def test_registry_and_errors(demo, work_dir):
         baselines.run_baseline("NMF", demo, K, 0, work_dir)
     with pytest.raises(ValueError, match="unknown override"):
         baselines.run_baseline("ProdLDA", demo, K, 0, work_dir, num_epoch=3)
-    # embeddings cache key: depends on every text and on the order
-    assert baselines.texts_hash(["a", "b"]) != baselines.texts_hash(["b", "a"])
-    assert baselines.texts_hash(["a b"]) != baselines.texts_hash(["a", "b"])
+    # the corpus hash of the cache keys (word2vec files; compare's fingerprint): every text, the order, boundaries
+    from dsl_plugin.cache import hash_documents
+
+    assert hash_documents(["a", "b"]) != hash_documents(["b", "a"])
+    assert hash_documents(["a b"]) != hash_documents(["a", "b"])
 
 
 def test_fast_smoke_lda_prodlda(demo, work_dir):

@@ -250,39 +250,7 @@ def test_cli_prepare_demo(tmp_path, capsys):
     assert written.get_raw_corpus() != [] and written.get_vocabulary() != ds.get_vocabulary()
 
 
-# --------------------------------------------------------------------------- shared benchmark data
-
-def test_load_20newsgroups_counts(shared_data):
-    texts_all, labels_all = data.load_20newsgroups(drop_empty=False, data_dir=shared_data)
-    assert len(texts_all) == len(labels_all) == 18846
-    texts, labels = data.load_20newsgroups(data_dir=shared_data)
-    assert len(texts) == len(labels) == 18846 - 515 == 18331
-    assert all(t.strip() for t in texts)
-    assert len(set(labels)) == 20
-    keep = [i for i, t in enumerate(texts_all) if t.strip()]
-    assert texts == [texts_all[i] for i in keep] and labels == [labels_all[i] for i in keep]
-
-
-def test_load_stackoverflow_counts(shared_data):
-    texts, labels = data.load_stackoverflow(data_dir=shared_data)
-    assert len(texts) == len(labels) == 20000
-    names = json.loads((shared_data / "stackoverflow" / "label_names.json").read_text()).values()
-    assert Counter(labels) == {name: 1000 for name in names}
-    assert texts[0].startswith("How do I fill a DataSet or a DataTable from a LINQ query") and labels[0] == "linq"
-    assert all(isinstance(t, str) and t for t in texts)
-
-
-def test_load_tweet_topic_counts(shared_data):
-    texts, labels = data.load_tweet_topic(data_dir=shared_data)
-    assert len(texts) == len(labels) == 21996
-    assert len(set(texts)) == 5790
-    assert len(set(labels)) == 19
-    assert Counter(labels)["sports"] == 7883
-    assert not any(t.endswith("\r") or lab.endswith("\r") for t, lab in zip(texts, labels))
-    u_texts, u_labels = data.load_tweet_topic(unique=True, data_dir=shared_data)
-    assert len(u_texts) == len(u_labels) == 5790 == len(set(u_texts))
-    assert Counter(u_labels)["sports"] == 1949
-
+# --------------------------------------------------------------------------- named data sets
 
 def test_load_texts_dispatch_and_unknown():
     texts, labels = data.load_texts("demo")
@@ -302,12 +270,6 @@ def test_load_texts_stratified_sample():
     assert data.load_texts("demo", sample=60, sample_seed=4) != (s_texts, s_labels)
     with pytest.raises(ValueError, match="sample must be a positive"):
         data.load_texts("demo", sample=0)
-
-
-def test_generic_sample_equals_the_20newsgroups_loader_sample(shared_data):
-    # the benchmark's 20NG sample is defined through load_texts: it must stay the corpus cached by earlier runs
-    assert data.load_texts("20newsgroups", sample=500, sample_seed=0, data_dir=shared_data) == \
-        data.load_20newsgroups(sample=500, seed=0, data_dir=shared_data)
 
 
 def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsys):

@@ -1,14 +1,11 @@
-"""benchmarks/run.py bookkeeping: resume, superseded DSL-variant configs, torn lines (no model is fitted)."""
+"""benchmarks.run bookkeeping: resume, superseded DSL-variant configs, torn lines (no model is fitted)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import run  # noqa: E402
+from benchmarks import bench_data, run
 
 
 def _write(path: Path, records: list[dict], torn: bool = False) -> None:
@@ -57,6 +54,7 @@ def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
         returncode = 0
 
         def __init__(self, cmd):
+            assert cmd[1:4] == ["-m", "benchmarks.run", "--one"]  # the child runs the package's module
             ds, m, k, s = cmd[-4:]
             launched.append((ds, m))
             self.stdout = json.dumps({"dataset": ds, "model": m, "k": int(k), "seed": int(s),
@@ -64,7 +62,7 @@ def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
                                       "metrics": {"purity": .5, "p10": .5, "c_v": .5}})
 
     monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: Done(cmd))
-    monkeypatch.setattr(run, "LOGS", tmp_path / "logs")
+    monkeypatch.setenv("DSL_BENCH_LOGS", str(tmp_path / "logs"))
     run.run_grid([("d", "LDA", 25, 0), ("d", "DSL-NLL", 25, 0)], f, compute_teacher=True)
     assert launched == [("d", "DSL-NLL")]
     run.run_grid([("d", "LDA", 25, 0), ("d", "DSL-NLL", 25, 0)], f, compute_teacher=True)
@@ -95,7 +93,7 @@ def test_run_grid_with_two_jobs_runs_each_cell_once_and_records_all(tmp_path, mo
                                       "metrics": {"purity": .5, "p10": .5, "c_v": .5}})
 
     monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: Done(cmd))
-    monkeypatch.setattr(run, "LOGS", tmp_path / "logs")
+    monkeypatch.setenv("DSL_BENCH_LOGS", str(tmp_path / "logs"))
     grid = [("d", m, 25, s) for m in ("LDA", "ProdLDA") for s in (0, 1, 2)]
     calls = []
     run.run_grid(grid, f, jobs=2, after_each=lambda: calls.append(1))
@@ -108,9 +106,7 @@ def test_run_grid_with_two_jobs_runs_each_cell_once_and_records_all(tmp_path, mo
 
 
 def test_aswritten_sets_hold_the_same_documents_with_the_authors_filter(tmp_path, monkeypatch, shared_data):
-    import bench_data
-
-    monkeypatch.setattr(bench_data, "WORK", tmp_path)
+    monkeypatch.setenv("DSL_BENCH_WORK", str(tmp_path))
     base, _ = bench_data.prepare("stackoverflow-4k")
     written, folder = bench_data.prepare("stackoverflow-4k-aswritten")
     assert folder.parent == tmp_path

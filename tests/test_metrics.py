@@ -25,8 +25,6 @@ from dsl_plugin.metrics import (
     retrieval_precision_at_k,
 )
 
-BBC = Path("/work/shared/data/octis_BBC_News")
-
 # ---------------------------------------------------------------------------
 # Purity family
 # ---------------------------------------------------------------------------
@@ -316,12 +314,14 @@ def test_labels_from_dataset_unlabelled_and_unpartitioned():
         labels_from_dataset(ds, "train")
 
 
-@pytest.mark.skipif(not (BBC / "corpus.tsv").exists(), reason="BBC News data not available")
-def test_labels_from_dataset_bbc():
+def test_labels_from_dataset_bbc(shared_data):
     from octis.dataset.dataset import Dataset
 
+    bbc = shared_data / "octis_BBC_News"
+    if not (bbc / "corpus.tsv").exists():
+        pytest.skip("BBC News data not available")
     ds = Dataset()
-    ds.load_custom_dataset_from_folder(str(BBC))
+    ds.load_custom_dataset_from_folder(str(bbc))
     # metadata.json on disk says 1557, but the loader recomputes 1556 from corpus.tsv.
     assert ds.get_metadata()["last-training-doc"] == 1556
     sizes = [len(labels_from_dataset(ds, p)) for p in ("train", "val", "test", "all")]

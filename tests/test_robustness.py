@@ -557,7 +557,11 @@ def test_item8_baselines_never_unpickle_a_planted_embedding_file(tmp_path, monke
     monkeypatch.setattr(_octis, "minilm_embeddings", lambda t, w: (emb, 0.0))
     work = tmp_path / "work"
     marker = tmp_path / "code-ran"
-    old_path = work / "embeddings" / f"ctm-minilm-raw-{baselines.texts_hash(list(ds.get_raw_corpus()))}_train.pkl"
+    # where v0.1 kept CTM's pickle: keyed by a sha1 of the texts (the hash is gone, the file may remain)
+    h = hashlib.sha1(str(len(ds.get_raw_corpus())).encode())
+    for t in ds.get_raw_corpus():
+        h.update(b"\x1e" + t.encode("utf-8", "surrogatepass"))
+    old_path = work / "embeddings" / f"ctm-minilm-raw-{h.hexdigest()[:16]}_train.pkl"
     old_path.parent.mkdir(parents=True)
     old_path.write_bytes(pickle.dumps(_Planted(str(marker))))
     seen = {}

@@ -1,21 +1,14 @@
 """The teacher's GPU path, tested on CPU: dtype per device, half precision refused on CPU (while cached
-half-precision entries stay readable), the memory-based batch budget, and ``benchmarks/gpu.py``
-skipping cleanly without CUDA."""
+half-precision entries stay readable), the memory-based batch budget. ``python -m benchmarks.gpu`` (its
+clean skip without CUDA, its CPU dry run): tests/test_benchmarks.py."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig, dtype_for_device
 from dsl_plugin.teacher import _gpu
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def test_dtype_for_a_device():
     assert _gpu.dtype_for_capability(None) == "float32"
@@ -76,15 +69,3 @@ def test_cpu_batch_limits_are_the_measured_defaults_unless_given():
     assert SoftLabelTeacher(device="cpu", max_batch_tokens=100, max_batch_size=3).runner.batch_limits() == (100, 3)
     with pytest.raises(ValueError, match="max_batch_tokens"):
         SoftLabelTeacher(max_batch_tokens=0)
-
-
-def test_gpu_benchmark_skips_cleanly_without_cuda(tmp_path):
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("a CUDA device is present: the benchmark would run")
-    out = tmp_path / "gpu.md"
-    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("SKIP: no CUDA device") and not out.exists()

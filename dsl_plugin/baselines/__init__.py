@@ -20,7 +20,7 @@ Every model is trained on *all* documents and returns an OCTIS-style dict:
 
 ``K' == K`` except for BERTopic, whose HDBSCAN may find fewer than ``K`` clusters.
 
-Optional dependencies (``pip install "dsl-topic[baselines]"``, plus ``pip install --no-deps fastopic==1.0.1``
+Optional dependencies (``pip install "dsl-plugin[baselines]"``, plus ``pip install --no-deps fastopic==1.0.1``
 for FASTopic): importing this module needs none of them; a model whose package is missing raises an
 ``ImportError`` that names the command to run.
 
@@ -43,8 +43,8 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
-from ._base import (EMBEDDING_MODEL_NAME, INSTALL_HINTS, check_overrides, load_minilm, minilm_embeddings, minilm_path,
-                    seed_everything, texts_hash)
+from ..seeding import seed_everything
+from ._base import EMBEDDING_MODEL_NAME, INSTALL_HINTS, check_overrides, load_minilm, minilm_embeddings, minilm_path
 from ._bertopic import _BERTOPIC_ARGS, run_bertopic
 from ._fastopic import _FASTOPIC_ARGS, run_fastopic
 from ._octis import (_AVITM_ARGS, _ETM_ARGS, _LDA_ARGS, corpus_word2vec, run_combinedtm, run_etm, run_lda,
@@ -52,7 +52,7 @@ from ._octis import (_AVITM_ARGS, _ETM_ARGS, _LDA_ARGS, corpus_word2vec, run_com
 
 __all__ = ["ALL_BASELINES", "MODELS", "run_baseline", "run_lda", "run_prodlda", "run_combinedtm", "run_zeroshottm",
            "run_etm", "run_bertopic", "run_fastopic", "minilm_embeddings", "load_minilm", "minilm_path",
-           "texts_hash", "seed_everything", "corpus_word2vec", "EMBEDDING_MODEL_NAME", "INSTALL_HINTS", "OVERRIDES",
+           "seed_everything", "corpus_word2vec", "EMBEDDING_MODEL_NAME", "INSTALL_HINTS", "OVERRIDES",
            "REQUIRES", "check_baseline"]
 
 MODELS: dict[str, Callable[..., dict]] = {

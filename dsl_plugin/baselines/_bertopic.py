@@ -6,8 +6,9 @@ import time
 
 import numpy as np
 
+from ..seeding import seed_everything
 from ._base import (EMBEDDING_MODEL_NAME, check_overrides, corpus_vocab, finish, load_minilm, log_path,
-                    minilm_embeddings, quiet, raw_texts, require, seed_everything)
+                    minilm_embeddings, quiet, raw_texts, require)
 
 _BERTOPIC_ARGS = {"n_neighbors", "n_components", "min_dist", "min_cluster_size", "nr_topics", "window", "stride",
                   "min_similarity", "backend"}

@@ -9,8 +9,9 @@ import time
 import numpy as np
 
 from ..data import bag_of_words
+from ..seeding import seed_everything
 from ._base import (EMBEDDING_MODEL_NAME, check_overrides, corpus_vocab, finish, load_minilm, log_path,
-                    minilm_embeddings, quiet, raw_texts, require, seed_everything)
+                    minilm_embeddings, quiet, raw_texts, require)
 
 _FASTOPIC_ARGS = {"epochs", "learning_rate", "DT_alpha", "TW_alpha", "theta_temp", "normalize_embeddings"}
 

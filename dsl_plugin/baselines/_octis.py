@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cache import hash_documents
 from ..data import bag_of_words
-from ._base import (EMBEDDING_MODEL_NAME, PAPER_HIDDEN, check_overrides, corpus_vocab,
-                    finish, log_path, minilm_embeddings, minilm_path, quiet, raw_texts, require, seed_everything,
-                    texts_hash)
+from ..fileio import atomic_path
+from ..seeding import seed_everything
+from ._base import (EMBEDDING_MODEL_NAME, PAPER_HIDDEN, check_overrides, corpus_vocab, finish, log_path,
+                    minilm_embeddings, minilm_path, quiet, raw_texts, require)
 
 _LDA_ARGS = {"distributed", "chunksize", "passes", "update_every", "alpha", "eta", "decay", "offset",
              "eval_every", "iterations", "gamma_threshold"}
@@ -139,7 +141,7 @@ def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: 
 
     folder = Path(work_dir) / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)
-    key = texts_hash([" ".join(d) for d in corpus])
+    key = hash_documents(" ".join(d) for d in corpus)[:16]
     path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
     if path.exists():
         return str(path), 0.0
@@ -149,9 +151,8 @@ def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: 
     w2v = Word2Vec(sentences=sentences, vector_size=size, window=4, min_count=1, sg=1, negative=10,
                    workers=1, seed=seed, epochs=epochs)
     seconds = time.perf_counter() - t0
-    tmp = folder / f"tmp{os.getpid()}-{path.name}"
-    w2v.wv.save_word2vec_format(str(tmp), binary=True)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        w2v.wv.save_word2vec_format(str(tmp), binary=True)
     return str(path), seconds
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from bertopic.representation import BaseRepresentation
 from scipy.sparse import csr_matrix
 
-from ..teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, softmax_with_temperature
+from ..teacher import DEFAULT_TEMPERATURE, SoftLabelTeacher, single_token_words, softmax_with_temperature
 from ._backend import DSLBackend
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ def exact_word_mask(teacher: SoftLabelTeacher, vocabulary: Sequence[str]) -> np.
     key = (teacher.model, teacher.config.revision, len(vocabulary), hash(tuple(vocabulary)))
     mask = _EXACT_CACHE.get(key)
     if mask is None:
-        tok = _load_tokenizer(teacher)
-        mask = np.array([len(tok(" " + w, add_special_tokens=False)["input_ids"]) == 1 for w in vocabulary])
+        mask = single_token_words(_load_tokenizer(teacher), vocabulary)
         _EXACT_CACHE[key] = mask
     return mask
 

@@ -32,7 +32,6 @@ class TrainConfig:
     kl_direction: str = "target_model"
     student_temperature: float = 1.0
     show_progress: bool = True
-    num_threads: int | None = None  # torch intra-op threads during training (None: leave torch's setting)
 
 
 def train_network(net: ProdLDANetwork, inputs: torch.Tensor, targets: torch.Tensor, cfg: TrainConfig,
@@ -42,7 +41,6 @@ def train_network(net: ProdLDANetwork, inputs: torch.Tensor, targets: torch.Tens
     A final batch of a single document is merged into the previous batch (BatchNorm needs 2+ rows).
     Each batch costs a few milliseconds of operator dispatch for this small network, so the loop is kept
     free of per-batch extras (no DataLoader, no collation; soft targets are precomputed by the caller).
-    ``cfg.num_threads=1`` avoids OpenMP synchronisation costs on busy or 2-core machines.
     """
     n = inputs.shape[0]
     if n < 2:
@@ -55,13 +53,7 @@ def train_network(net: ProdLDANetwork, inputs: torch.Tensor, targets: torch.Tens
         raise ValueError(f"lr_scheduler must be 'cosine' or None, got {cfg.lr_scheduler!r}")
     bs = max(2, int(cfg.batch_size))
     n_batches = max(1, n // bs) if n % bs == 1 else math.ceil(n / bs)
-    previous_threads = torch.get_num_threads()
-    if cfg.num_threads:
-        torch.set_num_threads(int(cfg.num_threads))
-    try:
-        return _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batches)
-    finally:
-        torch.set_num_threads(previous_threads)
+    return _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batches)
 
 
 def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batches) -> list[float]:

@@ -60,9 +60,8 @@ class PromptEncoder:
         return self._prefix
 
     def word_tokens(self, vocabulary: Sequence[str]) -> list[list[int]]:
-        """Token ids of ``" " + word`` for each word (empty for a blank word)."""
-        tok = self.tokenizer
-        return [list(tok(" " + w, add_special_tokens=False)["input_ids"]) if w.strip() else [] for w in vocabulary]
+        """Token ids of ``" " + word`` for each word (empty for a blank word): :func:`word_token_ids`."""
+        return word_token_ids(self.tokenizer, vocabulary)
 
     def vocabulary_token_ids(self, vocabulary: Sequence[str]) -> tuple[np.ndarray, dict[int, list[str]]]:
         """First sub-token id of ``" " + word`` for each word, and the collisions.
@@ -98,6 +97,19 @@ class PromptEncoder:
         """Indices of the words that ``" " + word`` splits into 2+ tokens, and their token ids."""
         pairs = [(i, t) for i, t in enumerate(self.word_tokens(vocabulary)) if len(t) > 1]
         return np.asarray([i for i, _ in pairs], dtype=np.int64), [t for _, t in pairs]
+
+
+def word_token_ids(tokenizer, vocabulary: Sequence[str]) -> list[list[int]]:
+    """Token ids of ``" " + word`` for each word, as the teacher reads a topic word after the prompt (empty for a
+    blank word)."""
+    return [list(tokenizer(" " + w, add_special_tokens=False)["input_ids"]) if w.strip() else []
+            for w in vocabulary]
+
+
+def single_token_words(tokenizer, vocabulary: Sequence[str]) -> np.ndarray:
+    """True for the words that are one token of the LM (``" " + word``): the words whose first-sub-token score
+    is the word's own probability. The others are scored by a prefix (``"astra"`` -> ``" a"``)."""
+    return np.array([len(t) == 1 for t in word_token_ids(tokenizer, vocabulary)], dtype=bool)
 
 
 def common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:

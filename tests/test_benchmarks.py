@@ -1,0 +1,339 @@
+"""Smoke tests of every benchmark script (``python -m benchmarks.X``) on 36 documents of the demo corpus.
+
+Each script's ``main`` runs for real (in this process where it can, so the session's LM is loaded once; the run
+harness's ``--one`` cells and perf.py's memory measurements in their own subprocesses, as in a real run), with the
+results, work and log folders and the teacher cache in a temporary folder. The numbers they produce mean nothing:
+what is checked is that every code path runs and writes what it should.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import benchmarks
+from benchmarks import bench_data, variants
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = "demo-tiny"  # 36 demo documents, 6 labels
+LM = "smollm2-135m"
+LEVER = "Q-sm-tau2"  # a DSL variant of the quality study: SmolLM2, tau 2 (benchmarks/variants.py)
+SCRIPTS = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py") if p.stem != "__init__")
+ENTRY_POINTS = [s for s in SCRIPTS if "def main(" in (ROOT / "benchmarks" / f"{s}.py").read_text()]
+
+
+# --------------------------------------------------------------------------- the package itself
+
+def test_no_script_changes_the_environment_or_sys_path_but_the_package():
+    for name in SCRIPTS:
+        text = (ROOT / "benchmarks" / f"{name}.py").read_text()
+        assert "sys.path" not in text, name
+        assert not re.search(r"os\.environ(\.setdefault\(|\[[^\]]+\]\s*=|\.update\()", text), name
+    assert set(ENTRY_POINTS) >= {"run", "perf", "teacher_pass", "quality_study", "sweep_dsl", "choose_lm",
+                                 "compare_tokenizers", "diagnose_teacher", "judge_check", "gpu", "bench_data"}
+    for name in ENTRY_POINTS:  # the one place that sets the environment runs first in every entry point
+        text = (ROOT / "benchmarks" / f"{name}.py").read_text()
+        body = text[text.index("def main("):].split("\n", 1)[1]
+        assert body.lstrip().startswith("setup_environment()"), name
+
+
+def test_importing_the_benchmarks_changes_nothing():
+    # a fresh interpreter: the third-party imports first (scikit-learn sets a variable of its own), then the
+    # benchmark modules, which must leave the environment as it was and import no Hugging Face module
+    code = ("import os, sys, json, importlib\n"
+            "import numpy, sklearn, scipy, pandas, torch, dsl_plugin.compare, dsl_plugin.data\n"
+            "before = dict(os.environ)\n"
+            f"for m in {[f'benchmarks.{s}' for s in SCRIPTS]!r}: importlib.import_module(m)\n"
+            "print(json.dumps({'changed': sorted(k for k in set(before) | set(os.environ)"
+            " if before.get(k) != os.environ.get(k)), 'hf': [m for m in ('transformers', 'huggingface_hub')"
+            " if m in sys.modules]}))\n")
+    env = {k: v for k, v in os.environ.items() if k not in benchmarks.ENVIRONMENT and k != "OMP_NUM_THREADS"}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == {"changed": [], "hf": []}
+
+
+def test_setup_environment_keeps_what_the_caller_set(monkeypatch):
+    import torch
+
+    threads = torch.get_num_threads()
+    for name in [*benchmarks.ENVIRONMENT, "OMP_NUM_THREADS"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BENCH_THREADS", "3")
+    try:
+        benchmarks.setup_environment()
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TOKENIZERS_PARALLELISM"] == "false"
+        assert os.environ["OMP_NUM_THREADS"] == "3" == os.environ["BENCH_THREADS"] and benchmarks.threads() == 3
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_old_records_are_still_read():
+    # every data set named in the committed records is still defined, and every record file still loads
+    from benchmarks import run
+
+    for name in ("runs.jsonl", "quality_study.jsonl", "lm_choice.jsonl", "sweep.jsonl"):
+        path = ROOT / "benchmarks" / "results" / name
+        recs = [json.loads(x) for x in path.read_text().splitlines() if x]
+        assert {r["dataset"] for r in recs} <= set(bench_data.DATASETS), name
+        assert run.load_runs(path, current_only=False) == recs
+
+
+# --------------------------------------------------------------------------- the shared data
+
+def test_load_20newsgroups_counts(shared_data):
+    texts_all, labels_all = bench_data.load_20newsgroups(drop_empty=False, data_dir=shared_data)
+    assert len(texts_all) == len(labels_all) == 18846
+    texts, labels = bench_data.load_20newsgroups(data_dir=shared_data)
+    assert len(texts) == len(labels) == 18846 - 515 == 18331
+    assert all(t.strip() for t in texts)
+    assert len(set(labels)) == 20
+    keep = [i for i, t in enumerate(texts_all) if t.strip()]
+    assert texts == [texts_all[i] for i in keep] and labels == [labels_all[i] for i in keep]
+
+
+def test_load_stackoverflow_counts(shared_data):
+    from collections import Counter
+
+    texts, labels = bench_data.load_stackoverflow(data_dir=shared_data)
+    assert len(texts) == len(labels) == 20000
+    names = json.loads((shared_data / "stackoverflow" / "label_names.json").read_text()).values()
+    assert Counter(labels) == {name: 1000 for name in names}
+    assert texts[0].startswith("How do I fill a DataSet or a DataTable from a LINQ query") and labels[0] == "linq"
+    assert all(isinstance(t, str) and t for t in texts)
+
+
+def test_load_tweet_topic_counts(shared_data):
+    from collections import Counter
+
+    texts, labels = bench_data.load_tweet_topic(data_dir=shared_data)
+    assert len(texts) == len(labels) == 21996
+    assert len(set(texts)) == 5790
+    assert len(set(labels)) == 19
+    assert Counter(labels)["sports"] == 7883
+    assert not any(t.endswith("\r") or lab.endswith("\r") for t, lab in zip(texts, labels))
+    u_texts, u_labels = bench_data.load_tweet_topic(unique=True, data_dir=shared_data)
+    assert len(u_texts) == len(u_labels) == 5790 == len(set(u_texts))
+    assert Counter(u_labels)["sports"] == 1949
+
+
+def test_generic_sample_equals_the_20newsgroups_loader_sample(shared_data):
+    # the benchmark's 20NG sample is defined through load_texts: it must stay the corpus cached by earlier runs
+    assert bench_data.load_texts("20newsgroups", sample=500, sample_seed=0, data_dir=shared_data) == \
+        bench_data.load_20newsgroups(sample=500, seed=0, data_dir=shared_data)
+
+
+def test_the_package_has_no_shared_data_loader():
+    import dsl_plugin.data as data
+
+    assert not {"shared_data_dir", "load_20newsgroups", "load_stackoverflow", "load_tweet_topic"} & set(dir(data))
+    assert sorted(data.DATASETS) == ["demo"]
+    with pytest.raises(ValueError, match="python -m benchmarks.bench_data"):
+        data.load_texts("20newsgroups")
+
+
+def test_shared_data_dir_follows_the_variable_and_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSL_SHARED_DATA", str(tmp_path))
+    assert bench_data.shared_data_dir() == tmp_path
+    with pytest.raises(FileNotFoundError, match="20newsgroups_bydate.jsonl.gz is missing"):
+        bench_data.load_20newsgroups()
+
+
+# --------------------------------------------------------------------------- smoke runs of the scripts
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """Results, work, logs and the teacher cache in a temporary folder, for this process and the harness's
+    subprocesses; the converted LM copies stay shared (symbolic links to the real cache's)."""
+    import torch
+
+    from dsl_plugin.cache import default_cache_dir
+    from dsl_plugin.teacher import _store
+
+    root = tmp_path_factory.mktemp("bench")
+    cache = root / "cache"
+    cache.mkdir()
+    real = default_cache_dir()
+    for sub in ("models", "gguf"):
+        (real / sub).mkdir(parents=True, exist_ok=True)
+        (cache / sub).symlink_to(real / sub)
+    threads = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in benchmarks.ENVIRONMENT.items():  # as setup_environment would: it then changes nothing
+            mp.setenv(name, os.environ.get(name, value))
+        mp.setenv("BENCH_THREADS", str(threads))
+        mp.setenv("OMP_NUM_THREADS", str(threads))
+        for name in ("results", "work", "logs"):
+            mp.setenv(f"DSL_BENCH_{name.upper()}", str(root / name))
+        mp.setenv("DSL_PLUGIN_CACHE", str(cache))
+        mp.setattr(_store, "default_cache_dir", lambda: cache)
+        mp.chdir(ROOT)  # the harness's subprocesses run `python -m benchmarks.run` from here
+        yield root
+    torch.set_num_threads(threads)
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def teacher_pass(bench):
+    """``python -m benchmarks.teacher_pass`` on the tiny set: by LM name and by a DSL variant's teacher."""
+    from benchmarks import teacher_pass
+
+    teacher_pass.main(["--lm", LM, "--variant", LEVER, "--datasets", TINY])
+    return _records(bench / "results" / "teacher_runs.jsonl")
+
+
+@pytest.fixture(scope="module")
+def protocol_run(bench, teacher_pass):
+    """``python -m benchmarks.run``: one DSL cell (a ``--one`` subprocess), then the report. The one fit of the
+    smoke runs: choose_lm and quality_study are grids of the same harness, and are given its record."""
+    from benchmarks import run
+
+    run.main(["--datasets", TINY, "--models", LEVER, "--ks", "25", "--seeds", "0", "--jobs", "1"])
+    return _records(bench / "results" / "runs.jsonl")
+
+
+def test_bench_data_writes_a_benchmark_set(bench, tmp_path):
+    bench_data.main([TINY, "--out", str(tmp_path / "tiny")])
+    corpus, folder = bench_data.prepare(TINY)
+    assert folder == bench / "work" / TINY and (folder / "raw_documents.jsonl").exists()
+    assert len(corpus) == 36 and len(set(corpus.labels)) == 6
+    assert (tmp_path / "tiny" / "corpus.tsv").read_text() == (folder / "corpus.tsv").read_text()
+
+
+def test_teacher_pass(teacher_pass):
+    first, second = teacher_pass
+    assert first["lm"] == second["lm"] == LM and first["dataset"] == TINY and first["n_docs"] == 36
+    assert first["computed"] == 36 and second["variant"] == LEVER
+    assert second["computed"] in (0, 36)  # 0 while DSL's default teacher settings are TeacherConfig's (cached)
+    assert first["threads"] >= 1 and "cores" in first["machine"]
+
+
+def test_run_harness_and_report(bench, protocol_run):
+    (rec,) = protocol_run
+    assert "error" not in rec, rec.get("error")
+    assert (rec["dataset"], rec["model"], rec["k"], rec["seed"], rec["n_docs"]) == (TINY, LEVER, 25, 0, 36)
+    assert 0 < rec["metrics"]["purity"] <= 1 and rec["config"] == variants.DSL_VARIANTS[LEVER]
+    results = bench / "results"
+    assert f"| {LEVER} |" in (results / f"{TINY}.md").read_text() and (results / f"{TINY}.png").exists()
+    assert f"[{TINY}]({TINY}.md): 1 runs" in (results / "README.md").read_text()
+    assert (bench / "logs" / f"{TINY}_{LEVER}_K25_s0.log").exists()
+
+
+def test_choose_lm(bench, protocol_run):
+    from benchmarks import choose_lm
+
+    # the harness's record of the same cell: run_grid finds it finished (no second subprocess), report reads it
+    (bench / "results" / "lm_choice.jsonl").write_text(json.dumps(protocol_run[0]) + "\n")
+    choose_lm.main(["--datasets", TINY, "--models", LEVER, "--seeds", "0", "--k", "25"])
+    text = (bench / "results" / "lm_choice.md").read_text()
+    assert f"| {LM} | {TINY} | 1 |" in text and "K=25" in text
+
+
+def test_sweep_dsl(bench, teacher_pass):
+    from benchmarks import sweep_dsl
+
+    sweep_dsl.main(["--dataset", TINY, "--k", "3", "--seeds", "0", "--settings", "smollm2, paper defaults"])
+    (rec,) = _records(bench / "results" / "sweep.jsonl")
+    assert rec["setting"] == "smollm2, paper defaults" and 0 < rec["metrics"]["purity"] <= 1
+    assert "| smollm2, paper defaults | 3 | 0 |" in (bench / "results" / f"sweep_{TINY}.md").read_text()
+
+
+def test_quality_study(bench, protocol_run):
+    from benchmarks import quality_study
+
+    study = bench / "results" / "quality_study.jsonl"
+    study.write_text(json.dumps(protocol_run[0]) + "\n")  # the harness's record of this cell: found finished
+    quality_study.main(["--levers", LEVER, "--datasets", TINY, "--ks", "25", "--seeds", "0", "--jobs", "1"])
+    assert _records(study) == protocol_run
+    quality_study.main(["--measure-cost", "--levers", LEVER, "--datasets", TINY, "--cost-docs", "6"])
+    (cost,) = _records(bench / "results" / "teacher_cost.jsonl")
+    assert cost["n_docs"] == 6 and len(cost["teacher_seconds_per_doc"]) == 1  # one teacher: same LM and prompt
+    text = (bench / "results" / "quality_study.md").read_text()
+    assert f"### {TINY}" in text and f"| {LEVER} |" in text and (bench / "results" / "quality_study.png").exists()
+    assert "| 1.00x |" in text  # the lever's teacher costs what the default's does (measured back to back)
+
+
+def test_compare_tokenizers(bench, protocol_run):
+    from benchmarks import compare_tokenizers
+
+    # a run on the as-written copy (the same record: this script's work is the corpus statistics and the table)
+    written = dict(protocol_run[0], dataset=f"{TINY}-aswritten")
+    with open(bench / "results" / "runs.jsonl", "a") as f:
+        f.write(json.dumps(written) + "\n")
+    compare_tokenizers.main(["--pairs", f"{TINY}-aswritten", "--k", "25"])
+    text = (bench / "results" / "tokenizer_effect.md").read_text()
+    assert "| ours |" in text and "| as written |" in text and f"| {LEVER} (n=1) |" in text
+    assert (bench / "results" / "tokenizer_effect.png").exists()
+
+
+def test_diagnose_teacher(bench, teacher_pass):
+    from benchmarks import diagnose_teacher
+
+    diagnose_teacher.main(["--dataset", TINY, "--lm", LM, "--sample", "36"])
+    text = (bench / "results" / f"teacher_diagnosis_{TINY}_{LM}.md").read_text()
+    assert "| hidden states, centred cosine |" in text and "vocabulary words are more than one LM token" in text
+
+
+def test_judge_check(bench):
+    from benchmarks import judge_check
+
+    judge_check.main([LM])
+    text = (bench / "results" / "llm_judge_check.md").read_text()
+    assert re.search(rf"\| {LM} \|( \d\.\d\d \|){{6}} (yes|no) \|", text), text
+
+
+def test_gpu_benchmark_skips_cleanly_without_cuda(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: the benchmark would run")
+    out = tmp_path / "gpu.md"
+    res = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("SKIP: no CUDA device") and not out.exists()
+
+
+def test_gpu_benchmark_dry_run_on_cpu(bench, tmp_path):
+    from benchmarks import gpu
+
+    out = tmp_path / "gpu.md"
+    assert gpu.main(["--device", "cpu", "--lm", LM, "--data", "demo", "--n-diff", "4", "--n-speed", "4",
+                     "--repeats", "1", "--cpu-threads", "1", "--out", str(out)]) == 0
+    row = [x for x in out.read_text().splitlines() if x.startswith(f"| {LM} | float32 |")]
+    assert row and "0.00e+00" in row[0]  # fp32 on the CPU against the fp32 CPU reference: identical
+
+
+def test_perf(bench):
+    from benchmarks import perf
+
+    out = bench / "results" / "perf.md"
+    perf.main(["--tiny", "--lm", LM, "--extra-lm", "--section", "no-ray", "--all-cores", "1", "--out", str(out)])
+    text = out.read_text()
+    for section in ("1. GEMM peak", "2. Teacher throughput", "2b. Teacher at all cores", "3. Peak memory",
+                    "4. Training", "5. HPO reuse", "6. How long"):
+        assert f"## {section}" in text, section
+    assert "## 7." not in text and "| Optimizer: LM passes only in the first call | **PASS** |" in text
+    assert re.search(r"\| peak memory 240 docs within 10% of 60 \| \*\*(PASS|FAIL)\*\* \| \d\.\d{3}x", text)
+
+
+@pytest.mark.slow
+def test_perf_ray_section(bench):
+    pytest.importorskip("ray.data")
+    from benchmarks import perf
+
+    out = bench / "results" / "perf_ray.md"
+    perf.main(["--tiny", "--lm", LM, "--section", "ray", "--out", str(out)])
+    text = out.read_text()
+    assert "## 7. Teacher on Ray" in text and "byte-identical to the single-process pass: **yes**" in text
