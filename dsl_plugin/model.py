@@ -150,7 +150,7 @@ class DSL(AbstractModel):
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
         language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
-            hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
+            hidden_layer, quantize, dtype, cache_dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
             ``language_model`` is its ``model``). Several models joined by ``"+"``
             (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
             (calibrated) log-probabilities, the input concatenates their hidden states.
@@ -187,7 +187,8 @@ class DSL(AbstractModel):
                  max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
                  word_scoring: str = _TEACHER_DEFAULTS["word_scoring"], pooling: str = _TEACHER_DEFAULTS["pooling"],
                  hidden_layer: int = _TEACHER_DEFAULTS["hidden_layer"], quantize: str | None = _TEACHER_DEFAULTS["quantize"],
-                 dtype: str = _TEACHER_DEFAULTS["dtype"], device: str = "auto",
+                 dtype: str = _TEACHER_DEFAULTS["dtype"], cache_dtype: str = _TEACHER_DEFAULTS["cache_dtype"],
+                 device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None):
         super().__init__()

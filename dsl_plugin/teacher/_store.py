@@ -3,6 +3,8 @@ reading an entry back in the caller's document order."""
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -41,7 +43,7 @@ def open_entry(config: TeacherConfig, documents: Sequence[str], vocabulary: Sequ
     key = make_key(ident, documents)
     root = Path(cache_dir) if cache_dir else default_cache_dir() / "teacher"
     small_ident = {k: v for k, v in ident.items() if k != "vocabulary"} | {"vocabulary_size": len(vocabulary)}
-    return CacheEntry(root, key, len(documents), shard_size, identity=small_ident)
+    return CacheEntry(root, key, len(documents), shard_size, identity=small_ident, dtype=config.cache_dtype)
 
 
 def is_identity(inverse: np.ndarray) -> bool:
@@ -71,3 +73,120 @@ def gather(entry: CacheEntry, which: str, inverse: np.ndarray) -> np.ndarray:
             out[rows] = part[sorted_inv[lo:hi] - start]
         del part
     return out
+
+
+class ShardFiles:
+    """Positioned reads of rows from the shard files of a complete cache entry.
+
+    A streamed fit reads a few random rows per batch, so this keeps no memory map: a map of every shard
+    would hold one file descriptor per file and count every page touched in the process's resident set,
+    which then grows to the size of the entry over an epoch. Each run of consecutive rows is one
+    ``os.preadv`` straight into the caller's buffer; the bytes come from the page cache like a map's would.
+    The ``.npy`` headers are parsed once per file; at most ``max_open`` descriptors stay open (least
+    recently used closed first).
+    """
+
+    def __init__(self, entry: CacheEntry, max_open: int | None = None):
+        self.entry = entry
+        self.max_open = max_open or _max_open_files()
+        self._layout: dict[tuple[int, str], tuple[int, int, np.dtype, int]] = {}
+        self._fds: OrderedDict[tuple[int, str], int] = OrderedDict()
+
+    def layout(self, i: int, which: str) -> tuple[int, int, np.dtype, int]:
+        """(offset of the data, bytes per row, dtype, row width) of one shard file."""
+        key = (i, which)
+        found = self._layout.get(key)
+        if found is None:
+            path = self._path(i, which)
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = read_header(f)
+                offset = f.tell()
+            start, stop = self.entry.shard_range(i)
+            if fortran or len(shape) != 2 or shape[0] != stop - start or not dtype.isnative \
+                    or dtype not in (np.float32, np.float16):
+                raise RuntimeError(f"teacher cache {path} is not a C-ordered float32/float16 array of {stop - start} "
+                                   f"rows (shape {shape}, dtype {dtype}, fortran order {fortran})")
+            found = self._layout[key] = (offset, shape[1] * dtype.itemsize, dtype, int(shape[1]))
+        return found
+
+    def _path(self, i: int, which: str) -> Path:
+        if which not in ("logits", "hidden"):
+            raise ValueError(f"which must be 'logits' or 'hidden', got {which!r}")
+        if not self.entry.has_shard(i):
+            raise RuntimeError(f"teacher cache {self.entry.path} is incomplete: shard {i} is missing")
+        return self.entry.path / f"shard_{i:05d}.{which}.npy"
+
+    def _fd(self, i: int, which: str) -> int:
+        key = (i, which)
+        fd = self._fds.get(key)
+        if fd is None:
+            fd = os.open(self._path(i, which), os.O_RDONLY)
+            self._fds[key] = fd
+            while len(self._fds) > self.max_open:
+                os.close(self._fds.popitem(last=False)[1])
+        else:
+            self._fds.move_to_end(key)
+        return fd
+
+    def read(self, which: str, rows: np.ndarray) -> np.ndarray:
+        """Rows ``rows`` (indices into the entry's unique documents) of one array, in the given order, in the
+        stored dtype."""
+        rows = np.asarray(rows, dtype=np.int64)
+        offset0, row_bytes, dtype, width = self.layout(0, which)
+        out = np.empty((len(rows), width), dtype)
+        if not len(rows):
+            return out
+        size = self.entry.shard_size
+        shard, local = np.divmod(rows, size)
+        cut = np.flatnonzero((np.diff(shard) != 0) | (np.diff(local) != 1)) + 1
+        starts, stops = np.r_[0, cut].tolist(), np.r_[cut, len(rows)].tolist()
+        for a, b, i, r in zip(starts, stops, shard[starts].tolist(), local[starts].tolist()):
+            offset, row_bytes_i, dtype_i, width_i = self.layout(i, which)
+            if (dtype_i, width_i) != (dtype, width):
+                raise RuntimeError(f"teacher cache {self.entry.path}: shard {i} has {width_i} {dtype_i} columns, "
+                                   f"shard 0 has {width} {dtype}")
+            buf = memoryview(out[a:b]).cast("B")
+            pos, want = offset + r * row_bytes, (b - a) * row_bytes
+            done = 0
+            while done < want:
+                got = _read_into(self._fd(i, which), buf[done:], pos + done)
+                if got <= 0:
+                    raise RuntimeError(f"teacher cache {self.entry.path}: shard {i} ({which}) is truncated")
+                done += got
+        return out
+
+    def close(self) -> None:
+        while self._fds:
+            os.close(self._fds.popitem()[1])
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+
+def _max_open_files() -> int:
+    """Descriptors a reader may keep open: a quarter of the soft limit, between 16 and 4096."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft == resource.RLIM_INFINITY:
+            soft = 16384
+    except (ImportError, OSError, ValueError):
+        soft = 1024
+    return max(16, min(4096, soft // 4))
+
+
+def _read_into(fd: int, buf: memoryview, pos: int) -> int:
+    """Read up to ``len(buf)`` bytes at ``pos`` into ``buf`` (one ``preadv`` where the OS has it)."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [buf], pos)
+    os.lseek(fd, pos, os.SEEK_SET)
+    data = os.read(fd, len(buf))
+    buf[:len(data)] = data
+    return len(data)
