@@ -105,7 +105,7 @@ def test_contextual_calibration_subtracts_the_content_free_logits(monkeypatch):
     docs = ["a doc", "another doc"]
     table = {"a doc": [2.0, 0.0, 1.0], "another doc": [0.0, 1.0, 1.0], "N/A": [1.0, -1.0, 0.0]}
 
-    def fake_compute(self, documents, vocabulary):
+    def fake_compute(self, documents, vocabulary, lazy=False):
         return _outputs([table[d] for d in documents])
 
     from dsl_plugin.teacher import SoftLabelTeacher
@@ -124,7 +124,7 @@ def test_ensemble_averages_log_probabilities_and_concatenates_hidden_states(monk
     per_model = {"smollm2-135m": ([[3.0, 0.0], [0.0, 1.0]], [[1.0], [2.0]]),
                  "gemma3-270m": ([[10.0, 9.0], [5.0, 7.0]], [[3.0, 4.0], [5.0, 6.0]])}
 
-    def fake_compute(self, documents, vocabulary):
+    def fake_compute(self, documents, vocabulary, lazy=False):
         return _outputs(*per_model[self.model])
 
     monkeypatch.setattr(SoftLabelTeacher, "compute", fake_compute)
