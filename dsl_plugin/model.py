@@ -447,6 +447,7 @@ class DSL(AbstractModel):
                                            self.learn_priors).to(dev)
             self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
         self.input_size_ = input_size
+        source = source.without_targets()  # inference reads the inputs only: the targets (bag of words) are freed
         self.document_topic_ = self._theta(source)
 
     def _check_fitted(self) -> None:

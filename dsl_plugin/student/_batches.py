@@ -41,6 +41,10 @@ class BatchSource:
         """(inputs, targets) of rows ``idx``."""
         return self.inputs(idx), self.targets(idx)
 
+    def without_targets(self) -> "BatchSource":
+        """The same inputs without the targets (inference; what the targets held can be freed)."""
+        raise NotImplementedError
+
 
 class TensorSource(BatchSource):
     """Inputs (and targets) in memory as tensors, indexed directly."""
@@ -60,6 +64,9 @@ class TensorSource(BatchSource):
         if self._targets is None:
             raise ValueError("this source has no targets (inference only)")
         return self._targets[idx]
+
+    def without_targets(self) -> "TensorSource":
+        return TensorSource(self._inputs)
 
 
 class RowSource(BatchSource):
@@ -90,6 +97,9 @@ class RowSource(BatchSource):
         if self.read_targets is None:
             raise ValueError("this source has no targets (inference only)")
         return self._tensor(self.read_targets(self._rows(idx)))
+
+    def without_targets(self) -> "RowSource":
+        return RowSource(self.n, self.read_inputs, None, self.device)
 
     def materialize(self) -> TensorSource:
         """Every row computed once (in blocks of :data:`CHUNK_ROWS`, with the same functions) and kept in memory."""

@@ -122,10 +122,15 @@ def infer_theta(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, num_sam
     if estimate not in ("samples", "mean"):
         raise ValueError(f"estimate must be 'samples' or 'mean', got {estimate!r}")
     source = as_source(inputs)
-    parts = []
+    n = len(source)
+    theta = None
     with torch.no_grad():
-        for i in range(0, len(source), batch_size):
+        for i in range(0, n, batch_size):
             x = source.inputs(slice(i, i + batch_size))
             th = net.theta(x, num_samples, generator) if estimate == "samples" else torch.softmax(net.encode(x)[0], 1)
-            parts.append(th.cpu().numpy())
-    return np.concatenate(parts, axis=0)
+            if theta is None:
+                theta = np.empty((n, th.shape[1]), dtype=th.cpu().numpy().dtype)
+            theta[i:i + len(th)] = th.cpu().numpy()
+    if theta is None:
+        raise ValueError("no rows to infer")
+    return theta

@@ -82,8 +82,8 @@ class ShardFiles:
     would hold one file descriptor per file and count every page touched in the process's resident set,
     which then grows to the size of the entry over an epoch. Each run of consecutive rows is one
     ``os.preadv`` straight into the caller's buffer; the bytes come from the page cache like a map's would.
-    The ``.npy`` headers are parsed once per file; at most ``max_open`` descriptors stay open (least
-    recently used closed first).
+    The ``.npy`` headers are parsed once per file; at most ``max_open`` descriptors stay open (the oldest
+    closed first).
     """
 
     def __init__(self, entry: CacheEntry, max_open: int | None = None):
@@ -93,7 +93,7 @@ class ShardFiles:
         self._fds: OrderedDict[tuple[int, str], int] = OrderedDict()
 
     def layout(self, i: int, which: str) -> tuple[int, int, np.dtype, int]:
-        """(offset of the data, bytes per row, dtype, row width) of one shard file."""
+        """(offset of the data, bytes per row, dtype, row width) of one shard file (checked against shard 0's)."""
         key = (i, which)
         found = self._layout.get(key)
         if found is None:
@@ -109,7 +109,13 @@ class ShardFiles:
                     or dtype not in (np.float32, np.float16):
                 raise RuntimeError(f"teacher cache {path} is not a C-ordered float32/float16 array of {stop - start} "
                                    f"rows (shape {shape}, dtype {dtype}, fortran order {fortran})")
-            found = self._layout[key] = (offset, shape[1] * dtype.itemsize, dtype, int(shape[1]))
+            found = (offset, shape[1] * dtype.itemsize, dtype, int(shape[1]))
+            if i:
+                first = self.layout(0, which)
+                if found[2:] != first[2:]:
+                    raise RuntimeError(f"teacher cache {self.entry.path}: shard {i} has {found[3]} {found[2]} "
+                                       f"columns, shard 0 has {first[3]} {first[2]}")
+            self._layout[key] = found
         return found
 
     def _path(self, i: int, which: str) -> Path:
@@ -120,6 +126,8 @@ class ShardFiles:
         return self.entry.path / f"shard_{i:05d}.{which}.npy"
 
     def _fd(self, i: int, which: str) -> int:
+        """The open descriptor of a shard file; beyond ``max_open`` the oldest opened is closed (random batches
+        have no locality that a smarter policy could use)."""
         key = (i, which)
         fd = self._fds.get(key)
         if fd is None:
@@ -127,35 +135,33 @@ class ShardFiles:
             self._fds[key] = fd
             while len(self._fds) > self.max_open:
                 os.close(self._fds.popitem(last=False)[1])
-        else:
-            self._fds.move_to_end(key)
         return fd
 
     def read(self, which: str, rows: np.ndarray) -> np.ndarray:
         """Rows ``rows`` (indices into the entry's unique documents) of one array, in the given order, in the
         stored dtype."""
         rows = np.asarray(rows, dtype=np.int64)
-        offset0, row_bytes, dtype, width = self.layout(0, which)
+        _, row_bytes, dtype, width = self.layout(0, which)
         out = np.empty((len(rows), width), dtype)
         if not len(rows):
             return out
-        size = self.entry.shard_size
-        shard, local = np.divmod(rows, size)
-        cut = np.flatnonzero((np.diff(shard) != 0) | (np.diff(local) != 1)) + 1
+        shard, local = np.divmod(rows, self.entry.shard_size)
+        cut = np.flatnonzero((np.diff(shard) != 0) | (np.diff(local) != 1)) + 1  # runs of consecutive rows
         starts, stops = np.r_[0, cut].tolist(), np.r_[cut, len(rows)].tolist()
+        buf = memoryview(out).cast("B")
+        layout, fds = self._layout, self._fds
         for a, b, i, r in zip(starts, stops, shard[starts].tolist(), local[starts].tolist()):
-            offset, row_bytes_i, dtype_i, width_i = self.layout(i, which)
-            if (dtype_i, width_i) != (dtype, width):
-                raise RuntimeError(f"teacher cache {self.entry.path}: shard {i} has {width_i} {dtype_i} columns, "
-                                   f"shard 0 has {width} {dtype}")
-            buf = memoryview(out[a:b]).cast("B")
-            pos, want = offset + r * row_bytes, (b - a) * row_bytes
-            done = 0
+            key = (i, which)
+            offset = (layout.get(key) or self.layout(i, which))[0]
+            fd = fds.get(key)
+            if fd is None:
+                fd = self._fd(i, which)
+            pos, done, want = offset + r * row_bytes, a * row_bytes, b * row_bytes
             while done < want:
-                got = _read_into(self._fd(i, which), buf[done:], pos + done)
+                got = _read_into(fd, buf[done:want], pos)
                 if got <= 0:
                     raise RuntimeError(f"teacher cache {self.entry.path}: shard {i} ({which}) is truncated")
-                done += got
+                done, pos = done + got, pos + got
         return out
 
     def close(self) -> None:
@@ -183,10 +189,13 @@ def _max_open_files() -> int:
 
 
 def _read_into(fd: int, buf: memoryview, pos: int) -> int:
-    """Read up to ``len(buf)`` bytes at ``pos`` into ``buf`` (one ``preadv`` where the OS has it)."""
-    if hasattr(os, "preadv"):
-        return os.preadv(fd, [buf], pos)
+    """Read up to ``len(buf)`` bytes at ``pos`` into ``buf`` (``os.preadv`` where the OS has it)."""
     os.lseek(fd, pos, os.SEEK_SET)
     data = os.read(fd, len(buf))
     buf[:len(data)] = data
     return len(data)
+
+
+if hasattr(os, "preadv"):
+    def _read_into(fd: int, buf: memoryview, pos: int) -> int:  # noqa: F811 (one syscall, no copy)
+        return os.preadv(fd, [buf], pos)
