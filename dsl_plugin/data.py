@@ -118,7 +118,8 @@ def bag_of_words(token_lists: Iterable[Sequence[str]], vocabulary: Sequence[str]
     """N x V sparse float32 count matrix in vocabulary order (words outside the vocabulary are ignored).
 
     ``token_lists`` is read once, in order (a list, or e.g. :class:`TokenizedTexts` that tokenises on the fly); the
-    matrix is built in compact arrays (12 bytes per non-zero), so a large corpus needs no per-word Python objects.
+    matrix is built in compact arrays (8 bytes per non-zero, 8 per document), so a large corpus needs no per-word
+    Python objects.
     """
     from array import array
 

@@ -314,12 +314,22 @@ class DSL(AbstractModel):
         if not self.standardize_input:
             return raw
         if fit:
-            n = len(documents)
-            self.input_mean_ = column_mean(raw(r) for r in row_chunks(n))
-            self.input_scale_ = np.maximum(column_std((raw(r) for r in row_chunks(n)), self.input_mean_),
-                                           1e-6).astype(np.float32)
-        mean, scale = self.input_mean_, self.input_scale_
-        return lambda rows: ((raw(rows) - mean) / scale).astype(np.float32)
+            self._set_input_statistics(lambda: (raw(r) for r in row_chunks(len(documents))))
+        return lambda rows: self._standardized(raw(rows))
+
+    def _set_input_statistics(self, chunks) -> None:
+        """The standardisation statistics from ``chunks()`` (an iterable of row blocks; read twice)."""
+        self.input_mean_ = column_mean(chunks())
+        self.input_scale_ = np.maximum(column_std(chunks(), self.input_mean_), 1e-6).astype(np.float32)
+
+    def _standardized(self, x: np.ndarray, fit: bool = False) -> np.ndarray:
+        """``x`` z-scored by the training statistics (with ``fit``, first computed from ``x``) when
+        ``standardize_input``; else ``x``."""
+        if not self.standardize_input:
+            return x
+        if fit:
+            self._set_input_statistics(lambda: [x])
+        return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
     def _target_rows(self, teacher_out, token_lists):
         """``rows -> the training targets`` (float32), built per block from the teacher logits (or the bag of words)
@@ -400,9 +410,13 @@ class DSL(AbstractModel):
             raise ValueError(f"teacher_out.logits has {teacher_out.width('logits')} columns but the vocabulary has "
                              f"{len(self.vocabulary_)} words")
 
-    def _theta(self, source: BatchSource) -> np.ndarray:
+    def _theta(self, x: BatchSource | np.ndarray, num_samples: int | None = None) -> np.ndarray:
+        """theta of the input rows ``x`` (a batch source, or an array of inputs)."""
         dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, source, self.num_samples, self._generator(dev), estimate=self.theta_estimate)
+        if not isinstance(x, BatchSource):
+            x = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
+        return infer_theta(self.network_, x, num_samples or self.num_samples, self._generator(dev),
+                           estimate=self.theta_estimate)
 
     # ------------------------------------------------------------------ core API
     def fit(self, documents: Sequence[str], vocabulary: Sequence[str] | None = None, vocabulary_size: int = 2000,
