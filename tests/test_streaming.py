@@ -208,3 +208,17 @@ def test_train_model_streams_the_session_cache_like_it_reads_it_in_memory(datase
     np.testing.assert_allclose(streamed["topic-document-matrix"], in_memory["topic-document-matrix"], atol=1e-6)
     np.testing.assert_allclose(streamed["topic-word-matrix"], in_memory["topic-word-matrix"], atol=1e-6)
     assert streamed["topics"] == in_memory["topics"]
+
+
+def test_a_reader_keeps_every_shard_file_open_raising_the_soft_limit_within_the_hard_limit(monkeypatch):
+    import resource
+
+    from dsl_plugin.teacher._store import _max_open_files
+
+    limits, calls = {"soft": 100, "hard": 10_000}, []
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (limits["soft"], limits["hard"]))
+    monkeypatch.setattr(resource, "setrlimit", lambda which, value: calls.append(value))
+    assert _max_open_files(40) == 40 and not calls  # half the soft limit suffices
+    assert _max_open_files(500) == 500 and calls == [(1064, 10_000)]
+    limits["hard"] = 100  # cannot be raised: half the soft limit, the oldest files closed first
+    assert _max_open_files(500) == 50

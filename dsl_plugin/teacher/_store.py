@@ -3,6 +3,7 @@ reading an entry back in the caller's document order."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 
 from ..cache import CacheEntry, default_cache_dir, make_key
 from ._config import TeacherConfig
+
+logger = logging.getLogger(__name__)
 
 
 def unique_documents(documents: Sequence[str], vocabulary: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -82,15 +85,16 @@ class ShardFiles:
     would hold one file descriptor per file and count every page touched in the process's resident set,
     which then grows to the size of the entry over an epoch. Each run of consecutive rows is one
     ``os.preadv`` straight into the caller's buffer; the bytes come from the page cache like a map's would.
-    The ``.npy`` headers are parsed once per file; at most ``max_open`` descriptors stay open (the oldest
-    closed first).
+    The ``.npy`` headers are parsed once per file. Every shard file stays open if the open-file limit allows
+    (see :func:`_max_open_files`); otherwise at most ``max_open``, the oldest closed first.
     """
 
     def __init__(self, entry: CacheEntry, max_open: int | None = None):
         self.entry = entry
-        self.max_open = max_open or _max_open_files()
+        self.max_open = max_open or _max_open_files(2 * entry.n_shards)
         self._layout: dict[tuple[int, str], tuple[int, int, np.dtype, int]] = {}
         self._fds: OrderedDict[tuple[int, str], int] = OrderedDict()
+        self._committed: set[int] = set()  # shards whose commit record was seen (checked once, not per reopen)
 
     def layout(self, i: int, which: str) -> tuple[int, int, np.dtype, int]:
         """(offset of the data, bytes per row, dtype, row width) of one shard file (checked against shard 0's)."""
@@ -121,8 +125,10 @@ class ShardFiles:
     def _path(self, i: int, which: str) -> Path:
         if which not in ("logits", "hidden"):
             raise ValueError(f"which must be 'logits' or 'hidden', got {which!r}")
-        if not self.entry.has_shard(i):
-            raise RuntimeError(f"teacher cache {self.entry.path} is incomplete: shard {i} is missing")
+        if i not in self._committed:
+            if not self.entry.has_shard(i):
+                raise RuntimeError(f"teacher cache {self.entry.path} is incomplete: shard {i} is missing")
+            self._committed.add(i)
         return self.entry.path / f"shard_{i:05d}.{which}.npy"
 
     def _fd(self, i: int, which: str) -> int:
@@ -147,7 +153,8 @@ class ShardFiles:
             return out
         shard, local = np.divmod(rows, self.entry.shard_size)
         cut = np.flatnonzero((np.diff(shard) != 0) | (np.diff(local) != 1)) + 1  # runs of consecutive rows
-        starts, stops = np.r_[0, cut].tolist(), np.r_[cut, len(rows)].tolist()
+        starts = np.concatenate([[0], cut]).tolist()
+        stops = starts[1:] + [len(rows)]
         buf = memoryview(out).cast("B")
         layout, fds = self._layout, self._fds
         for a, b, i, r in zip(starts, stops, shard[starts].tolist(), local[starts].tolist()):
@@ -175,17 +182,25 @@ class ShardFiles:
             pass
 
 
-def _max_open_files() -> int:
-    """Descriptors a reader may keep open: a quarter of the soft limit, between 16 and 4096."""
+def _max_open_files(wanted: int) -> int:
+    """How many descriptors a reader keeps open: ``wanted`` (every shard file of the entry) when that is at most
+    half the process's soft limit, raising the soft limit towards the hard limit if needed (a streamed epoch reads
+    every shard in random order, so a smaller pool reopens a file on most reads); else half the soft limit."""
     try:
         import resource
 
-        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft == resource.RLIM_INFINITY:
-            soft = 16384
+            return max(16, wanted)
+        if soft // 2 < wanted and (hard == resource.RLIM_INFINITY or hard > soft):
+            raised = 2 * wanted + 64 if hard == resource.RLIM_INFINITY else min(hard, 2 * wanted + 64)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            logger.info("teacher cache: open-file soft limit raised from %d to %d to read %d shard files", soft,
+                        raised, wanted)
+            soft = raised
     except (ImportError, OSError, ValueError):
         soft = 1024
-    return max(16, min(4096, soft // 4))
+    return max(16, min(wanted, soft // 2))
 
 
 def _read_into(fd: int, buf: memoryview, pos: int) -> int:
