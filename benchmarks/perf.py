@@ -19,6 +19,9 @@ cut off keeps the sections already measured):
 7. (issue 12; needs ``ray[data]``) the teacher on a local Ray instance, 2 single-thread workers vs 1, on
    StackOverflow titles: throughput ratio and whether the cache equals the single-process pass's.
    ``--section ray`` runs only this one and replaces it in an existing perf.md.
+8. (issue 12) streaming training: peak RSS and seconds per epoch of ``DSL.fit`` on 100k vs 1M synthetic documents
+   whose teacher outputs a stub (no LM) wrote to the cache, streamed from the cache vs in memory.
+   ``--section stream`` runs only this one (and its two acceptance rows) in an existing perf.md.
 
 ``--tiny`` runs every section on the packaged demo corpus (its documents as the long set, their first
 sentences as the titles) with a few documents each: it checks that the code runs, its numbers mean nothing.
@@ -653,6 +656,170 @@ def replace_section(path: Path, title: str, lines: list[str]) -> None:
     atomic_write_text(path, body)
 
 
+# --------------------------------------------------------------------------- 8. streaming training
+
+STREAM_TITLE = "8. Streaming training: a fit on 100k vs 1M cached documents"
+STREAM_LM = "perf/stub-teacher"  # never loaded: every cache shard is written by stream_write
+
+
+def stream_corpus(n: int, n_words: int) -> tuple[list[str], list[str]]:
+    """``n`` distinct synthetic documents of 8 words drawn from an ``n_words`` vocabulary (seeded)."""
+    vocab = ["x" + "".join(chr(97 + (i // 26 ** k) % 26) for k in range(3)) for i in range(n_words)]
+    words = np.random.default_rng(n).integers(0, n_words, size=(n, 8))
+    return [f"doc {i} " + " ".join(vocab[j] for j in row) for i, row in enumerate(words.tolist())], vocab
+
+
+def stream_write(n: int, n_words: int, hidden: int, cache_dir: str, cache_dtype: str) -> dict:
+    """The cache entry DSL reads for ``stream_corpus(n)``, written shard by shard by a stub teacher, without an LM
+    (random logits N(0, 4) and hidden states N(0, 1); the training cost does not depend on the values)."""
+    from dsl_plugin.teacher import TeacherConfig
+    from dsl_plugin.teacher._store import open_entry
+
+    docs, vocab = stream_corpus(n, n_words)
+    entry = open_entry(TeacherConfig(model=STREAM_LM, cache_dtype=cache_dtype), docs, vocab, cache_dir, 256)
+    with Clock() as c:
+        for i in entry.missing_shards(verify=False):
+            a, b = entry.shard_range(i)
+            rng = np.random.default_rng([n, i])
+            entry.write_shard(i, rng.normal(0, 4, size=(b - a, n_words)).astype(np.float32),
+                              rng.normal(0, 1, size=(b - a, hidden)).astype(np.float32))
+    size = sum(f.stat().st_size for f in entry.path.glob("shard_*.npy"))
+    return {"n": n, "seconds": c.wall, "bytes": size, "shards": entry.n_shards}
+
+
+def stream_fit_child(n: int, n_words: int, cache_dir: str, cache_dtype: str, epochs: int, budget: str,
+                     threads: int) -> dict:
+    """Run in a subprocess: ``DSL.fit`` on ``stream_corpus(n)`` whose teacher outputs are all cached; peak RSS
+    (VmHWM reset just before the fit, the documents already in memory) and where the time goes."""
+    import gc
+
+    os.environ["DSL_PLUGIN_MEMORY_BUDGET"] = budget
+    from dsl_plugin import DSL
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    torch.set_num_threads(threads)
+    docs, vocab = stream_corpus(n, n_words)
+    stamps, spans = [], {}
+
+    def timed(owner, name, key):
+        real = getattr(owner, name)
+
+        def wrapper(*a, **k):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return real(*a, **k)
+            finally:
+                old = spans.get(key, (0.0, 0.0))
+                spans[key] = (old[0] + time.perf_counter() - w, old[1] + time.process_time() - c)
+        setattr(owner, name, wrapper)
+
+    timed(SoftLabelTeacher, "compute", "teacher cache lookup (hash, verify, index)")
+    timed(DSL, "_theta", "theta of the training documents")
+    real_step = torch.optim.lr_scheduler.CosineAnnealingLR.step
+
+    def step(self, *a, **k):  # called once when built (before epoch 1), then after every epoch
+        stamps.append((time.perf_counter(), time.process_time()))
+        return real_step(self, *a, **k)
+
+    torch.optim.lr_scheduler.CosineAnnealingLR.step = step
+    model = DSL(language_model=STREAM_LM, cache_dtype=cache_dtype, cache_dir=cache_dir, num_topics=20,
+                num_epochs=epochs, batch_size=64, lr_scheduler="cosine", calibration="corpus", temperature=2.0,
+                bow_weight=0.3, theta_estimate="mean", standardize_input=False, seed=0, device="cpu", verbose=False)
+    gc.collect()
+    before = vm_rss_mb()
+    resettable = reset_peak_rss()
+    with Clock() as c:
+        model.fit(docs, vocabulary=vocab)
+    peak = vm_hwm_mb()
+    epochs_wall = [b[0] - a[0] for a, b in zip(stamps, stamps[1:])]
+    epochs_cpu = [b[1] - a[1] for a, b in zip(stamps, stamps[1:])]
+    return {"n": n, "budget": budget, "rss_before": before, "peak": peak, "resettable": resettable,
+            "wall": c.wall, "cpu": c.cpu, "epoch_wall": epochs_wall, "epoch_cpu": epochs_cpu, "spans": spans,
+            "theta_mb": model.document_topic_.nbytes / 2**20}
+
+
+def streaming_section(args) -> tuple[float, float, list[str]]:
+    """Fits on ``args.stream_sizes`` documents whose teacher outputs were written to a fresh cache by a stub (no
+    LM): streamed from the cache (memory budget 0) and, for comparison, in memory. Returns (peak RSS ratio of
+    the streamed fits, largest / smallest; per-document epoch time ratio, largest / smallest; report lines)."""
+    sizes, v, h, epochs = sorted(args.stream_sizes), args.stream_vocab, args.stream_hidden, args.stream_epochs
+    modes = [("streamed", "0")] + ([("in memory", "1T")] if not args.stream_no_memory else [])
+    load, started = os.getloadavg(), datetime.datetime.now().isoformat(timespec="seconds")
+    rows = {}
+    with tempfile.TemporaryDirectory(dir=args.stream_dir) as cache_dir:
+        written = [stream_write(n, v, h, cache_dir, args.stream_dtype) for n in sizes]  # here: fits run elsewhere
+        for n in sizes:
+            for mode, budget in modes:
+                rows[(n, mode)] = run_child("stream-fit", {"n": n, "V": v, "dir": cache_dir, "dtype": args.stream_dtype,
+                                                           "epochs": epochs, "budget": budget,
+                                                           "threads": args.threads})
+    small, large = sizes[0], sizes[-1]
+    a, b = rows[(small, "streamed")], rows[(large, "streamed")]
+    ratio = b["peak"] / a["peak"]
+
+    def per_epoch(r):  # CPU time with one thread (robust on a shared box), else wall
+        return float(np.mean(r["epoch_cpu"] if args.threads == 1 else r["epoch_wall"]))
+
+    linear = (per_epoch(b) / large) / (per_epoch(a) / small)
+    row_bytes = 4 if args.stream_dtype == "float32" else 2
+    lines = [f"`python benchmarks/perf.py --section stream --stream-sizes {' '.join(map(str, sizes))} --stream-vocab {v} "
+             f"--stream-hidden {h} --stream-epochs {epochs}`, started {started} on {lscpu_model()} "
+             f"({os.cpu_count()} cores, {args.threads} torch thread(s)), load average at start "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+             + (" (**shared box**: other jobs were running)" if load[0] > 0.5 else "") + ".",
+             f"Synthetic corpus: N distinct documents of 8 words over a vocabulary of |V| = {v}; their cache entry "
+             f"(|V| = {v} logits + H = {h} hidden floats per document, stored as {args.stream_dtype}: "
+             f"{row_bytes * (v + h)} bytes per document, shards of 256) is written by a stub teacher with random "
+             "values (no LM; the training cost does not depend on them). Each fit runs in a "
+             f"fresh process: `DSL(num_topics=20, num_epochs={epochs}, batch_size=64, calibration='corpus', "
+             "temperature=2, bow_weight=0.3, theta_estimate='mean').fit(documents, vocabulary)`; every teacher "
+             "output is cached, so no LM is loaded. *streamed*: `DSL_PLUGIN_MEMORY_BUDGET=0` (rows read from the "
+             "cache batch by batch); *in memory*: a budget of 1 TB (the outputs loaded, the targets computed once). "
+             "Peak RSS = VmHWM, reset just before `fit`, with the documents already in memory "
+             f"(reset {'worked' if a['resettable'] else 'unavailable: ru_maxrss since start'}). Times: epoch = "
+             f"{'process CPU time' if args.threads == 1 else 'wall time'} between the scheduler's steps, mean of "
+             f"the {epochs} epochs (wall in brackets).", "",
+             "| documents | cache on disk | fit | RSS before fit (MB) | peak RSS during fit (MB) | increase (MB) | "
+             "s/epoch | µs/document/epoch | cache lookup s | theta s | fit wall s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, w in zip(sizes, written):
+        for mode, _ in modes:
+            r = rows[(n, mode)]
+            look = r["spans"].get("teacher cache lookup (hash, verify, index)", (0, 0))[0]
+            theta = r["spans"].get("theta of the training documents", (0, 0))[0]
+            lines.append(f"| {n:,} | {w['bytes'] / 2**30:.2f} GB | {mode} | {r['rss_before']:.0f} | {r['peak']:.0f} | "
+                         f"{r['peak'] - r['rss_before']:.0f} | {per_epoch(r):.1f} ({np.mean(r['epoch_wall']):.1f}) | "
+                         f"{1e6 * per_epoch(r) / n:.1f} | {look:.1f} | {theta:.1f} | {r['wall']:.0f} |")
+    lines += ["", f"Streamed fit, peak RSS {large:,} vs {small:,} documents: **{ratio:.2f}x** (target <= 1.2x); "
+              f"time per epoch per document, {large:,} vs {small:,}: **{linear:.2f}x** (1.00 = linear in N). "
+              "Writing the caches took " + ", ".join(f"{w['seconds']:.0f} s" for w in written) + "."]
+    return ratio, linear, lines
+
+
+def upsert_target(path: Path, name: str, ok: bool | None, measured: str, note: str = "") -> None:
+    """Put the row ``name`` into an existing report's acceptance-target table (replacing an older one)."""
+    row = f"| {name} | **{'PASS' if ok else ('FAIL' if ok is not None else 'n/a')}** | {measured} | {note} |"
+    lines = path.read_text().splitlines() if path.exists() else []
+    if not any(l.startswith("| target | result |") for l in lines):
+        return
+    lines = [l for l in lines if not l.startswith(f"| {name} |")]
+    start = next(i for i, l in enumerate(lines) if l.startswith("| target | result |"))
+    end = start + 2
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    lines.insert(end, row)
+    path.write_text("\n".join(lines) + "\n")
+
+
+STREAM_TARGETS = ("streaming fit: peak RSS 1M vs 100k cached documents <= 1.2x", "streaming fit: epoch time linear in N")
+
+
+def stream_targets(ratio: float, linear: float, sizes) -> list[tuple[str, bool, str]]:
+    small, large = min(sizes), max(sizes)
+    return [(STREAM_TARGETS[0], ratio <= 1.2, f"{ratio:.2f}x ({large:,} vs {small:,} documents, streamed)"),
+            (STREAM_TARGETS[1], 0.8 <= linear <= 1.25, f"{linear:.2f}x per document ({large:,} vs {small:,})")]
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> None:
@@ -669,29 +836,49 @@ def main(argv: list[str] | None = None) -> None:
                          "none when given without a name)")
     ap.add_argument("--out", default=None, help="default: results/perf.md")
     ap.add_argument("--all-cores", type=int, default=None, help="threads of section 2b (default: every core)")
-    ap.add_argument("--section", choices=["all", "ray", "no-ray"], default="all",
-                    help="ray: only section 7 (the teacher on Ray), replaced in an existing --out; no-ray: all "
-                         "but section 7")
+    ap.add_argument("--section", choices=["all", "ray", "stream", "no-ray"], default="all",
+                    help="ray: only section 7 (the teacher on Ray); stream: only section 8 (streaming training); "
+                         "both replaced in an existing --out; no-ray: all but section 7")
     ap.add_argument("--ray-docs", type=int, default=None, help="StackOverflow titles for section 7 (default 4000)")
     ap.add_argument("--ray-shard-size", type=int, default=None, help="cache shard size in section 7 (default 256)")
+    ap.add_argument("--stream-sizes", type=int, nargs="+", default=None,
+                    help="section 8: numbers of cached documents, smallest vs largest (default 100000 1000000)")
+    ap.add_argument("--stream-vocab", type=int, default=500, help="section 8: |V| of the synthetic cache")
+    ap.add_argument("--stream-hidden", type=int, default=128, help="section 8: hidden size of the synthetic cache")
+    ap.add_argument("--stream-epochs", type=int, default=2, help="section 8: epochs per fit")
+    ap.add_argument("--stream-dtype", choices=["float32", "float16"], default="float32",
+                    help="section 8: cache_dtype of the synthetic cache")
+    ap.add_argument("--stream-dir", default=None, help="section 8: where the synthetic caches go (default: $TMPDIR)")
+    ap.add_argument("--stream-no-memory", action="store_true", help="section 8: skip the in-memory fits")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--payload", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         p = json.loads(args.payload)
-        res = (memory_child(p["n"], p["tok"], p["V"], p["H"], p["tiny"]) if args.child == "mem"
-               else memory_real_child(p["lm"], p["n"], p["threads"], p["tiny"]))
+        if args.child == "stream-fit":
+            res = stream_fit_child(p["n"], p["V"], p["dir"], p["dtype"], p["epochs"], p["budget"], p["threads"])
+        else:
+            res = (memory_child(p["n"], p["tok"], p["V"], p["H"], p["tiny"]) if args.child == "mem"
+                   else memory_real_child(p["lm"], p["n"], p["threads"], p["tiny"]))
         print(json.dumps(res))
         return
 
     args.out = args.out or str(results_dir() / "perf.md")
     args.ray_docs = args.ray_docs or (32 if args.tiny else 4000)
     args.ray_shard_size = args.ray_shard_size or (8 if args.tiny else 256)
+    args.stream_sizes = args.stream_sizes or ([300, 600] if args.tiny else [100_000, 1_000_000])
     logging.basicConfig(level=logging.WARNING)
     if args.section == "ray":
         ratio, identical, lines = ray_section(args)
         replace_section(Path(args.out), RAY_TITLE, lines)
         print(f"\n## {RAY_TITLE}\n" + "\n".join(lines) + f"\n\nwritten to {args.out}")
+        return
+    if args.section == "stream":
+        ratio, linear, lines = streaming_section(args)
+        replace_section(Path(args.out), STREAM_TITLE, lines)
+        for name, ok, measured in stream_targets(ratio, linear, args.stream_sizes):
+            upsert_target(Path(args.out), name, ok, measured)
+        print(f"\n## {STREAM_TITLE}\n" + "\n".join(lines) + f"\n\nwritten to {args.out}")
         return
     torch.set_num_threads(args.threads)
     quick = args.quick
@@ -797,6 +984,10 @@ def main(argv: list[str] | None = None) -> None:
             report.target("Ray: 2 single-thread workers >= 1.7x 1 worker, identical cache",
                           ratio >= 1.7 and identical,
                           f"{ratio:.2f}x on {args.ray_docs} titles; cache {'identical' if identical else 'differs'}")
+    ratio, linear, lines = streaming_section(args)
+    report.add(STREAM_TITLE, lines)
+    for name, ok, measured in stream_targets(ratio, linear, args.stream_sizes):
+        report.target(name, ok, measured)
     print("\n## Acceptance targets\n" + "\n".join(report.summary_lines()))
     print(f"\nwritten to {args.out}")
 

@@ -5,6 +5,7 @@ Layout of one entry (``<root>/<key>/``)::
     manifest.json               what the key was made of, number of documents, shard size
     shard_00000.logits.npy      float32 (n_in_shard, |V|)  raw restricted next-token logits
     shard_00000.hidden.npy      float32 (n_in_shard, H)    last-token final-layer hidden states
+                                (float16 with ``TeacherConfig.cache_dtype="float16"``, part of the key)
     shard_00000.json            commit record: sha256 of both files (written last)
 
 Every file is written to a temporary name and moved into place with ``os.replace``
@@ -71,9 +72,12 @@ class CacheEntry:
     """One cached teacher pass over a fixed, ordered list of documents."""
 
     def __init__(self, root: str | os.PathLike, key: str, n_documents: int, shard_size: int = 512,
-                 identity: dict | None = None):
+                 identity: dict | None = None, dtype: str = "float32"):
         if shard_size < 1:
             raise ValueError("shard_size must be >= 1")
+        if dtype not in ("float32", "float16"):
+            raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+        self.dtype = np.dtype(dtype)  # how write_shard stores the arrays (the key says which, via the identity)
         self.path = Path(root) / key
         self.key = key
         self.n_documents = n_documents
@@ -192,10 +196,18 @@ class CacheEntry:
         if len(logits) != stop - start or len(hidden) != stop - start:
             raise ValueError(f"shard {i} needs {stop - start} rows, got {len(logits)} / {len(hidden)}")
         lp, hp, rp = self._files(i)
-        atomic_save_npy(lp, logits.astype(np.float32, copy=False))
-        atomic_save_npy(hp, hidden.astype(np.float32, copy=False))
+        atomic_save_npy(lp, self._stored(logits, "logits"))
+        atomic_save_npy(hp, self._stored(hidden, "hidden"))
         atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": _sha256_file(lp),
                                 "hidden_sha256": _sha256_file(hp)})
+
+    def _stored(self, array: np.ndarray, which: str) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            out = np.asarray(array).astype(self.dtype, copy=False)
+        if out.dtype != np.float32 and not np.isfinite(out).all() and np.isfinite(array).all():
+            raise ValueError(f"teacher {which} exceed the float16 range (max |x| {float(np.abs(array).max()):.4g} > "
+                             "65504): store them as float32 (cache_dtype='float32')")
+        return out
 
     def load_shard(self, i: int, which: str, mmap: bool = True) -> np.ndarray:
         """One array (``"logits"`` or ``"hidden"``) of shard ``i``.

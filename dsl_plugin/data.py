@@ -113,18 +113,62 @@ class PreparedCorpus:
         return sum(1 for t in self.tokens if not t)
 
 
-def bag_of_words(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]):
-    """N x V sparse float32 count matrix in vocabulary order (words outside the vocabulary are ignored)."""
+def bag_of_words(token_lists: Iterable[Sequence[str]], vocabulary: Sequence[str]):
+    """N x V sparse float32 count matrix in vocabulary order (words outside the vocabulary are ignored).
+
+    ``token_lists`` is read once, in order (a list, or e.g. :class:`TokenizedTexts` that tokenises on the fly); the
+    matrix is built in compact arrays (8 bytes per non-zero, 8 per document), so a large corpus needs no per-word
+    Python objects.
+    """
+    from array import array
+
     from scipy.sparse import csr_matrix
 
     index = {w: i for i, w in enumerate(vocabulary)}
-    rows, cols, vals = [], [], []
-    for r, doc in enumerate(token_lists):
-        counts = Counter(j for j in map(index.get, doc) if j is not None)
-        rows.extend([r] * len(counts))
-        cols.extend(counts.keys())
-        vals.extend(counts.values())
-    return csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(token_lists), len(index)))
+    indptr, indices, counts = array("q", [0]), array("i"), array("f")
+    for doc in token_lists:
+        row = Counter(j for j in map(index.get, doc) if j is not None)
+        indices.extend(row.keys())
+        counts.extend(row.values())
+        indptr.append(len(indices))
+    bow = csr_matrix((np.frombuffer(counts, np.float32), np.frombuffer(indices, np.int32),  # views: no copy
+                      np.frombuffer(indptr, np.int64)), shape=(len(indptr) - 1, len(index)))
+    bow.sort_indices()
+    return bow
+
+
+class TokenizedTexts(Sequence):
+    """The token lists of ``texts``, made when read and not kept (:func:`tokenize` or a named tokenizer).
+
+    What :func:`build_vocabulary` and :func:`bag_of_words` read, for a corpus whose token lists would not fit in
+    memory (a million posts hold hundreds of millions of token objects); each pass tokenises again.
+    """
+
+    def __init__(self, texts: Sequence[str], tokenizer: str = "default"):
+        if tokenizer not in TOKENIZERS:
+            raise ValueError(f"unknown tokenizer {tokenizer!r}; choose one of {sorted(TOKENIZERS)}")
+        self.texts, self.tokenize = texts, TOKENIZERS[tokenizer]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.tokenize(t) for t in self.texts[i]]
+        return self.tokenize(self.texts[i])
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return (self.tokenize(t) for t in self.texts)
+
+
+def check_vocabulary(vocabulary: Sequence[str]) -> list[str]:
+    """A given vocabulary as a list. Raises ``ValueError`` if it is empty or has duplicate words."""
+    vocab = list(vocabulary)
+    if not vocab:
+        raise ValueError("the given vocabulary is empty")
+    if len(set(vocab)) != len(vocab):
+        raise ValueError("the given vocabulary has duplicate words")
+    return vocab
 
 
 def _positional(values, what: str) -> list:
@@ -213,11 +257,7 @@ def prepare_corpus(
     if vocabulary is None:
         vocab = build_vocabulary(all_tokens, vocabulary_size)
     else:
-        vocab = list(vocabulary)
-        if not vocab:
-            raise ValueError("the given vocabulary is empty")
-        if len(set(vocab)) != len(vocab):
-            raise ValueError("the given vocabulary has duplicate words")
+        vocab = check_vocabulary(vocabulary)
     vocab_set = set(vocab)
     n = len(texts)
     rng = np.random.default_rng(seed)

@@ -15,10 +15,10 @@ import torch
 from . import seeding
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import hash_documents
-from .data import as_documents, bag_of_words, prepare_corpus
+from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, CALIBRATIONS, ProdLDANetwork, TrainConfig, bow_targets, corpus_logit_mean,
-                      infer_theta, soft_targets, train_network)
+from .student import (_ACTIVATIONS, CALIBRATIONS, BatchSource, ProdLDANetwork, RowSource, TrainConfig, bow_targets,
+                      column_mean, column_std, corpus_logit_mean, infer_theta, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -152,7 +152,7 @@ class DSL(AbstractModel):
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
         language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
-            hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
+            hidden_layer, quantize, dtype, cache_dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
             ``language_model`` is its ``model``). Several models joined by ``"+"``
             (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
             (calibrated) log-probabilities, the input concatenates their hidden states.
@@ -195,7 +195,8 @@ class DSL(AbstractModel):
                  max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
                  word_scoring: str = _TEACHER_DEFAULTS["word_scoring"], pooling: str = _TEACHER_DEFAULTS["pooling"],
                  hidden_layer: int = _TEACHER_DEFAULTS["hidden_layer"], quantize: str | None = _TEACHER_DEFAULTS["quantize"],
-                 dtype: str = _TEACHER_DEFAULTS["dtype"], device: str = "auto",
+                 dtype: str = _TEACHER_DEFAULTS["dtype"], cache_dtype: str = _TEACHER_DEFAULTS["cache_dtype"],
+                 device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None):
         super().__init__()
@@ -256,25 +257,30 @@ class DSL(AbstractModel):
         """The (first) teacher in use, None before the first fit."""
         return self.teachers_[0] if self.teachers_ else None
 
-    def _teacher_outputs(self, documents: Sequence[str], vocabulary: Sequence[str]) -> TeacherOutputs:
+    def _teacher_outputs(self, documents: Sequence[str], vocabulary: Sequence[str]):
         """Teacher outputs of every ensemble member: log-probabilities averaged, hidden states concatenated.
 
         With contextual calibration each member's logits for the content-free document are subtracted
         first. For a single LM without contextual calibration these are the teacher's raw outputs.
+
+        In memory (a :class:`TeacherOutputs`) when the fit's arrays fit in :func:`memory_budget`; otherwise left in
+        the teacher cache and combined batch by batch as they are read (same float32 math), so training streams.
         """
-        outs = []
+        members, offsets = [], []
         for t in self._teachers():
-            out = t.compute(documents, vocabulary)
-            logits = out.logits
-            if self.calibration == "contextual":
-                logits = logits - t.compute([CONTENT_FREE_DOCUMENT], vocabulary).logits
-            outs.append((logits, out))
-        if len(outs) == 1:
-            logits, out = outs[0]
-            return out if logits is out.logits else TeacherOutputs(logits, out.hidden, out.n_computed, out.cache_path)
-        logp = np.mean([lg - _logsumexp(lg) for lg, _ in outs], axis=0).astype(np.float32)
-        hidden = np.concatenate([o.hidden for _, o in outs], axis=1)
-        return TeacherOutputs(logp, hidden, sum(o.n_computed for _, o in outs), outs[0][1].cache_path)
+            members.append(t.compute(documents, vocabulary, lazy=True))
+            offsets.append(t.compute([CONTENT_FREE_DOCUMENT], vocabulary).logits if self.calibration == "contextual"
+                           else None)
+        out = _CombinedOutputs(members, offsets)
+        if all(getattr(m, "in_memory", True) for m in members):
+            return out.to_memory()
+        need, budget = _in_memory_bytes(len(out), out.width("logits"), out.width("hidden"), len(members)), memory_budget()
+        if need <= budget:
+            return out.to_memory()
+        logger.info("DSL: the teacher outputs and training rows of %d documents need ~%.1f GB in memory, more than "
+                    "the budget of %.1f GB (%s): reading them from the teacher cache batch by batch", len(out),
+                    need / 2**30, budget / 2**30, MEMORY_BUDGET_ENV)
+        return out
 
     def _weight(self) -> float:
         if self.reconstruction_weight is not None:
@@ -300,31 +306,81 @@ class DSL(AbstractModel):
                                                   else os.path.join(self.cache_dir, "embeddings"))
         return self.embedding_model
 
-    def _inputs(self, documents: Sequence[str], teacher_out: TeacherOutputs | None, fit: bool = False) -> np.ndarray:
-        """The student's input rows; with ``standardize_input`` z-scored by the training statistics."""
+    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False):
+        """``rows -> the student's input rows`` (float32); with ``standardize_input`` z-scored by the training
+        statistics, which ``fit`` computes first (passes over the rows, block by block)."""
         blocks = []
         if self.input in ("lm", "lm+embeddings"):
-            blocks.append(teacher_out.hidden)
+            blocks.append(lambda rows: teacher_out.read("hidden", rows))
         if self.input in ("embeddings", "lm+embeddings"):
-            blocks.append(np.asarray(self._embedder().encode(list(documents)), dtype=np.float32))
-        x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
-        return self._standardized(x, fit)
+            emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
+            blocks.append(lambda rows: emb[rows])
+
+        def raw(rows):
+            return blocks[0](rows) if len(blocks) == 1 else np.concatenate([b(rows) for b in blocks], axis=1)
+
+        if not self.standardize_input:
+            return raw
+        if fit:
+            self._set_input_statistics(lambda: (raw(r) for r in row_chunks(len(documents))))
+        return lambda rows: self._standardized(raw(rows))
+
+    def _set_input_statistics(self, chunks) -> None:
+        """The standardisation statistics from ``chunks()`` (an iterable of row blocks; read twice)."""
+        self.input_mean_ = column_mean(chunks())
+        self.input_scale_ = np.maximum(column_std(chunks(), self.input_mean_), 1e-6).astype(np.float32)
 
     def _standardized(self, x: np.ndarray, fit: bool = False) -> np.ndarray:
+        """``x`` z-scored by the training statistics (with ``fit``, first computed from ``x``) when
+        ``standardize_input``; else ``x``."""
         if not self.standardize_input:
             return x
         if fit:
-            self.input_mean_ = x.mean(axis=0).astype(np.float32)
-            self.input_scale_ = np.maximum(x.std(axis=0), 1e-6).astype(np.float32)
+            self._set_input_statistics(lambda: [x])
         return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
-    def _targets(self, teacher_out: TeacherOutputs | None, token_lists) -> np.ndarray:
+    def _target_rows(self, teacher_out, token_lists):
+        """``rows -> the training targets`` (float32), built per block from the teacher logits (or the bag of words)
+        by the pure functions of :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one
+        pass over the logits."""
         if self.target == "bow":
-            return bow_targets(self._bow(token_lists), normalise=self.loss == "kl")
-        logits = teacher_out.logits
-        offset = corpus_logit_mean(logits) if self.calibration == "corpus" else None
-        return soft_targets(logits, self.temperature, offset, self._bow(token_lists) if self.bow_weight else None,
-                            self.bow_weight)
+            bow = self._bow(token_lists)
+            normalise = self.loss == "kl"
+            return lambda rows: bow_targets(bow[rows], normalise=normalise)
+        offset = None
+        if self.calibration == "corpus":
+            offset = corpus_logit_mean(teacher_out.read("logits", r) for r in row_chunks(len(teacher_out)))
+        bow = self._bow(token_lists) if self.bow_weight else None
+        tau, w = self.temperature, self.bow_weight
+        return lambda rows: soft_targets(teacher_out.read("logits", rows), tau, offset,
+                                         None if bow is None else bow[rows], w)
+
+    def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False) -> np.ndarray:
+        """The student's input rows of every document, in one array; with ``standardize_input`` z-scored by the
+        training statistics."""
+        return self._input_rows(documents, teacher_out, fit)(slice(None))
+
+    def _targets(self, teacher_out, token_lists) -> np.ndarray:
+        """The training targets of every document, in one array."""
+        n = len(token_lists) if self.target == "bow" else len(teacher_out)
+        return self._target_rows(teacher_out, token_lists)(np.arange(n))
+
+    def _source(self, documents: Sequence[str], teacher_out, token_lists, fit: bool, device) -> BatchSource:
+        """Where training (``fit``: inputs and targets) or inference (inputs) reads its rows.
+
+        The rows are computed per batch from the teacher outputs by the functions above. When the teacher outputs
+        are in memory and the rows fit in :func:`memory_budget`, every row is computed once up front (today's
+        speed); otherwise each batch is computed when it is drawn (teacher outputs streamed from the cache).
+        Either way a batch holds the same float32 values, so the fit is the same.
+        """
+        n = len(documents)
+        inputs = self._input_rows(documents, teacher_out, fit)
+        targets = self._target_rows(teacher_out, token_lists) if fit else None
+        source = RowSource(n, inputs, targets, device)
+        if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
+            return source
+        width = inputs(np.arange(1)).shape[1] + (len(self.vocabulary_) if fit else 0)
+        return source.materialize() if 4 * n * width <= memory_budget() else source
 
     def _needs_teacher(self) -> bool:
         return self.input != "embeddings" or self.target == "soft"
@@ -339,22 +395,24 @@ class DSL(AbstractModel):
         inside ``fork_rng``, so that the caller's global random state is left as it was."""
         return seeding.seeded_torch(self.seed, device)
 
-    def _check_teacher_out(self, teacher_out: TeacherOutputs | None, n_documents: int) -> None:
+    def _check_teacher_out(self, teacher_out, n_documents: int) -> None:
         if teacher_out is None:
             return
-        for name in ("hidden", "logits"):
-            rows = len(getattr(teacher_out, name))
-            if rows != n_documents:
-                raise ValueError(f"teacher_out has {rows} rows but there are {n_documents} documents "
-                                 f"(teacher_out.{name}); pass the outputs of exactly these documents")
-        if self.target == "soft" and teacher_out.logits.shape[1] != len(self.vocabulary_):
-            raise ValueError(f"teacher_out.logits has {teacher_out.logits.shape[1]} columns but the vocabulary has "
+        rows = len(teacher_out)
+        if rows != n_documents:
+            raise ValueError(f"teacher_out has {rows} rows but there are {n_documents} documents; pass the outputs "
+                             "of exactly these documents")
+        if self.target == "soft" and teacher_out.width("logits") != len(self.vocabulary_):
+            raise ValueError(f"teacher_out.logits has {teacher_out.width('logits')} columns but the vocabulary has "
                              f"{len(self.vocabulary_)} words")
 
-    def _theta(self, x: np.ndarray, num_samples: int | None = None) -> np.ndarray:
+    def _theta(self, x: BatchSource | np.ndarray, num_samples: int | None = None) -> np.ndarray:
+        """theta of the input rows ``x`` (a batch source, or an array of inputs)."""
         dev = next(self.network_.parameters()).device
-        return infer_theta(self.network_, torch.from_numpy(x).to(dev), num_samples or self.num_samples,
-                           self._generator(dev), estimate=self.theta_estimate)
+        if not isinstance(x, BatchSource):
+            x = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(dev)
+        return infer_theta(self.network_, x, num_samples or self.num_samples, self._generator(dev),
+                           estimate=self.theta_estimate)
 
     def theta_from_hidden(self, hidden: np.ndarray, num_samples: int | None = None) -> np.ndarray:
         """Document-topic proportions from the documents' LM hidden states (the teacher's ``hidden`` rows, e.g.
@@ -380,43 +438,47 @@ class DSL(AbstractModel):
                 position; the index is ignored).
             vocabulary: topic vocabulary; built from ``documents`` when None.
             vocabulary_size: |V| when the vocabulary is built.
-            token_lists: preprocessed tokens per document (only needed for ``target="bow"``;
-                computed with :func:`dsl_plugin.data.tokenize` when None).
+            token_lists: preprocessed tokens per document (only needed for ``target="bow"`` or ``bow_weight > 0``;
+                computed with :func:`dsl_plugin.data.tokenize` when None, as they are read: the token lists of a
+                large corpus are never all held in memory).
+
+        Teacher outputs that do not fit in :func:`memory_budget` are read from the teacher cache batch by batch
+        (see docs/scale.md, "Streaming training"); the fit is the same.
         """
         documents = as_documents(documents)
         if token_lists is not None and len(token_lists) != len(documents):
             raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
-        corpus = prepare_corpus(documents, vocabulary_size=vocabulary_size, vocabulary=vocabulary)
-        self.vocabulary_ = list(corpus.vocabulary)
-        tokens = token_lists if token_lists is not None else [corpus.tokens[i] for i in np.argsort(corpus.order)]
-        self._fit_arrays(documents, tokens)
+        _check_texts(documents, None)
+        self.vocabulary_ = (check_vocabulary(vocabulary) if vocabulary is not None
+                            else build_vocabulary(TokenizedTexts(documents), vocabulary_size))
+        self._fit_arrays(documents, token_lists if token_lists is not None else TokenizedTexts(documents))
         return self
 
-    def _fit_arrays(self, documents: list[str], token_lists, teacher_out: TeacherOutputs | None = None) -> None:
+    def _fit_arrays(self, documents: list[str], token_lists, teacher_out=None) -> None:
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
-        x = self._inputs(documents, teacher_out, fit=True)
-        y = self._targets(teacher_out, token_lists)
         dev = resolve_device(self.device)
+        source = self._source(documents, teacher_out, token_lists, fit=True, device=dev)
+        input_size = int(source.inputs(slice(0, 1)).shape[1])
         cfg = TrainConfig(batch_size=self.batch_size, num_epochs=self.num_epochs, lr=self.lr,
                           betas=tuple(self.betas), lr_scheduler=self.lr_scheduler, weight=self._weight(),
                           loss=self.loss, kl_direction=self.kl_direction,
                           student_temperature=self._student_temperature(), show_progress=self.verbose)
         with self._seeded_global_torch(dev):
-            self.network_ = ProdLDANetwork(x.shape[1], len(self.vocabulary_), self.num_topics,
+            self.network_ = ProdLDANetwork(input_size, len(self.vocabulary_), self.num_topics,
                                            tuple(self.hidden_sizes), self.activation, self.dropout,
                                            self.learn_priors).to(dev)
-            self.loss_history_ = train_network(self.network_, torch.from_numpy(x).to(dev),
-                                               torch.from_numpy(y).to(dev), cfg, self._generator())
-        self.input_size_ = int(x.shape[1])
-        self.document_topic_ = self._theta(x)
+            self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
+        self.input_size_ = input_size
+        source = source.without_targets()  # inference reads the inputs only: the targets (bag of words) are freed
+        self.document_topic_ = self._theta(source)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
             raise RuntimeError("this DSL model is not fitted yet: call fit() or train_model() first")
 
-    def transform(self, documents: Sequence[str], teacher_out: TeacherOutputs | None = None) -> np.ndarray:
+    def transform(self, documents: Sequence[str], teacher_out=None) -> np.ndarray:
         """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache).
 
         theta is the mean of ``num_samples`` posterior samples (softmax of mu + eps * sigma; dropout is off at
@@ -426,7 +488,11 @@ class DSL(AbstractModel):
 
         Args:
             documents: a list of strings (a pandas Series is read by position; a single string is refused).
-            teacher_out: precomputed teacher outputs for exactly these documents (same rows, same order).
+            teacher_out: precomputed teacher outputs for exactly these documents (same rows, same order): a
+                :class:`TeacherOutputs`, or :class:`~dsl_plugin.teacher.CachedTeacherOutputs` (read batch by batch).
+
+        Like :meth:`fit`, inference streams the teacher outputs from the cache when they exceed
+        :func:`memory_budget`.
         """
         self._check_fitted()
         documents = as_documents(documents)
@@ -435,10 +501,11 @@ class DSL(AbstractModel):
         if teacher_out is None and self.input != "embeddings":
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
-        x = self._inputs(documents, teacher_out)
-        if x.shape[1] != self.input_size_:
-            raise ValueError(f"input size {x.shape[1]} does not match the fitted model's {self.input_size_}")
-        return self._theta(x)
+        source = self._source(documents, teacher_out, None, fit=False, device=next(self.network_.parameters()).device)
+        width = int(source.inputs(slice(0, 1)).shape[1])
+        if width != self.input_size_:
+            raise ValueError(f"input size {width} does not match the fitted model's {self.input_size_}")
+        return self._theta(source)
 
     def fit_transform(self, documents: Sequence[str], **kwargs) -> np.ndarray:
         """:meth:`fit` then return the training documents' topic proportions."""
@@ -592,10 +659,84 @@ def _is_saved_model(folder: Path) -> bool:
     return (folder / "config.json").exists()
 
 
-def _take(out: TeacherOutputs | None, idx: np.ndarray) -> TeacherOutputs | None:
+def _take(out, idx: np.ndarray):
     if out is None or len(idx) == len(out):
         return out
     return out.take(idx)
+
+
+#: environment variable of :func:`memory_budget`
+MEMORY_BUDGET_ENV = "DSL_PLUGIN_MEMORY_BUDGET"
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_budget() -> int:
+    """Bytes of teacher outputs and training rows that a fit or transform may hold in memory.
+
+    Beyond it, :class:`DSL` leaves the teacher outputs in the teacher cache and reads them batch by batch
+    (streaming training and inference: same results, memory independent of the number of documents). Set with
+    ``$DSL_PLUGIN_MEMORY_BUDGET``, in bytes or with a unit (``"500M"``, ``"8G"``; ``"0"``: always stream from the
+    cache); default: a quarter of the physical memory.
+    """
+    value = os.environ.get(MEMORY_BUDGET_ENV, "").strip().upper().removesuffix("B").removesuffix("I")
+    if value:
+        unit = value[-1] if value[-1] in _UNITS else ""
+        try:
+            return int(float(value[:len(value) - len(unit)]) * _UNITS[unit])
+        except ValueError:
+            raise ValueError(f"{MEMORY_BUDGET_ENV}={os.environ[MEMORY_BUDGET_ENV]!r} is not a size "
+                             "(bytes, or a number with K, M, G or T)") from None
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows)
+        return 4 * 2**30
+
+
+def _in_memory_bytes(n: int, n_words: int, hidden: int, n_members: int) -> int:
+    """What a fit holds with its teacher outputs in memory: the members' logits and hidden states, the combined
+    logits, the targets and the (standardised) inputs, float32."""
+    return 4 * n * ((n_members + 1) * n_words + 2 * hidden)
+
+
+class _CombinedOutputs:
+    """The teacher outputs DSL trains on, combined row by row from its members' outputs (each in memory or
+    :class:`~dsl_plugin.teacher.CachedTeacherOutputs`): contextual offsets subtracted, an ensemble's
+    log-probabilities averaged and hidden states concatenated. The same float32 operations on any set of rows."""
+
+    def __init__(self, members: list, offsets: list[np.ndarray | None]):
+        self.members, self.offsets = members, offsets
+        self.n_computed = sum(getattr(m, "n_computed", 0) for m in members)
+        self.cache_path = getattr(members[0], "cache_path", None)
+        self.in_memory = all(getattr(m, "in_memory", True) for m in members)
+
+    def __len__(self) -> int:
+        return len(self.members[0])
+
+    def width(self, which: str) -> int:
+        if which == "logits":
+            return self.members[0].width("logits")
+        return sum(m.width("hidden") for m in self.members)
+
+    def read(self, which: str, rows) -> np.ndarray:
+        if which == "hidden":
+            parts = [m.read("hidden", rows) for m in self.members]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        logits = [m.read("logits", rows) if off is None else m.read("logits", rows) - off
+                  for m, off in zip(self.members, self.offsets)]
+        if len(logits) == 1:
+            return logits[0]
+        return np.mean([lg - _logsumexp(lg) for lg in logits], axis=0).astype(np.float32)
+
+    def take(self, idx) -> "_CombinedOutputs":
+        return _CombinedOutputs([m.take(idx) for m in self.members], self.offsets)
+
+    def to_memory(self) -> TeacherOutputs:
+        members = [m.to_memory() for m in self.members]
+        if len(members) == 1 and self.offsets[0] is None:
+            return members[0]
+        both = _CombinedOutputs(members, self.offsets)
+        return TeacherOutputs(both.read("logits", slice(None)), both.read("hidden", slice(None)), self.n_computed,
+                              self.cache_path)
 
 
 def _teacher_configs(params: dict) -> list[TeacherConfig]:

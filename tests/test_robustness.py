@@ -65,8 +65,8 @@ def fake_teacher(monkeypatch):
     from dsl_plugin.teacher import SoftLabelTeacher
 
     teacher = StubTeacher()
-    monkeypatch.setattr(SoftLabelTeacher, "compute", lambda self, documents, vocabulary: teacher.compute(documents,
-                                                                                                          vocabulary))
+    monkeypatch.setattr(SoftLabelTeacher, "compute",
+                        lambda self, documents, vocabulary, lazy=False: teacher.compute(documents, vocabulary))
     return teacher
 
 

@@ -20,7 +20,8 @@ def test_cache_key_of_the_original_settings_is_unchanged():
 
 @pytest.mark.parametrize("change", [{"pooling": "mean"}, {"hidden_layer": 3}, {"prompt_format": "chat"},
                                    {"word_scoring": "full_word"}, {"quantize": "int8"}, {"dtype": "bfloat16"},
-                                   {"max_doc_tokens": 64}, {"prompt_template": "T: {document}"}])
+                                   {"max_doc_tokens": 64}, {"prompt_template": "T: {document}"},
+                                   {"cache_dtype": "float16"}])
 def test_every_setting_changes_the_cache_identity(change):
     base = TeacherConfig(model="org/some-model")
     assert base.replace(**change).identity(["a"]) != base.identity(["a"])
@@ -31,7 +32,8 @@ def test_every_setting_changes_the_cache_identity(change):
                                         ({"prompt_format": "xml"}, "prompt_format must be one of"),
                                         ({"hidden_layer": 1.5}, "hidden_layer must be an integer"),
                                         ({"prompt_template": "no slot"}, "exactly once"),
-                                        ({"dtype": "int4"}, "dtype must be one of")])
+                                        ({"dtype": "int4"}, "dtype must be one of"),
+                                        ({"cache_dtype": "bfloat16"}, "cache_dtype must be one of")])
 def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
     with pytest.raises(ValueError, match=match):
         TeacherConfig(**bad)
@@ -103,7 +105,7 @@ def test_contextual_calibration_subtracts_the_content_free_logits(monkeypatch):
     docs = ["a doc", "another doc"]
     table = {"a doc": [2.0, 0.0, 1.0], "another doc": [0.0, 1.0, 1.0], "N/A": [1.0, -1.0, 0.0]}
 
-    def fake_compute(self, documents, vocabulary):
+    def fake_compute(self, documents, vocabulary, lazy=False):
         return _outputs([table[d] for d in documents])
 
     from dsl_plugin.teacher import SoftLabelTeacher
@@ -122,7 +124,7 @@ def test_ensemble_averages_log_probabilities_and_concatenates_hidden_states(monk
     per_model = {"smollm2-135m": ([[3.0, 0.0], [0.0, 1.0]], [[1.0], [2.0]]),
                  "gemma3-270m": ([[10.0, 9.0], [5.0, 7.0]], [[3.0, 4.0], [5.0, 6.0]])}
 
-    def fake_compute(self, documents, vocabulary):
+    def fake_compute(self, documents, vocabulary, lazy=False):
         return _outputs(*per_model[self.model])
 
     monkeypatch.setattr(SoftLabelTeacher, "compute", fake_compute)

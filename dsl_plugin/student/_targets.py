@@ -6,17 +6,26 @@ build the same target from the same inputs.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from ..teacher import softmax_with_temperature
+from ._batches import column_mean
 
 #: what may be subtracted from each word's logit before the softmax (see :func:`soft_targets`)
 CALIBRATIONS = (None, "corpus", "contextual")
 
 
-def corpus_logit_mean(logits: np.ndarray) -> np.ndarray:
-    """Each word's mean logit over the documents (1 x V): the offset of ``calibration="corpus"``."""
-    return np.asarray(logits, dtype=np.float32).mean(axis=0, keepdims=True)
+def corpus_logit_mean(logits: np.ndarray | Iterable[np.ndarray]) -> np.ndarray:
+    """Each word's mean logit over the documents (1 x V): the offset of ``calibration="corpus"``.
+
+    ``logits``: an N x V array, or an iterable of row blocks (one pass over a streamed corpus; the same float32
+    result as the whole array).
+    """
+    if isinstance(logits, np.ndarray):
+        return np.asarray(logits, dtype=np.float32).mean(axis=0, keepdims=True)
+    return column_mean(logits)[None]
 
 
 def soft_targets(logits: np.ndarray, temperature: float, offset: np.ndarray | None = None,

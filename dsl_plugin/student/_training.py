@@ -1,7 +1,8 @@
-"""Training and inference loops for :class:`~dsl_plugin.student.ProdLDANetwork` on in-memory tensors.
+"""Training and inference loops for :class:`~dsl_plugin.student.ProdLDANetwork`.
 
-Inputs and targets live in memory as float32 tensors (20k x 2000 soft labels is 160 MB), so the
-loop slices shuffled index batches directly instead of going through a DataLoader.
+The loops read rows from a batch source (:mod:`._batches`): tensors in memory (20k x 2000 soft labels is
+160 MB), or rows computed per batch, e.g. streamed from the teacher cache. The training loop draws a shuffled
+index permutation per epoch and asks the source for each batch's rows; there is no DataLoader.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
+from ._batches import BatchSource, as_source
 from ._network import ProdLDANetwork, dsl_loss
 
 logger = logging.getLogger(__name__)
@@ -34,15 +37,32 @@ class TrainConfig:
     show_progress: bool = True
 
 
-def train_network(net: ProdLDANetwork, inputs: torch.Tensor, targets: torch.Tensor, cfg: TrainConfig,
-                  generator: torch.Generator) -> list[float]:
+def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targets: torch.Tensor | None = None,
+                  cfg: TrainConfig | None = None, generator: torch.Generator | None = None,
+                  loss: Callable[[torch.nn.Module, dict, torch.Tensor], torch.Tensor] | None = None) -> list[float]:
     """Train ``net`` in place; returns the mean per-document loss of each epoch.
+
+    Args:
+        net: the network; ``net(x)`` returns the dictionary ``loss`` reads.
+        inputs: a :class:`~dsl_plugin.student.BatchSource`, or the input tensor (N x input size) with ``targets``.
+        targets: the target tensor when ``inputs`` is a tensor.
+        cfg: optimisation settings (default :class:`TrainConfig`).
+        generator: draws the batch order (``torch.randperm`` per epoch); the same seed gives the same batches
+            from every source.
+        loss: ``loss(net, net(x), y)`` -> per-document loss; default: the DSL loss (:func:`dsl_loss`) with
+            ``cfg``'s weight, loss, KL direction and student temperature.
 
     A final batch of a single document is merged into the previous batch (BatchNorm needs 2+ rows).
     Each batch costs a few milliseconds of operator dispatch for this small network, so the loop is kept
-    free of per-batch extras (no DataLoader, no collation; soft targets are precomputed by the caller).
+    free of per-batch extras (no DataLoader, no collation; an in-memory source is sliced directly).
     """
-    n = inputs.shape[0]
+    source = as_source(inputs, targets)
+    cfg = cfg or TrainConfig()
+    generator = generator if generator is not None else torch.Generator()
+    if loss is None:
+        def loss(net, out, y):
+            return dsl_loss(net, out, y, cfg.weight, cfg.loss, cfg.kl_direction, cfg.student_temperature)
+    n = len(source)
     if n < 2:
         raise ValueError(f"need at least 2 documents to train (BatchNorm), got {n}")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -53,13 +73,13 @@ def train_network(net: ProdLDANetwork, inputs: torch.Tensor, targets: torch.Tens
         raise ValueError(f"lr_scheduler must be 'cosine' or None, got {cfg.lr_scheduler!r}")
     bs = max(2, int(cfg.batch_size))
     n_batches = max(1, n // bs) if n % bs == 1 else math.ceil(n / bs)
-    return _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batches)
+    return _train_epochs(net, source, loss, cfg, generator, opt, sched, bs, n_batches)
 
 
-def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batches) -> list[float]:
+def _train_epochs(net, source, loss_fn, cfg, generator, opt, sched, bs, n_batches) -> list[float]:
     from tqdm.auto import tqdm
 
-    n = inputs.shape[0]
+    n = len(source)
     history: list[float] = []
     net.train()
     bar = tqdm(range(cfg.num_epochs), desc="DSL training", unit="epoch", disable=not cfg.show_progress)
@@ -68,9 +88,8 @@ def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batche
         total = 0.0
         for b in range(n_batches):
             idx = perm[b * bs:] if b == n_batches - 1 else perm[b * bs:(b + 1) * bs]
-            out = net(inputs[idx])
-            loss = dsl_loss(net, out, targets[idx], cfg.weight, cfg.loss, cfg.kl_direction,
-                            cfg.student_temperature).sum()
+            x, y = source.batch(idx)
+            loss = loss_fn(net, net(x), y).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -86,17 +105,24 @@ def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batche
 
 
 @torch.no_grad()
-def infer_theta(net: ProdLDANetwork, inputs: torch.Tensor, num_samples: int, generator: torch.Generator,
-                batch_size: int = 4096, estimate: str = "samples") -> np.ndarray:
+def infer_theta(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, num_samples: int,
+                generator: torch.Generator, batch_size: int = 4096, estimate: str = "samples") -> np.ndarray:
     """Document-topic matrix (N x K) in eval mode: the mean of ``num_samples`` posterior samples
-    (``estimate="samples"``, the paper) or the softmax of the posterior mean (``"mean"``, deterministic)."""
+    (``estimate="samples"``, the paper) or the softmax of the posterior mean (``"mean"``, deterministic).
+    ``inputs``: a tensor, or a :class:`~dsl_plugin.student.BatchSource` read in blocks of ``batch_size`` rows."""
     net.eval()
     if estimate not in ("samples", "mean"):
         raise ValueError(f"estimate must be 'samples' or 'mean', got {estimate!r}")
-    parts = []
+    source = as_source(inputs)
+    n = len(source)
+    theta = None
     with torch.no_grad():
-        for i in range(0, inputs.shape[0], batch_size):
-            x = inputs[i:i + batch_size]
+        for i in range(0, n, batch_size):
+            x = source.inputs(slice(i, i + batch_size))
             th = net.theta(x, num_samples, generator) if estimate == "samples" else torch.softmax(net.encode(x)[0], 1)
-            parts.append(th.cpu().numpy())
-    return np.concatenate(parts, axis=0)
+            if theta is None:
+                theta = np.empty((n, th.shape[1]), dtype=th.cpu().numpy().dtype)
+            theta[i:i + len(th)] = th.cpu().numpy()
+    if theta is None:
+        raise ValueError("no rows to infer")
+    return theta

@@ -23,6 +23,7 @@ PROMPT_FORMATS = ("raw", "chat")
 POOLINGS = ("last", "mean")
 QUANTIZATIONS = (None, "int8")
 DTYPES = ("float32", "bfloat16", "float16")
+CACHE_DTYPES = ("float32", "float16")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class TeacherConfig:
         quantize: ``None`` or ``"int8"`` (dynamic int8 Linear layers: faster on CPU, other outputs).
         dtype: weights and activations: ``"float32"`` (default; the only one allowed on CPU),
             ``"bfloat16"`` or ``"float16"`` (GPU; see :meth:`for_device`). Outputs are always float32.
+        cache_dtype: how the outputs are stored in the cache: ``"float32"`` (default) or ``"float16"`` (half
+            the disk space and read traffic of a streamed fit; values rounded to ~3 significant digits, i.e.
+            ~1e-2 on a logit of 20; must fit float16's range, |x| <= 65504). Readers convert to float32, so
+            everything downstream computes in float32.
     """
 
     model: str = DEFAULT_LM
@@ -60,6 +65,7 @@ class TeacherConfig:
     hidden_layer: int = -1
     quantize: str | None = None
     dtype: str = "float32"
+    cache_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -70,7 +76,8 @@ class TeacherConfig:
         _check_int("max_doc_tokens", self.max_doc_tokens, 1)
         _check_int("hidden_layer", self.hidden_layer, None)
         for name, allowed in (("prompt_format", PROMPT_FORMATS), ("word_scoring", WORD_SCORINGS),
-                              ("pooling", POOLINGS), ("quantize", QUANTIZATIONS), ("dtype", DTYPES)):
+                              ("pooling", POOLINGS), ("quantize", QUANTIZATIONS), ("dtype", DTYPES),
+                              ("cache_dtype", CACHE_DTYPES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}")
 
@@ -107,7 +114,7 @@ class TeacherConfig:
         ident = {**model_identity(self.model, self.revision), "prompt": self.prompt_template,
                  "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": self.dtype}
         defaults = self.defaults()
-        for name in ("quantize", "word_scoring", "prompt_format", "pooling", "hidden_layer"):
+        for name in ("quantize", "word_scoring", "prompt_format", "pooling", "hidden_layer", "cache_dtype"):
             value = getattr(self, name)
             if value != defaults[name]:
                 ident[name] = value

@@ -25,7 +25,7 @@ from ..cache import CacheEntry
 from ._config import DEFAULT_TEMPERATURE, TeacherConfig
 from ._prompts import PromptEncoder
 from ._runner import LMRunner
-from ._store import gather, is_identity, open_entry, unique_documents
+from ._store import ShardFiles, gather, is_identity, open_entry, unique_documents
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,65 @@ class TeacherOutputs:
         """The outputs of rows ``idx`` (same cache path)."""
         return TeacherOutputs(logits=self.logits[idx], hidden=self.hidden[idx], n_computed=self.n_computed,
                               cache_path=self.cache_path)
+
+    # the row interface shared with CachedTeacherOutputs (what a streamed fit reads)
+    def width(self, which: str) -> int:
+        """Columns of ``"logits"`` (|V|) or ``"hidden"`` (H)."""
+        return int(_array(self, which).shape[1])
+
+    def read(self, which: str, idx) -> np.ndarray:
+        """Rows ``idx`` of ``"logits"`` or ``"hidden"`` as float32."""
+        return np.asarray(_array(self, which)[idx], dtype=np.float32)
+
+    def to_memory(self) -> "TeacherOutputs":
+        return self
+
+    @property
+    def in_memory(self) -> bool:
+        return True
+
+
+class CachedTeacherOutputs:
+    """Teacher outputs left in the cache: rows are read from the shard files on demand, never all at once.
+
+    Returned by ``SoftLabelTeacher.compute(..., lazy=True)``. It has the row interface of
+    :class:`TeacherOutputs` (``len``, :meth:`width`, :meth:`read`, :meth:`take`); :meth:`to_memory` loads
+    everything (the :class:`TeacherOutputs` that ``compute`` returns). Reads convert float16 entries to float32.
+    """
+
+    in_memory = False
+
+    def __init__(self, files: ShardFiles, inverse: np.ndarray, n_computed: int = 0, cache_path: str | None = None):
+        self.files = files
+        self.inverse = np.asarray(inverse, dtype=np.int64)
+        self.n_computed = n_computed
+        self.cache_path = cache_path
+
+    def __len__(self) -> int:
+        return len(self.inverse)
+
+    def width(self, which: str) -> int:
+        return self.files.layout(0, which)[3]
+
+    def read(self, which: str, idx) -> np.ndarray:
+        return self.files.read(which, self.inverse[idx]).astype(np.float32, copy=False)
+
+    def take(self, idx) -> "CachedTeacherOutputs":
+        return CachedTeacherOutputs(self.files, self.inverse[idx], self.n_computed, self.cache_path)
+
+    def to_memory(self) -> TeacherOutputs:
+        entry = self.files.entry
+        return TeacherOutputs(logits=gather(entry, "logits", self.inverse), hidden=gather(entry, "hidden", self.inverse),
+                              n_computed=self.n_computed, cache_path=self.cache_path)
+
+    def __repr__(self) -> str:
+        return f"CachedTeacherOutputs({len(self)} rows, cache entry {self.cache_path})"
+
+
+def _array(out: TeacherOutputs, which: str) -> np.ndarray:
+    if which not in ("logits", "hidden"):
+        raise ValueError(f"which must be 'logits' or 'hidden', got {which!r}")
+    return out.logits if which == "logits" else out.hidden
 
 
 class SoftLabelTeacher:
@@ -250,8 +309,14 @@ class SoftLabelTeacher:
         self.n_documents_computed += len(docs)
         return out
 
-    def compute(self, documents: Sequence[str], vocabulary: Sequence[str]) -> TeacherOutputs:
+    def compute(self, documents: Sequence[str], vocabulary: Sequence[str],
+                lazy: bool = False) -> TeacherOutputs | CachedTeacherOutputs:
         """Teacher outputs for ``documents`` (cached; duplicates computed once).
+
+        Args:
+            lazy: with the cache, return :class:`CachedTeacherOutputs` (the missing shards are computed, then
+                rows are read on demand) instead of loading N x (|V| + H) floats into memory. Without the cache
+                the outputs are in memory anyway.
 
         Raises:
             ValueError: empty corpus, all-empty documents, empty vocabulary, unmappable words.
@@ -275,6 +340,8 @@ class SoftLabelTeacher:
                     self.write_shards(entry, ((i, unique[slice(*entry.shard_range(i))]) for i in todo), vocabulary,
                                       bar)
             computed = n_todo
+        if entry is not None and lazy:
+            return CachedTeacherOutputs(ShardFiles(entry), inverse, computed, str(entry.path))
         if entry is not None:  # stream the shards into the caller's arrays: one copy, no concatenation
             logits, hidden = gather(entry, "logits", inverse), gather(entry, "hidden", inverse)
         elif not is_identity(inverse):
@@ -290,4 +357,5 @@ def _opt_int(value) -> int | None:
     return None if value is None else int(value)
 
 
-__all__ = ["DEFAULT_TEMPERATURE", "SoftLabelTeacher", "TeacherOutputs", "softmax_with_temperature"]
+__all__ = ["CachedTeacherOutputs", "DEFAULT_TEMPERATURE", "SoftLabelTeacher", "TeacherOutputs",
+           "softmax_with_temperature"]
