@@ -416,9 +416,10 @@ def memory_real_child(lm: str, n_docs: int, threads: int, tiny: bool = False) ->
                 "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_child(kind: str, payload: dict) -> dict:
+def run_child(kind: str, payload: dict, env: dict | None = None) -> dict:
+    """Run one measurement in a fresh process (same environment, plus ``env``, and working directory)."""
     cmd = [sys.executable, "-m", "benchmarks.perf", "--child", kind, "--payload", json.dumps(payload)]
-    res = subprocess.run(cmd, capture_output=True, text=True)  # same environment and working directory
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if res.returncode != 0:
         raise RuntimeError(f"child {kind} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -693,7 +694,7 @@ def stream_fit_child(n: int, n_words: int, cache_dir: str, cache_dtype: str, epo
     (VmHWM reset just before the fit, the documents already in memory) and where the time goes."""
     import gc
 
-    os.environ["DSL_PLUGIN_MEMORY_BUDGET"] = budget
+    assert os.environ.get("DSL_PLUGIN_MEMORY_BUDGET") == budget  # set by streaming_section for this child
     from dsl_plugin import DSL
     from dsl_plugin.teacher import SoftLabelTeacher
 
@@ -750,9 +751,9 @@ def streaming_section(args) -> tuple[float, float, list[str]]:
         written = [stream_write(n, v, h, cache_dir, args.stream_dtype) for n in sizes]  # here: fits run elsewhere
         for n in sizes:
             for mode, budget in modes:
-                rows[(n, mode)] = run_child("stream-fit", {"n": n, "V": v, "dir": cache_dir, "dtype": args.stream_dtype,
-                                                           "epochs": epochs, "budget": budget,
-                                                           "threads": args.threads})
+                payload = {"n": n, "V": v, "dir": cache_dir, "dtype": args.stream_dtype, "epochs": epochs,
+                           "budget": budget, "threads": args.threads}
+                rows[(n, mode)] = run_child("stream-fit", payload, env={"DSL_PLUGIN_MEMORY_BUDGET": budget})
     small, large = sizes[0], sizes[-1]
     a, b = rows[(small, "streamed")], rows[(large, "streamed")]
     ratio = b["peak"] / a["peak"]
@@ -762,8 +763,8 @@ def streaming_section(args) -> tuple[float, float, list[str]]:
 
     linear = (per_epoch(b) / large) / (per_epoch(a) / small)
     row_bytes = 4 if args.stream_dtype == "float32" else 2
-    lines = [f"`python benchmarks/perf.py --section stream --stream-sizes {' '.join(map(str, sizes))} --stream-vocab {v} "
-             f"--stream-hidden {h} --stream-epochs {epochs}`, started {started} on {lscpu_model()} "
+    lines = [f"`python -m benchmarks.perf --section stream --stream-sizes {' '.join(map(str, sizes))} --stream-vocab {v} "
+             f"--stream-hidden {h} --stream-epochs {epochs}`, started {started} on {cpu_name()} "
              f"({os.cpu_count()} cores, {args.threads} torch thread(s)), load average at start "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
              + (" (**shared box**: other jobs were running)" if load[0] > 0.5 else "") + ".",
