@@ -1,4 +1,5 @@
-"""Training and inference loops for :class:`~dsl_plugin.student.ProdLDANetwork` on in-memory tensors.
+"""Training and inference loops for a student backbone (:class:`~dsl_plugin.student.ProdLDANetwork` or another
+backbone of :mod:`._backbones`: anything with ``forward``, ``loss`` and ``theta``) on in-memory tensors.
 
 Inputs and targets live in memory as float32 tensors (20k x 2000 soft labels is 160 MB), so the
 loop slices shuffled index batches directly instead of going through a DataLoader.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._network import ProdLDANetwork, dsl_loss
+from ._network import ProdLDANetwork
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,7 @@ def _train_epochs(net, inputs, targets, cfg, generator, opt, sched, bs, n_batche
         for b in range(n_batches):
             idx = perm[b * bs:] if b == n_batches - 1 else perm[b * bs:(b + 1) * bs]
             out = net(inputs[idx])
-            loss = dsl_loss(net, out, targets[idx], cfg.weight, cfg.loss, cfg.kl_direction,
-                            cfg.student_temperature).sum()
+            loss = net.loss(out, targets[idx], cfg).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -105,6 +105,6 @@ def infer_theta(net: ProdLDANetwork, inputs: torch.Tensor, num_samples: int, gen
     with torch.no_grad():
         for i in range(0, inputs.shape[0], batch_size):
             x = inputs[i:i + batch_size]
-            th = net.theta(x, num_samples, generator) if estimate == "samples" else torch.softmax(net.encode(x)[0], 1)
+            th = net.theta(x, num_samples, generator, estimate=estimate)
             parts.append(th.cpu().numpy())
     return np.concatenate(parts, axis=0)
