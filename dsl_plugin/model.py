@@ -165,8 +165,8 @@ class DSL(AbstractModel):
             ``"mean"`` (the softmax of the posterior mean: deterministic, sharper; ``num_samples`` unused).
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
-        language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
-            hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
+        language_model, revision, prompt_template, instruction, prompt_format, max_doc_tokens, word_scoring,
+            pooling, hidden_layer, quantize, dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
             ``language_model`` is its ``model``). Several models joined by ``"+"``
             (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
             (calibrated) log-probabilities, the input concatenates their hidden states.
@@ -206,7 +206,7 @@ class DSL(AbstractModel):
                  dtype: str = _TEACHER_DEFAULTS["dtype"], device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
-                 word_embeddings: str = "word2vec"):
+                 word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"]):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
