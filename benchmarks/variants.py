@@ -22,6 +22,20 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-MiniLM": {"input": "embeddings"},
     # the quality study's choice (DSL(preset="quality"); benchmarks/results/quality_study.md)
     "DSL-quality": {"preset": "quality"},
+    # the DSL target on the paper authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
+    # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
+    # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200
+    # full-batch epochs. Word vectors: corpus word2vec (the ETM baseline's); lists, not tuples: records are JSON
+    "DSL-ETM": {"backbone": "etm", "dropout": 0.5, "betas": [0.9, 0.999], "lr_scheduler": None,
+                "theta_estimate": "mean"},
+    "DSL-ECRTM": {"backbone": "ecrtm", "num_epochs": 200, "dropout": 0.0, "betas": [0.9, 0.999],
+                  "lr_scheduler": None, "theta_estimate": "mean"},
+    "DSL-FASTopic": {"backbone": "fastopic", "num_epochs": 200, "betas": [0.9, 0.999], "lr_scheduler": None},
+    # opt-in: the same with the teacher LM's own input embeddings as word vectors (instead of corpus word2vec)
+    "DSL-ETM-lmwords": {"backbone": "etm", "dropout": 0.5, "betas": [0.9, 0.999], "lr_scheduler": None,
+                        "theta_estimate": "mean", "word_embeddings": "lm"},
+    "DSL-ECRTM-lmwords": {"backbone": "ecrtm", "num_epochs": 200, "dropout": 0.0, "betas": [0.9, 0.999],
+                          "lr_scheduler": None, "theta_estimate": "mean", "word_embeddings": "lm"},
 }
 
 
