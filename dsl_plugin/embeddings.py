@@ -115,8 +115,10 @@ def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: 
     path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
     if path.exists():
         return str(path), 0.0
-    t0 = time.perf_counter()
     sentences = [list(d) for d in corpus if d]
+    if not sentences:
+        raise ValueError("word2vec needs documents with words: every token list is empty")
+    t0 = time.perf_counter()
     # workers=1: reproducible for a given seed; window 4 / negative 10 / min_count 1 as ETM's skipgram.py
     w2v = Word2Vec(sentences=sentences, vector_size=size, window=4, min_count=1, sg=1, negative=10,
                    workers=1, seed=seed, epochs=epochs)

@@ -427,9 +427,9 @@ class DSL(AbstractModel):
 
     def _word_vectors(self, token_lists) -> np.ndarray:
         """Word vectors of the vocabulary for the ETM / ECRTM backbones (V x D), from ``word_embeddings``: skip-gram
-        word2vec trained on the training documents' tokens (cached under ``cache_dir/embeddings``), or the teacher
-        LM's input embeddings (an ensemble's concatenated). Rescaled to unit length on average.
-        No LM forward pass either way."""
+        word2vec trained on the training documents' tokens (seed 0 whatever ``seed``, like pre-trained vectors;
+        cached under ``cache_dir/embeddings``), or the teacher LM's input embeddings (an ensemble's concatenated).
+        Rescaled to unit length on average. No LM forward pass either way."""
         if self.word_embeddings == "word2vec":
             from .embeddings import corpus_word2vec, word2vec_matrix
 

@@ -313,3 +313,15 @@ def test_octis_optimizer_tunes_a_backbone(dataset, dsl_kwargs, tmp_path):
         plot_best_seen=False, plot_model=False, random_state=0)
     assert result is not None and len(result.func_vals) == 3 and all(0 < v <= 1 for v in result.func_vals)
     assert SoftLabelTeacher.total_forward_passes == before
+
+
+def test_word2vec_needs_words(tmp_path):
+    from dsl_plugin.embeddings import corpus_word2vec, word2vec_matrix
+
+    with pytest.raises(ValueError, match="every token list is empty"):
+        corpus_word2vec([[], []], tmp_path)
+    path, seconds = corpus_word2vec([["alpha", "beta"], ["beta", "gamma"]], tmp_path, size=4, epochs=1)
+    matrix, missing = word2vec_matrix(path, ["gamma", "delta", "alpha"])  # delta is not in the corpus
+    assert matrix.shape == (3, 4) and missing == 1 and np.isfinite(matrix).all()
+    again, _ = word2vec_matrix(path, ["gamma", "delta", "alpha"])
+    np.testing.assert_array_equal(matrix, again)  # the missing word's random vector is seeded
