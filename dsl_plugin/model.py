@@ -129,7 +129,7 @@ class DSL(AbstractModel):
             (``loss="nll"`` with ``target="bow"``, whose counts already sum to the document length).
             A soft target sums to 1, so the paper's NLL ablation keeps 1e3: with weight 1 the
             reconstruction term is ~1000x smaller than the prior KL and the posterior collapses
-            (measured: purity .067 on StackOverflow). The FASTopic backbone's None is 1 (see ``backbone``).
+            (measured: purity .067 on StackOverflow).
         loss: ``"kl"`` (the paper) or ``"nll"`` (ablation: cross-entropy -sum(target * log p),
             ProdLDA's reconstruction loss). On soft labels it equals KL(target||model) plus the
             target's entropy, so at the same ``temperature`` it trains identically; the paper's
@@ -145,8 +145,9 @@ class DSL(AbstractModel):
             sentence embeddings, two LMs) weigh alike.
         kl_direction: ``"target_model"`` KL(target||model) (authors' code) or ``"model_target"``.
         student_temperature: True divides the decoder logits by ``temperature`` (authors' code);
-            False or a float sets it explicitly. ProdLDA backbone only: the other backbones' word distributions
-            are not tempered (as in the authors' code for them).
+            False or a float sets it explicitly. Every backbone: ETM's and FASTopic's mixture log-probabilities
+            are divided like ProdLDA's and ECRTM's logits (the authors' code for those three does not temper;
+            ``student_temperature=False`` is that).
         hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings (also the ETM and ECRTM
             encoders'; their priors are fixed, so ``learn_priors`` is ProdLDA's only; FASTopic has no encoder).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
@@ -154,8 +155,7 @@ class DSL(AbstractModel):
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
             clustering regulariser; Wu et al. 2023) or ``"fastopic"`` (documents, topics and words related by two
             Sinkhorn transport plans, trained on all documents at once, so ``batch_size`` is unused; Wu et al.
-            2024). See :mod:`dsl_plugin.student._backbones`. With ``reconstruction_weight=None`` FASTopic's
-            lambda is 1 (its transport costs and reconstruction are added unweighted, as in the authors' code).
+            2024). See :mod:`dsl_plugin.student._backbones`.
         word_embeddings: the word vectors of the ``"etm"`` (fixed) and ``"ecrtm"`` (initial) backbones:
             ``"word2vec"`` (skip-gram word2vec trained on the training documents, as the ETM baseline) or ``"lm"``
             (the teacher LM's input embeddings of each word's tokens; an ensemble's concatenated).

@@ -69,7 +69,7 @@ def test_etm_loss_by_hand(case):
     np.testing.assert_allclose(theta.sum(1), 1.0, atol=1e-6)
     beta = _softmax(words.astype(np.float64) @ _np(net.alpha.weight).T, axis=0).T  # K x V, rows sum to 1
     np.testing.assert_allclose(_np(net.beta), beta, rtol=1e-5, atol=1e-7)
-    p = theta @ beta  # the mixture: no student temperature
+    p = _softmax(np.log(theta @ beta) / 2.5, axis=1)  # the mixture, tempered by the student temperature
     kl_prior = 0.5 * (mu ** 2 + np.exp(log_var) - 1.0 - log_var).sum(1)  # KL(q || N(0, I))
     np.testing.assert_allclose(_np(loss), WEIGHT * _kl_rows(_np(target), p) + kl_prior, rtol=1e-5)
     # the word vectors are fixed (a buffer), the topic embeddings learned
@@ -91,7 +91,7 @@ def test_ecrtm_loss_by_hand(case):
     np.testing.assert_allclose(_np(net.beta), beta, rtol=1e-4, atol=1e-7)
     z = theta @ beta
     z = (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5) + np.linspace(-0.5, 0.5, V)  # BatchNorm (train), scale 1
-    log_p = np.log(_softmax(z, axis=1))  # untempered
+    log_p = np.log(_softmax(z / 2.5, axis=1))  # tempered logits
     rec = (_np(target) * (np.log(_np(target)) - log_p)).sum(1)
     var_prior = 1.0 - 1.0 / K  # Laplace approximation of Dirichlet(1): mean 0
     kl = 0.5 * (np.exp(log_var) / var_prior + mu ** 2 / var_prior - 1.0 + np.log(var_prior) - log_var).sum(1)
@@ -119,7 +119,7 @@ def test_fastopic_loss_by_hand(case):
     np.testing.assert_allclose(_np(out["theta"]), theta, rtol=2e-3, atol=1e-5)
     np.testing.assert_allclose(_np(net.beta), beta, rtol=2e-3, atol=1e-5)
     transport = (p_dt * c_dt).sum() + (p_tw * c_tw).sum()
-    expected = WEIGHT * _kl_rows(_np(target), theta @ beta) + transport
+    expected = WEIGHT * _kl_rows(_np(target), _softmax(np.log(theta @ beta) / 2.5, axis=1)) + transport
     np.testing.assert_allclose(_np(loss), expected, rtol=2e-3)
     # theta of new documents: the rows of the training plan, through the kept topic potential
     net.prepare_inference(x)
@@ -135,7 +135,7 @@ def test_every_backbone_reduces_its_loss_and_infers_distributions(case, loss):
         torch.manual_seed(1)
         net = build_backbone(name, H, V, K, (6,), "softplus", 0.0, True, words if name in ("etm", "ecrtm") else None)
         opt = torch.optim.Adam(net.parameters(), lr=0.01)
-        cfg = TrainConfig(weight=1e3 if name != "fastopic" else 1.0, loss=loss)
+        cfg = TrainConfig(weight=1e3, loss=loss)
         losses = []
         for _ in range(30):
             value = net.loss(net(x), target, cfg).sum()
@@ -181,15 +181,30 @@ def test_sinkhorn_matches_a_reference_and_keeps_the_marginals(scale):
     np.testing.assert_allclose(_np(torch.softmax(-alpha * cost + log_v, 1)), reference * 8, rtol=1e-3, atol=1e-6)
 
 
-def test_sinkhorn_falls_back_to_the_log_domain_when_scaling_breaks():
+def test_sinkhorn_copes_with_costs_that_underflow_and_falls_back_to_the_log_domain(monkeypatch):
+    from dsl_plugin.student import _sinkhorn
+
     cost = torch.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]) * 1e3  # exp(-alpha * cost) underflows in float32
     log_a, log_b = uniform_log(2, cost), torch.log(torch.tensor([0.25, 0.5, 0.25]))
-    plan, _ = sinkhorn(cost, log_a, log_b, alpha=1.0, max_iter=500)
-    assert torch.isfinite(plan).all()
-    np.testing.assert_allclose(_np(plan.sum(1)), 0.5, rtol=1e-4)
-    np.testing.assert_allclose(_np(plan.sum(0)), [0.25, 0.5, 0.25], atol=5e-3)
     direct, _ = _log_domain(-1.0 * cost, log_a, log_b, 500, 5e-3, 50)
-    np.testing.assert_allclose(_np(plan), _np(direct), atol=1e-6)
+    for broken in (False, True):
+        if broken:  # scaling iterations that fail are replaced by the log-domain ones
+            monkeypatch.setattr(_sinkhorn, "_scaling", lambda *a: (torch.full((2, 3), float("nan")), torch.zeros(3)))
+        plan, _ = sinkhorn(cost, log_a, log_b, alpha=1.0, max_iter=500)
+        assert torch.isfinite(plan).all()
+        np.testing.assert_allclose(_np(plan.sum(1)), 0.5, rtol=1e-4)
+        np.testing.assert_allclose(_np(plan.sum(0)), [0.25, 0.5, 0.25], atol=5e-3)
+        np.testing.assert_allclose(_np(plan), _np(direct), atol=1e-5)
+
+
+def test_sinkhorn_gradients_stay_finite_when_columns_are_far_from_every_row():
+    torch.manual_seed(0)
+    x = (torch.randn(64, 8) * 10).requires_grad_()  # far-apart points: alpha * cost spreads over thousands
+    y = torch.randn(5, 8).requires_grad_()
+    cost = squared_distances(x, y)
+    plan, _ = sinkhorn(cost, uniform_log(64, cost), uniform_log(5, cost), alpha=3.0, max_iter=500)
+    (plan * cost).sum().backward()
+    assert torch.isfinite(x.grad).all() and torch.isfinite(y.grad).all()
 
 
 # --------------------------------------------------------------------------- DSL(backbone=...) as an OCTIS model
@@ -267,7 +282,6 @@ def test_fastopic_partitions_and_full_batch(partitioned, dsl_kwargs, monkeypatch
     assert out["topic-document-matrix"].shape == (3, 36) and out["test-topic-document-matrix"].shape == (3, 12)
     np.testing.assert_allclose(out["test-topic-document-matrix"].sum(0), 1.0, atol=1e-5)
     assert batch_sizes == [36]  # all training documents in one batch, whatever batch_size says
-    assert model._weight() == 1.0  # FASTopic's reconstruction and transport costs unweighted
 
 
 @pytest.fixture(scope="module")

@@ -101,9 +101,9 @@ class ECRTMNetwork(nn.Module):
                 "ecr": self.ecr(cost)}
 
     def loss(self, out: dict[str, torch.Tensor], target: torch.Tensor, cfg) -> torch.Tensor:
-        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``, untempered logits,
-        as the authors' code) + KL to the prior + the batch's ECR."""
-        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, 1.0)
+        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``, logits divided by
+        ``cfg.student_temperature``) + KL to the prior + the batch's ECR."""
+        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, cfg.student_temperature)
         kl = prior_kl(out["mu"], out["log_var"], self.prior_mean, self.prior_variance)
         return cfg.weight * rec + kl + out["ecr"]
 

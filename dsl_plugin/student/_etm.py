@@ -60,9 +60,10 @@ class ETMNetwork(nn.Module):
         return {"mu": mu, "log_var": log_var, "theta": theta, "word_logits": word_logits}
 
     def loss(self, out: dict[str, torch.Tensor], target: torch.Tensor, cfg) -> torch.Tensor:
-        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``; the mixture is not
-        tempered) + KL to the standard normal prior."""
-        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, 1.0)
+        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``; the mixture's
+        log-probabilities divided by ``cfg.student_temperature`` before the softmax, as ProdLDA's logits) + KL to the
+        standard normal prior."""
+        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, cfg.student_temperature)
         zeros = torch.zeros_like(out["mu"][0])
         return cfg.weight * rec + prior_kl(out["mu"], out["log_var"], zeros, torch.ones_like(zeros))
 

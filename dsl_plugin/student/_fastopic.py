@@ -90,9 +90,9 @@ class FASTopicNetwork(nn.Module):
                 "transport": (p_dt * c_dt).sum() + (p_tw * c_tw).sum()}
 
     def loss(self, out: dict[str, torch.Tensor], target: torch.Tensor, cfg) -> torch.Tensor:
-        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``; the mixture is not
-        tempered) + the two transport costs of the batch."""
-        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, 1.0)
+        """Per document: ``cfg.weight`` x reconstruction (``cfg.loss`` / ``cfg.kl_direction``; the mixture's
+        log-probabilities divided by ``cfg.student_temperature``) + the two transport costs of the batch."""
+        rec = reconstruction_loss(out["word_logits"], target, cfg.loss, cfg.kl_direction, cfg.student_temperature)
         return cfg.weight * rec + out["transport"]
 
     @torch.no_grad()

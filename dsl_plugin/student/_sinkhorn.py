@@ -23,9 +23,10 @@ def sinkhorn(cost: torch.Tensor, log_a: torch.Tensor, log_b: torch.Tensor, alpha
     """The entropic transport plan between two discrete distributions.
 
     Scaling iterations (two matrix-vector products each, ~40x cheaper on a CPU than log-sum-exps) on a kernel
-    whose scale is absorbed into log potentials every ``check_every`` iterations (Schmitzer 2016), starting with
-    every row's largest entry at 1, so large ``alpha * cost`` neither underflows nor overflows; should it anyway
-    (a non-finite result), the same iterations run in the log domain.
+    whose scale is absorbed into log potentials every ``check_every`` iterations (Schmitzer 2016), after a first
+    iteration in the log domain. Where the scaling steps would divide by vanishing sums (a column far from every row:
+    the forward pass may survive, the gradient, marginal / sum^2, would not), the same iterations run in the log
+    domain instead (slower, stable).
 
     Args:
         cost: n x m cost matrix.
@@ -40,29 +41,41 @@ def sinkhorn(cost: torch.Tensor, log_a: torch.Tensor, log_b: torch.Tensor, alpha
         ``softmax(-alpha * cost[i] + log v)``).
     """
     log_k = -alpha * cost
-    plan, log_v = _scaling(log_k, log_a, log_b, max_iter, tol, check_every)
-    if not (torch.isfinite(plan).all() and torch.isfinite(log_v).all()):
-        plan, log_v = _log_domain(log_k, log_a, log_b, max_iter, tol, check_every)
-    return plan, log_v
+    result = _scaling(log_k, log_a, log_b, max_iter, tol, check_every)
+    if result is None or not (torch.isfinite(result[0]).all() and torch.isfinite(result[1]).all()):
+        result = _log_domain(log_k, log_a, log_b, max_iter, tol, check_every)
+    return result
+
+
+#: a scaling step that divides a marginal by a sum this many times smaller (the kernel is far from balanced: its
+#: gradient, marginal / sum^2, could overflow) hands the problem to the log domain
+_MAX_SCALING = 1e3
 
 
 def _scaling(log_k, log_a, log_b, max_iter, tol, check_every):
+    """Sinkhorn by scaling iterations on absorbed kernels; None when a step rescales by more than ``_MAX_SCALING``."""
     a, b = log_a.exp(), log_b.exp()
-    f = -log_k.max(dim=1).values  # log u, absorbed
-    g = torch.zeros_like(log_b)  # log v, absorbed
-    done = 0
+    # the first iteration in the log domain (from u = 1): the kernel then has the right row sums and nearly the right
+    # column sums, so the scaling steps start balanced
+    g = log_b - torch.logsumexp(log_k, dim=0)  # log v, absorbed
+    f = log_a - torch.logsumexp(log_k + g[None, :], dim=1)  # log u, absorbed
+    done = 1
     while done < max_iter:
         kernel = torch.exp(log_k + f[:, None] + g[None, :])
         u, v = torch.ones_like(a), torch.ones_like(b)
         steps = min(check_every, max_iter - done)
+        largest = []  # the largest rescaling of each step (checked once per block: no synchronisation per step)
         for _ in range(steps):
             v = b / (kernel.T @ u)
             u = a / (kernel @ v)
+            largest.append(torch.maximum(v.detach().max(), u.detach().max()))
         done += steps
         with torch.no_grad():
+            if not float(torch.stack(largest).max()) <= _MAX_SCALING:  # also catches inf / nan
+                return None
             err = float((v * (kernel.T @ u) - b).abs().sum())
         f, g = f + torch.log(u), g + torch.log(v)
-        if err < tol or not math.isfinite(err):  # converged, or broken (the caller falls back to the log domain)
+        if err < tol:
             break
     return torch.exp(log_k + f[:, None] + g[None, :]), g
 
