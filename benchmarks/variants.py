@@ -34,6 +34,20 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-fullword": {**_PAPER, "word_scoring": "full_word"},
     "DSL-smollm2-fullword": {**_PAPER, "language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
+    # the paper's DSL target on the authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
+    # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
+    # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200
+    # full-batch epochs. Word vectors: corpus word2vec (the ETM baseline's); lists, not tuples: records are JSON
+    "DSL-ETM": {**_PAPER, "backbone": "etm", "dropout": 0.5, "betas": [0.9, 0.999], "lr_scheduler": None,
+                "theta_estimate": "mean"},
+    "DSL-ECRTM": {**_PAPER, "backbone": "ecrtm", "num_epochs": 200, "dropout": 0.0, "betas": [0.9, 0.999],
+                  "lr_scheduler": None, "theta_estimate": "mean"},
+    "DSL-FASTopic": {**_PAPER, "backbone": "fastopic", "num_epochs": 200, "betas": [0.9, 0.999], "lr_scheduler": None},
+    # opt-in: the same with the teacher LM's own input embeddings as word vectors (instead of corpus word2vec)
+    "DSL-ETM-lmwords": {**_PAPER, "backbone": "etm", "dropout": 0.5, "betas": [0.9, 0.999], "lr_scheduler": None,
+                        "theta_estimate": "mean", "word_embeddings": "lm"},
+    "DSL-ECRTM-lmwords": {**_PAPER, "backbone": "ecrtm", "num_epochs": 200, "dropout": 0.0, "betas": [0.9, 0.999],
+                          "lr_scheduler": None, "theta_estimate": "mean", "word_embeddings": "lm"},
 }
 #: DSL parameters that do not change what a run trains (left out when records are compared)
 _NOT_SETTINGS = {"num_topics", "seed", "verbose", "cache_dir", "embedding_model", "device", "use_partitions",

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
                         "or the first one, optional 'label') or .txt (one document per line) file, or the packaged "
                         "demo corpus (demo)")
     c.add_argument("--models", nargs="+", default=None,
-                   help="DSL and any of LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic BERTopic-DSL FASTopic "
+                   help="DSL and any of LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic BERTopic-DSL FASTopic ECRTM "
                         "(default: DSL ZeroshotTM CombinedTM ProdLDA FASTopic BERTopic)")
     c.add_argument("--ks", nargs="+", type=int, default=[20], help="numbers of topics (default 20)")
     c.add_argument("--seeds", type=int, default=3, help="number of seeds: 3 runs seeds 0, 1, 2 (default 3)")

@@ -22,7 +22,7 @@ per model and per K), ``plots/metrics.png`` (one bar panel per metric) and, for 
 (model, K), ``plots/<model>-K<k>-topics.png`` and ``-documents.png``.
 
 Metrics: coherence (C_V, NPMI; reference corpus = this corpus) and diversity (I-RBO, topic diversity) on the
-top words always; the purity family and KL retrieval P@5 / P@10 when the data has labels.
+top words always; the purity family, NMI, ARI and KL retrieval P@1 / P@5 / P@10 when the data has labels.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ DEFAULT_MODELS = ("DSL", "ZeroshotTM", "CombinedTM", "ProdLDA", "FASTopic", "BER
 METRIC_NAMES = {
     "c_v": "C_V", "c_npmi": "NPMI", "irbo": "I-RBO", "td": "TD",
     "purity": "Purity", "inverse_purity": "Inv.Purity", "harmonic_purity": "Harm.P (2PI/(P+I))",
-    "purity_f": "Purity-F (TopicGPT)",
-    "p5": "P@5", "p10": "P@10", "p5_unique": "P@5 uniq", "p10_unique": "P@10 uniq",
+    "purity_f": "Purity-F (TopicGPT)", "nmi": "NMI", "ari": "ARI",
+    "p1": "P@1", "p5": "P@5", "p10": "P@10", "p5_unique": "P@5 uniq", "p10_unique": "P@10 uniq",
 }
 TEXT_SUFFIXES = (".jsonl", ".tsv", ".csv", ".txt")
 
@@ -249,7 +249,7 @@ def evaluate(output: dict, dataset, top_words: int = 10, unique_rows: Sequence[i
     (``irbo``, ``td``) on the top ``min(top_words, shortest topic)`` words, always; with labels also
     ``purity``, ``inverse_purity``, ``harmonic_purity``, ``purity_f``, ``nmi``, ``ari``, ``p1``, ``p5``, ``p10``
     (and ``p5_unique`` / ``p10_unique`` over ``unique_rows``, e.g. de-duplicated tweets). ``topk_used`` records
-    the word count. ``nmi``, ``ari`` and ``p1`` are recorded but not among the table columns (:data:`METRIC_NAMES`).
+    the word count. Every key but ``topk_used`` is a table column (:data:`METRIC_NAMES`).
     """
     from octis.evaluation_metrics.coherence_metrics import Coherence
     from octis.evaluation_metrics.diversity_metrics import InvertedRBO, TopicDiversity
@@ -472,8 +472,8 @@ def _report(out_dir: Path, data: CorpusData, models: list[str], ks: list[int], s
              f"Values are mean ± sd over the runs in the `runs` column. **Bold**: best; *italic*: not significantly "
              f"different from the best (Welch's t-test, p ≥ 0.05). Coherence (C_V, NPMI) uses this corpus as the "
              f"reference; coherence and diversity (I-RBO, TD) use the top {top_words} words of every topic. "
-             + ("Purity and P@k use the labels." if data.has_labels else
-                "The data has no labels: no purity or P@k."), ""]
+             + ("Purity, NMI, ARI and P@k use the labels." if data.has_labels else
+                "The data has no labels: no purity, NMI, ARI or P@k."), ""]
     if runs:
         lines += ["## All runs", "", *metric_table(runs, models, columns), ""]
         if len(ks) > 1:

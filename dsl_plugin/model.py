@@ -14,11 +14,12 @@ import torch
 
 from . import seeding
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
-from .cache import hash_documents
+from .cache import default_cache_dir, hash_documents
 from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, CALIBRATIONS, BatchSource, ProdLDANetwork, RowSource, TrainConfig, bow_targets,
-                      column_mean, column_std, corpus_logit_mean, infer_theta, row_chunks, soft_targets, train_network)
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
+                      RowSource, TrainConfig, bow_targets, build_backbone, column_mean, column_std, corpus_logit_mean,
+                      infer_theta, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -34,6 +35,8 @@ ENSEMBLE_SEPARATOR = "+"
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("lm", "embeddings", "lm+embeddings")
+#: where the word vectors of the ETM / ECRTM backbones come from
+WORD_EMBEDDINGS = ("word2vec", "lm")
 # Named sets of settings, applied over the package defaults by ``DSL(preset=...)``; arguments you pass win.
 # "paper": the method exactly as published (arXiv 2602.17907; the authors' code): raw soft labels at tau 3, the
 # mean of posterior samples as theta, the LM's last-token hidden state as input; on the language model you choose
@@ -67,6 +70,8 @@ def _teacher_setting(field: str):
 _POSITIVE = real(0, low_open=True)
 _PARAMS: dict[str, tuple[Any, Any]] = {
     "num_topics": (20, integer(1)),
+    "backbone": ("prodlda", choice(*BACKBONES)),
+    "word_embeddings": ("word2vec", choice(*WORD_EMBEDDINGS)),
     "temperature": (2.0, _POSITIVE),
     "calibration": ("corpus", lambda name, v: None if v in (None, "none") else choice(*CALIBRATIONS)(name, v)),
     "reconstruction_weight": (None, optional(_POSITIVE)),
@@ -143,16 +148,29 @@ class DSL(AbstractModel):
             sentence embeddings, two LMs) weigh alike.
         kl_direction: ``"target_model"`` KL(target||model) (authors' code) or ``"model_target"``.
         student_temperature: True divides the decoder logits by ``temperature`` (authors' code);
-            False or a float sets it explicitly.
-        hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings.
+            False or a float sets it explicitly. Every backbone: ETM's and FASTopic's mixture log-probabilities
+            are divided like ProdLDA's and ECRTM's logits (the authors' code for those three does not temper;
+            ``student_temperature=False`` is that).
+        hidden_sizes, activation, dropout, learn_priors: ProdLDA encoder settings (also the ETM and ECRTM
+            encoders'; their priors are fixed, so ``learn_priors`` is ProdLDA's only; FASTopic has no encoder).
+        backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
+            ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
+            Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
+            clustering regulariser; Wu et al. 2023) or ``"fastopic"`` (documents, topics and words related by two
+            Sinkhorn transport plans, trained on all documents at once, so ``batch_size`` is unused; Wu et al.
+            2024). See :mod:`dsl_plugin.student._backbones`.
+        word_embeddings: the word vectors of the ``"etm"`` (fixed) and ``"ecrtm"`` (initial) backbones:
+            ``"word2vec"`` (skip-gram word2vec trained on the training documents, as the ETM baseline) or ``"lm"``
+            (the teacher LM's input embeddings of each word's tokens; an ensemble's concatenated).
         lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
         num_samples: posterior samples averaged at inference.
         theta_estimate: ``"mean"`` (the default: the softmax of the posterior mean; deterministic, sharper;
             ``num_samples`` unused) or ``"samples"`` (the paper: the mean of ``num_samples`` posterior samples).
         seed: makes training and inference reproducible (None: not seeded). Seeding never touches the
             caller's global numpy / torch random state (torch's is forked for the duration of training).
-        language_model, revision, prompt_template, prompt_format, max_doc_tokens, word_scoring, pooling,
-            hidden_layer, quantize, dtype, cache_dtype: the teacher's settings (see :class:`dsl_plugin.TeacherConfig`;
+        language_model, revision, prompt_template, instruction, prompt_format, max_doc_tokens, word_scoring,
+            pooling, hidden_layer, quantize, dtype, cache_dtype: the teacher's settings (see
+            :class:`dsl_plugin.TeacherConfig`;
             ``language_model`` is its ``model``). Several models joined by ``"+"``
             (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
             (calibrated) log-probabilities, the input concatenates their hidden states.
@@ -198,7 +216,8 @@ class DSL(AbstractModel):
                  dtype: str = _TEACHER_DEFAULTS["dtype"], cache_dtype: str = _TEACHER_DEFAULTS["cache_dtype"],
                  device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
-                 verbose: bool = True, preset: str | None = None):
+                 verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
+                 word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"]):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -285,7 +304,7 @@ class DSL(AbstractModel):
     def _weight(self) -> float:
         if self.reconstruction_weight is not None:
             return float(self.reconstruction_weight)
-        return 1.0 if (self.loss == "nll" and self.target == "bow") else 1e3
+        return 1.0 if (self.loss == "nll" and self.target == "bow") else DEFAULT_WEIGHTS[self.backbone]
 
     def _student_temperature(self) -> float:
         st = self.student_temperature
@@ -461,18 +480,46 @@ class DSL(AbstractModel):
         dev = resolve_device(self.device)
         source = self._source(documents, teacher_out, token_lists, fit=True, device=dev)
         input_size = int(source.inputs(slice(0, 1)).shape[1])
-        cfg = TrainConfig(batch_size=self.batch_size, num_epochs=self.num_epochs, lr=self.lr,
-                          betas=tuple(self.betas), lr_scheduler=self.lr_scheduler, weight=self._weight(),
-                          loss=self.loss, kl_direction=self.kl_direction,
-                          student_temperature=self._student_temperature(), show_progress=self.verbose)
+        word_vectors = self._word_vectors(token_lists) if self.backbone in WORD_VECTOR_BACKBONES else None
         with self._seeded_global_torch(dev):
-            self.network_ = ProdLDANetwork(input_size, len(self.vocabulary_), self.num_topics,
-                                           tuple(self.hidden_sizes), self.activation, self.dropout,
-                                           self.learn_priors).to(dev)
+            self.network_ = self._network(input_size, word_vectors).to(dev)
+            # FASTopic's documents -> topics transport couples a batch's documents: it trains on all at once
+            cfg = TrainConfig(batch_size=len(source) if self.network_.full_batch else self.batch_size,
+                              num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
+                              lr_scheduler=self.lr_scheduler, weight=self._weight(), loss=self.loss,
+                              kl_direction=self.kl_direction, student_temperature=self._student_temperature(),
+                              show_progress=self.verbose)
             self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
+            if self.network_.full_batch:  # it keeps state of the training documents (all in memory already)
+                self.network_.prepare_inference(source.inputs(slice(0, len(source))))
         self.input_size_ = input_size
+        self.word_dim_ = None if word_vectors is None else int(word_vectors.shape[1])
         source = source.without_targets()  # inference reads the inputs only: the targets (bag of words) are freed
         self.document_topic_ = self._theta(source)
+
+    def _network(self, input_size: int, word_vectors: np.ndarray | None):
+        """A fresh (untrained) student network of this model's backbone."""
+        return build_backbone(self.backbone, input_size, len(self.vocabulary_), self.num_topics,
+                              tuple(self.hidden_sizes), self.activation, self.dropout, self.learn_priors, word_vectors)
+
+    def _word_vectors(self, token_lists) -> np.ndarray:
+        """Word vectors of the vocabulary for the ETM / ECRTM backbones (V x D), from ``word_embeddings``: skip-gram
+        word2vec trained on the training documents' tokens (seed 0 whatever ``seed``, like pre-trained vectors;
+        cached under ``cache_dir/embeddings``), or the teacher LM's input embeddings (an ensemble's concatenated).
+        Rescaled to unit length on average. No LM forward pass either way."""
+        if self.word_embeddings == "word2vec":
+            from .embeddings import corpus_word2vec, word2vec_matrix
+
+            root = self.cache_dir if self.cache_dir is not None else default_cache_dir()
+            path, _ = corpus_word2vec([list(t) for t in token_lists], root)
+            vectors, missing = word2vec_matrix(path, self.vocabulary_)
+            if missing:
+                logger.info("%d vocabulary word(s) do not occur in the training documents: random word2vec vectors",
+                            missing)
+        else:
+            vectors = np.concatenate([t.input_word_embeddings(self.vocabulary_) for t in self._teachers()], axis=1)
+        norms = np.linalg.norm(vectors, axis=1)
+        return (vectors / max(float(norms.mean()), 1e-12)).astype(np.float32)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
@@ -513,7 +560,8 @@ class DSL(AbstractModel):
 
     @property
     def topic_word_matrix_(self) -> np.ndarray:
-        """Decoder weights beta (K x |V|), as OCTIS's ProdLDA reports them."""
+        """Topic-word matrix beta (K x |V|): the decoder weights for the ProdLDA backbone (as OCTIS's ProdLDA reports
+        them), the topics' word distributions for ETM and FASTopic, the embedding softmax over topics for ECRTM."""
         self._check_fitted()
         return self.network_.beta.detach().cpu().numpy()
 
@@ -586,7 +634,8 @@ class DSL(AbstractModel):
         self._check_fitted()
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
-                             "input_size": self.input_size_}, indent=1)  # before anything is written
+                             "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None)},
+                            indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         if self.standardize_input:
             state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in ("input_mean_", "input_scale_")})
@@ -645,8 +694,11 @@ class DSL(AbstractModel):
         model = cls(**{**{k: v for k, v in params.items() if k not in _NOT_SAVED}, **overrides})
         model.vocabulary_ = vocabulary
         model.input_size_ = config["input_size"]
-        net = ProdLDANetwork(model.input_size_, len(model.vocabulary_), model.num_topics, tuple(model.hidden_sizes),
-                             model.activation, model.dropout, model.learn_priors)
+        model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
+        if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
+            raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
+        net = model._network(model.input_size_, None if model.word_dim_ is None
+                              else np.zeros((len(vocabulary), model.word_dim_), dtype=np.float32))
         for k in ("input_mean_", "input_scale_"):
             if _INPUT_STATS + k in state:
                 setattr(model, k, state.pop(_INPUT_STATS + k).numpy())

@@ -32,6 +32,7 @@ FAST = {
     "ETM": {"num_epochs": 3, "w2v_epochs": 2},
     "BERTopic": {},
     "FASTopic": {"epochs": 10},
+    "ECRTM": {"epochs": 3, "w2v_epochs": 2},
 }
 
 
@@ -77,7 +78,7 @@ def _check_output(out: dict, ds, k_max: int = K, exact_k: bool = True) -> None:
 
 def test_registry_and_errors(demo, work_dir):
     assert baselines.ALL_BASELINES == ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "BERTopic-DSL",
-                                       "FASTopic"]
+                                       "FASTopic", "ECRTM"]
     assert list(baselines.MODELS) == baselines.ALL_BASELINES
     with pytest.raises(ValueError, match="unknown baseline"):
         baselines.run_baseline("NMF", demo, K, 0, work_dir)
@@ -108,8 +109,26 @@ def test_fast_smoke_lda_prodlda(demo, work_dir):
     np.testing.assert_allclose(twm.sum(axis=1), 1.0, atol=1e-4)
 
 
+def test_fast_smoke_ecrtm(demo, work_dir):
+    """ECRTM on 80 demo docs (one empty): shapes, sums, seeding, word vectors shared with ETM, notes."""
+    out = baselines.run_baseline("ECRTM", demo, K, 0, work_dir, top_words=TOP, **FAST["ECRTM"])
+    _check_output(out, demo)
+    assert np.isfinite(out["topic-document-matrix"][:, EMPTY_ROW]).all()
+    np.testing.assert_allclose(out["topic-word-matrix"].sum(axis=0), 1.0, atol=1e-5)  # ECRTM: softmax over topics
+    assert "glove-wiki-gigaword-200" in out["notes"] and "word2vec" in out["notes"]
+    assert set(out["timing"]) == {"embed_s", "fit_s"}
+    again = baselines.run_baseline("ECRTM", demo, K, 0, work_dir, top_words=TOP, **FAST["ECRTM"])
+    np.testing.assert_allclose(again["topic-document-matrix"], out["topic-document-matrix"], atol=1e-6)
+    assert again["timing"]["embed_s"] == 0.0  # the corpus word2vec is cached
+    other = baselines.run_baseline("ECRTM", demo, K, 1, work_dir, top_words=TOP, **FAST["ECRTM"])
+    assert not np.allclose(other["topic-document-matrix"], out["topic-document-matrix"])
+    with pytest.raises(ValueError, match="unknown override"):
+        baselines.run_baseline("ECRTM", demo, K, 0, work_dir, num_epochs=3)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "FASTopic"])
+@pytest.mark.parametrize("name", ["LDA", "ProdLDA", "CombinedTM", "ZeroshotTM", "ETM", "BERTopic", "FASTopic",
+                                  "ECRTM"])
 def test_every_baseline_small(name, demo, work_dir):
     out = baselines.run_baseline(name, demo, K, 0, work_dir, top_words=TOP, **FAST[name])
     _check_output(out, demo, exact_k=(name != "BERTopic"))

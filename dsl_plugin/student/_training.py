@@ -1,4 +1,5 @@
-"""Training and inference loops for :class:`~dsl_plugin.student.ProdLDANetwork`.
+"""Training and inference loops for a student backbone (:class:`~dsl_plugin.student.ProdLDANetwork` or another
+backbone of :mod:`._backbones`: anything with ``forward``, ``loss`` and ``theta``).
 
 The loops read rows from a batch source (:mod:`._batches`): tensors in memory (20k x 2000 soft labels is
 160 MB), or rows computed per batch, e.g. streamed from the teacher cache. The training loop draws a shuffled
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from ._batches import BatchSource, as_source
-from ._network import ProdLDANetwork, dsl_loss
+from ._network import ProdLDANetwork
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
         cfg: optimisation settings (default :class:`TrainConfig`).
         generator: draws the batch order (``torch.randperm`` per epoch); the same seed gives the same batches
             from every source.
-        loss: ``loss(net, net(x), y)`` -> per-document loss; default: the DSL loss (:func:`dsl_loss`) with
-            ``cfg``'s weight, loss, KL direction and student temperature.
+        loss: ``loss(net, net(x), y)`` -> per-document loss; default: the backbone's own ``net.loss(out, y, cfg)``
+            (the DSL loss with ``cfg``'s weight, loss, KL direction and student temperature, plus the backbone's
+            regulariser).
 
     A final batch of a single document is merged into the previous batch (BatchNorm needs 2+ rows).
     Each batch costs a few milliseconds of operator dispatch for this small network, so the loop is kept
@@ -61,7 +63,7 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
     generator = generator if generator is not None else torch.Generator()
     if loss is None:
         def loss(net, out, y):
-            return dsl_loss(net, out, y, cfg.weight, cfg.loss, cfg.kl_direction, cfg.student_temperature)
+            return net.loss(out, y, cfg)
     n = len(source)
     if n < 2:
         raise ValueError(f"need at least 2 documents to train (BatchNorm), got {n}")
@@ -119,7 +121,7 @@ def infer_theta(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, num_sam
     with torch.no_grad():
         for i in range(0, n, batch_size):
             x = source.inputs(slice(i, i + batch_size))
-            th = net.theta(x, num_samples, generator) if estimate == "samples" else torch.softmax(net.encode(x)[0], 1)
+            th = net.theta(x, num_samples, generator, estimate=estimate)
             if theta is None:
                 theta = np.empty((n, th.shape[1]), dtype=th.cpu().numpy().dtype)
             theta[i:i + len(th)] = th.cpu().numpy()

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 from ..lm import DEFAULT_LM, model_identity
 
-DEFAULT_PROMPT = ("Generate a label that capture the overall theme of the document below.\n\n"
-                  "Document: {document}\n\nTopic:")
+#: the task instruction of the default prompt (the paper authors' instructions/default.jinja)
+DEFAULT_INSTRUCTION = "Generate a label that capture the overall theme of the document below."
+#: the default prompt template: an ``{instruction}`` slot and a ``{document}`` slot (the authors'
+#: document_topic_distribution.jinja frame)
+DEFAULT_PROMPT_TEMPLATE = "{instruction}\n\nDocument: {document}\n\nTopic:"
+#: the default prompt as the LM reads it (the template with the default instruction)
+DEFAULT_PROMPT = DEFAULT_PROMPT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
 #: tau of the soft labels softmax(logits / tau) (the paper's value); the student side reads it from here
 DEFAULT_TEMPERATURE = 3.0
 
@@ -33,7 +38,14 @@ class TeacherConfig:
     Args:
         model: packaged alias (see :data:`dsl_plugin.lm.PACKAGED_LMS`), local path or HF model id.
         revision: Hugging Face revision for hub ids.
-        prompt_template: must contain ``{document}`` exactly once; trailing whitespace is stripped.
+        prompt_template: must contain ``{document}`` exactly once, and may contain ``{instruction}`` once (the
+            default does: :data:`DEFAULT_PROMPT_TEMPLATE`); trailing whitespace is stripped.
+        instruction: the task instruction put in the template's ``{instruction}`` slot (the authors keep
+            instructions and the prompt frame in separate files, and vary the instruction in their
+            prompt-sensitivity ablation). A template without the slot takes no instruction: then it must stay
+            at its default. Only the prompt as filled in keys the cache, so ``prompt_template=DEFAULT_PROMPT``
+            (the filled-in default, the only form before this setting existed) and the default pair share
+            cache entries.
         prompt_format: ``"raw"`` (default: the filled template is tokenised as it is) or ``"chat"``
             (the filled template is the user turn of the tokenizer's chat template, followed by the
             generation prompt; for instruct models).
@@ -57,7 +69,7 @@ class TeacherConfig:
 
     model: str = DEFAULT_LM
     revision: str | None = None
-    prompt_template: str = DEFAULT_PROMPT
+    prompt_template: str = DEFAULT_PROMPT_TEMPLATE
     prompt_format: str = "raw"
     max_doc_tokens: int = 128
     word_scoring: str = "first_token"
@@ -66,6 +78,7 @@ class TeacherConfig:
     quantize: str | None = None
     dtype: str = "float32"
     cache_dtype: str = "float32"
+    instruction: str = DEFAULT_INSTRUCTION
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -73,6 +86,13 @@ class TeacherConfig:
         if not isinstance(self.prompt_template, str) or self.prompt_template.count("{document}") != 1:
             raise ValueError(f"prompt_template must be a string containing '{{document}}' exactly once, "
                              f"got {self.prompt_template!r}")
+        if self.prompt_template.count("{instruction}") > 1:
+            raise ValueError(f"prompt_template must contain '{{instruction}}' at most once, got {self.prompt_template!r}")
+        if not isinstance(self.instruction, str) or "{document}" in self.instruction:
+            raise ValueError(f"instruction must be a string without '{{document}}', got {self.instruction!r}")
+        if "{instruction}" not in self.prompt_template and self.instruction != DEFAULT_INSTRUCTION:
+            raise ValueError(f"instruction is set ({self.instruction!r}) but prompt_template has no '{{instruction}}' "
+                             f"slot to put it in: {self.prompt_template!r}")
         _check_int("max_doc_tokens", self.max_doc_tokens, 1)
         _check_int("hidden_layer", self.hidden_layer, None)
         for name, allowed in (("prompt_format", PROMPT_FORMATS), ("word_scoring", WORD_SCORINGS),
@@ -105,13 +125,18 @@ class TeacherConfig:
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    @property
+    def prompt(self) -> str:
+        """The prompt template as the LM reads it: ``{instruction}`` filled in, ``{document}`` left."""
+        return self.prompt_template.replace("{instruction}", self.instruction)
+
     def identity(self, vocabulary) -> dict:
         """Everything the cached outputs depend on, except the documents.
 
         Settings at their default are left out (except the original five), so the keys of caches
         written before a setting existed stay valid.
         """
-        ident = {**model_identity(self.model, self.revision), "prompt": self.prompt_template,
+        ident = {**model_identity(self.model, self.revision), "prompt": self.prompt,
                  "max_doc_tokens": self.max_doc_tokens, "vocabulary": list(vocabulary), "dtype": self.dtype}
         defaults = self.defaults()
         for name in ("quantize", "word_scoring", "prompt_format", "pooling", "hidden_layer", "cache_dtype"):

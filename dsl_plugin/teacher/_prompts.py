@@ -37,7 +37,7 @@ class PromptEncoder:
 
     def encode(self, document: str) -> list[int]:
         """Token ids of the prompt for one document, truncating inside the document slot."""
-        prefix, suffix = self.config.prompt_template.split("{document}")
+        prefix, suffix = self.config.prompt.split("{document}")
         text = (prefix + self._truncate(document) + suffix).rstrip()
         tok = self.tokenizer
         if self.config.prompt_format == "chat":

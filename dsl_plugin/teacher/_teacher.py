@@ -252,6 +252,21 @@ class SoftLabelTeacher:
         """Indices of the words that ``" " + word`` splits into 2+ tokens, and their token ids."""
         return self.encoder.multi_token_words(vocabulary)
 
+    def input_word_embeddings(self, vocabulary: Sequence[str]) -> np.ndarray:
+        """The LM's own input embeddings of the words (V x embedding width, float32): for each word the mean of the
+        embedding rows of the tokens of ``" " + word`` (zeros for a blank word). Loads the LM; runs no forward
+        pass (``n_forward_passes`` is unchanged). DSL's ETM / ECRTM backbones use them as word vectors."""
+        import torch
+
+        tokens = self.encoder.word_tokens(vocabulary)  # loads the LM
+        with torch.no_grad():
+            table = self.runner.model.get_input_embeddings().weight
+            out = np.zeros((len(tokens), table.shape[1]), dtype=np.float32)
+            for i, ids in enumerate(tokens):
+                if ids:
+                    out[i] = table[torch.as_tensor(ids, device=table.device)].float().mean(0).cpu().numpy()
+        return out
+
     # ------------------------------------------------------------------ identity / cache
     def identity(self, vocabulary: Sequence[str]) -> dict:
         """Everything the cached outputs depend on, except the documents."""
