@@ -270,9 +270,9 @@ def test_fastopic_partitions_and_full_batch(partitioned, dsl_kwargs, monkeypatch
     batch_sizes = []
     real_train = model_module.train_network
 
-    def spy(net, inputs, targets, cfg, generator):
+    def spy(net, inputs, targets=None, cfg=None, generator=None, loss=None):
         batch_sizes.append(cfg.batch_size)
-        return real_train(net, inputs, targets, cfg, generator)
+        return real_train(net, inputs, targets, cfg, generator, loss)
 
     monkeypatch.setattr(model_module, "train_network", spy)
     model = DSL(num_topics=3, backbone="fastopic", use_partitions=True, **{**dsl_kwargs, "batch_size": 4})

@@ -14,7 +14,7 @@ def test_streaming_section_runs_on_a_tiny_cache_and_keeps_the_rest_of_the_report
     out = tmp_path / "perf.md"
     out.write_text("# Performance benchmark\n\n## Acceptance targets\n\n| target | result | measured | note |\n"
                    "| --- | --- | --- | --- |\n| other | **PASS** | 1x |  |\n\n## 7. Teacher on Ray\n\nkept\n")
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "perf.py"), "--section", "stream", "--stream-sizes", "200", "600",
+    cmd = [sys.executable, "-m", "benchmarks.perf", "--section", "stream", "--stream-sizes", "200", "600",
            "--stream-vocab", "20", "--stream-hidden", "8", "--stream-epochs", "1", "--stream-no-memory",
            "--stream-dir", str(tmp_path), "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT,
