@@ -127,6 +127,10 @@ def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
     return out
 
 
+def _teacher_key(config) -> str:
+    return json.dumps(config.identity(()), sort_keys=True)
+
+
 def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:
     """Teacher seconds per document of a lever relative to today's default (None: not measured).
 
@@ -136,14 +140,16 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
     its LM(s); an ensemble costs the sum of its members.
     """
     from dsl_plugin import DSL
+    from dsl_plugin.teacher import TeacherConfig
 
     rec = (measured or {}).get(dataset)
     if rec is not None:
-        times = rec["teacher_seconds_per_doc"]
+        # keyed by the teacher's cache identity: a record made before a setting existed names the same teacher
+        times = {_teacher_key(TeacherConfig(**json.loads(k))): v for k, v in rec["teacher_seconds_per_doc"].items()}
 
         def seconds(model_name):
             model = DSL(**dsl_kwargs(model_name))
-            keys = [json.dumps(c.as_dict(), sort_keys=True) for c in model.teacher_configs]
+            keys = [_teacher_key(c) for c in model.teacher_configs]
             if any(k not in times for k in keys):
                 return None
             extra = rec["minilm_seconds_per_doc"] if model.input == "lm+embeddings" else 0.0

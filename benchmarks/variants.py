@@ -60,7 +60,19 @@ def _settings(config_json: str, legacy: bool) -> str:
 
     base = {**_PAPER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
     params = DSL(**{**base, **json.loads(config_json)}).get_params()
-    return json.dumps({k: v for k, v in params.items() if k not in _NOT_SETTINGS}, sort_keys=True)
+    return json.dumps(_normalised({k: v for k, v in params.items() if k not in _NOT_SETTINGS}), sort_keys=True)
+
+
+def _normalised(found: dict) -> dict:
+    """Settings in one form: the prompt as the LM reads it (``prompt_template`` with ``instruction`` filled in;
+    before instructions existed the template held the whole prompt, the same text)."""
+    from dsl_plugin.teacher import DEFAULT_INSTRUCTION
+
+    found = dict(found)
+    if "prompt_template" in found:
+        found["prompt"] = found.pop("prompt_template").replace("{instruction}",
+                                                               found.pop("instruction", DEFAULT_INSTRUCTION))
+    return found
 
 
 def settings(config: dict, legacy: bool = False) -> dict:
@@ -70,9 +82,10 @@ def settings(config: dict, legacy: bool = False) -> dict:
 
 
 def record_settings(record: dict) -> dict:
-    """The settings a recorded DSL run trained with (older records: resolved from their config)."""
+    """The settings a recorded DSL run trained with. Older records: resolved from their config; a parameter added
+    after a record was made counts at its default (a new parameter's default keeps the earlier behaviour)."""
     if "settings" in record:
-        return record["settings"]
+        return {**settings({}), **_normalised(record["settings"])}
     return settings(upgrade_config(record.get("config")), legacy=True)
 
 

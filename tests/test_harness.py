@@ -38,6 +38,15 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
         ("DSL-paper", "DSL"), ("DSL-0.1", "DSL-smollm2"), ("DSL", None)]
     assert run.settings(run.DSL_VARIANTS["DSL"]) != run.settings(run.DSL_VARIANTS["DSL-paper"])
     assert run.settings({}, legacy=True) == run.settings(run.DSL_VARIANTS["DSL-paper"])
+    # a record made before a parameter existed counts at that parameter's default, and the prompt is compared as
+    # the LM reads it (a template with the whole prompt = the default template with the default instruction)
+    from dsl_plugin.teacher import DEFAULT_PROMPT
+
+    older = {k: v for k, v in new_dsl["settings"].items() if k not in ("backbone", "instruction", "cache_dtype")}
+    older.pop("prompt", None)
+    older["prompt_template"] = DEFAULT_PROMPT
+    _write(f, [dict(new_dsl, settings=older)])
+    assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
