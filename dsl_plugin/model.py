@@ -528,10 +528,10 @@ class DSL(AbstractModel):
     def transform(self, documents: Sequence[str], teacher_out=None) -> np.ndarray:
         """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache).
 
-        theta is the mean of ``num_samples`` posterior samples (softmax of mu + eps * sigma; dropout is off at
-        inference), drawn from a generator seeded with ``seed``. So with a seed, ``transform`` of the training
-        documents equals ``document_topic_`` and repeated calls agree; with ``seed=None`` every call is a new
-        Monte Carlo estimate (differences shrink as ``num_samples`` grows).
+        theta follows ``theta_estimate`` (dropout is off at inference): the softmax of the posterior mean (the
+        default; deterministic, so ``transform`` of the training documents equals ``document_topic_``), or the
+        mean of ``num_samples`` posterior samples (softmax of mu + eps * sigma) drawn from a generator seeded with
+        ``seed``: with a seed repeated calls agree, with ``seed=None`` every call is a new Monte Carlo estimate.
 
         Args:
             documents: a list of strings (a pandas Series is read by position; a single string is refused).
