@@ -765,8 +765,8 @@ def stream_report(args, sizes, modes, written, rows, started, load, cpu) -> tupl
 
     linear = (per_epoch(b) / large) / (per_epoch(a) / small)
     row_bytes = 4 if args.stream_dtype == "float32" else 2
-    lines = [f"`python benchmarks/perf.py --section stream --stream-sizes {' '.join(map(str, sizes))} "
-             f"--stream-vocab {v} --stream-hidden {h} --stream-epochs {epochs}`, started {started} on {cpu} "
+    lines = [f"`python benchmarks/perf.py --section stream --stream-sizes {' '.join(map(str, sizes))} --stream-vocab {v} "
+             f"--stream-hidden {h} --stream-epochs {epochs}`, started {started} on {cpu} "
              f"({os.cpu_count()} cores, {args.threads} torch thread(s)), load average at start "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
              + (" (**shared box**: other jobs were running)" if load[0] > 0.5 else "") + ".",
