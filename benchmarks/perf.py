@@ -831,7 +831,8 @@ def upsert_target(path: Path, name: str, ok: bool | None, measured: str, note: s
     path.write_text("\n".join(lines) + "\n")
 
 
-STREAM_TARGETS = ("streaming fit: peak RSS 1M vs 100k cached documents <= 1.2x", "streaming fit: epoch time linear in N")
+STREAM_TARGETS = ("streaming fit: peak RSS 1M vs 100k cached documents <= 1.2x",
+                  "streaming fit: epoch time linear in N")
 
 
 def stream_targets(ratio: float, linear: float, growth: dict, sizes) -> list[tuple[str, bool, str, str]]:

@@ -293,7 +293,8 @@ class DSL(AbstractModel):
         out = _CombinedOutputs(members, offsets)
         if all(getattr(m, "in_memory", True) for m in members):
             return out.to_memory()
-        need, budget = _in_memory_bytes(len(out), out.width("logits"), out.width("hidden"), len(members)), memory_budget()
+        need = _in_memory_bytes(len(out), out.width("logits"), out.width("hidden"), len(members))
+        budget = memory_budget()
         if need <= budget:
             return out.to_memory()
         logger.info("DSL: the teacher outputs and training rows of %d documents need ~%.1f GB in memory, more than "

@@ -109,8 +109,9 @@ class CachedTeacherOutputs:
 
     def to_memory(self) -> TeacherOutputs:
         entry = self.files.entry
-        return TeacherOutputs(logits=gather(entry, "logits", self.inverse), hidden=gather(entry, "hidden", self.inverse),
-                              n_computed=self.n_computed, cache_path=self.cache_path)
+        return TeacherOutputs(logits=gather(entry, "logits", self.inverse),
+                              hidden=gather(entry, "hidden", self.inverse), n_computed=self.n_computed,
+                              cache_path=self.cache_path)
 
     def __repr__(self) -> str:
         return f"CachedTeacherOutputs({len(self)} rows, cache entry {self.cache_path})"
