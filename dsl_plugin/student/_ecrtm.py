@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import mlp_encoder, posterior_theta, prior_kl, reconstruction_loss
+from ._network import gaussian_encoder, posterior_theta, prior_kl, reconstruction_loss
 from ._sinkhorn import sinkhorn, squared_distances, uniform_log
 
 #: ECRTM's settings (the authors' and the paper's appendix): beta temperature, ECR weight, Sinkhorn alpha and
@@ -52,14 +52,10 @@ class ECRTMNetwork(nn.Module):
                  ecr_weight: float = ECR_WEIGHT, sinkhorn_alpha: float = SINKHORN_ALPHA,
                  sinkhorn_max_iter: int = SINKHORN_MAX_ITER):
         super().__init__()
-        if num_topics < 1:
-            raise ValueError(f"num_topics must be >= 1, got {num_topics}")
         word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        self.encoder = mlp_encoder(input_size, hidden_sizes, activation, dropout)
-        prev = hidden_sizes[-1] if len(hidden_sizes) else input_size
-        self.f_mu = nn.Linear(prev, num_topics)
+        self.encoder, self.f_mu, self.f_log_var = gaussian_encoder(input_size, num_topics, hidden_sizes, activation,
+                                                                   dropout)
         self.f_mu_bn = _frozen_scale_bn(num_topics)
-        self.f_log_var = nn.Linear(prev, num_topics)
         self.f_log_var_bn = _frozen_scale_bn(num_topics)
         self.register_buffer("prior_mean", torch.zeros(num_topics))
         self.register_buffer("prior_variance", torch.full((num_topics,), 1.0 - 1.0 / num_topics))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._network import mlp_encoder, posterior_theta, prior_kl, reconstruction_loss
+from ._network import gaussian_encoder, posterior_theta, prior_kl, reconstruction_loss
 
 _TINY = 1e-10  # floor of a word's mixture probability before the log
 
@@ -32,13 +32,9 @@ class ETMNetwork(nn.Module):
     def __init__(self, input_size: int, word_vectors: torch.Tensor, num_topics: int, hidden_sizes=(200, 200),
                  activation: str = "softplus", dropout: float = 0.2):
         super().__init__()
-        if num_topics < 1:
-            raise ValueError(f"num_topics must be >= 1, got {num_topics}")
         word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        self.encoder = mlp_encoder(input_size, hidden_sizes, activation, dropout)
-        prev = hidden_sizes[-1] if len(hidden_sizes) else input_size
-        self.f_mu = nn.Linear(prev, num_topics)
-        self.f_log_var = nn.Linear(prev, num_topics)
+        self.encoder, self.f_mu, self.f_log_var = gaussian_encoder(input_size, num_topics, hidden_sizes, activation,
+                                                                   dropout)
         self.register_buffer("rho", word_vectors.clone())
         self.alpha = nn.Linear(word_vectors.shape[1], num_topics, bias=False)  # topic embeddings (K x D)
         self.num_topics = num_topics

@@ -31,15 +31,9 @@ class ProdLDANetwork(nn.Module):
     def __init__(self, input_size: int, vocab_size: int, num_topics: int, hidden_sizes=(200, 200),
                  activation: str = "softplus", dropout: float = 0.2, learn_priors: bool = True):
         super().__init__()
-        if num_topics < 1:
-            raise ValueError(f"num_topics must be >= 1, got {num_topics}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-        self.encoder = mlp_encoder(input_size, hidden_sizes, activation, dropout)
-        prev = hidden_sizes[-1] if len(hidden_sizes) else input_size
-        self.f_mu = nn.Linear(prev, num_topics)
+        self.encoder, self.f_mu, self.f_sigma = gaussian_encoder(input_size, num_topics, hidden_sizes, activation,
+                                                                 dropout)
         self.f_mu_bn = nn.BatchNorm1d(num_topics, affine=False)
-        self.f_sigma = nn.Linear(prev, num_topics)
         self.f_sigma_bn = nn.BatchNorm1d(num_topics, affine=False)
         prior_mean = torch.zeros(num_topics)
         prior_var = torch.full((num_topics,), 1.0 - 1.0 / num_topics)
@@ -103,6 +97,17 @@ def mlp_encoder(input_size: int, hidden_sizes=(200, 200), activation: str = "sof
         prev = h
     layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def gaussian_encoder(input_size: int, num_topics: int, hidden_sizes=(200, 200), activation: str = "softplus",
+                     dropout: float = 0.2) -> tuple[nn.Sequential, nn.Linear, nn.Linear]:
+    """The encoder of the VAE backbones (ProdLDA, ETM, ECRTM): :func:`mlp_encoder` and its two heads, the
+    posterior mean and log-variance of K topics (created in this order: the same seed, the same weights)."""
+    if num_topics < 1:
+        raise ValueError(f"num_topics must be >= 1, got {num_topics}")
+    encoder = mlp_encoder(input_size, hidden_sizes, activation, dropout)
+    prev = hidden_sizes[-1] if len(hidden_sizes) else input_size
+    return encoder, nn.Linear(prev, num_topics), nn.Linear(prev, num_topics)
 
 
 def posterior_theta(mu: torch.Tensor, log_var: torch.Tensor, num_samples: int = 10,
