@@ -135,6 +135,9 @@ DATASETS = {
     # tokens, the "drop-in OCTIS benchmark" case). The quality study's confirmation set: never used for choosing.
     "bbc_news": ("octis:octis_BBC_News", {}, "OCTIS preprocessed BBC News (2,225 docs, 5 labels, |V| 2,949; "
                  "token lists only: DSL's LM reads the joined tokens)"),
+    # the quality study's second confirmation set (round 2, 2026-12-03): never used by a run before its rule
+    "dbpedia_it": ("octis:octis_DBPedia_IT", {}, "OCTIS preprocessed DBPedia_IT (Italian; 4,251 docs, 5 labels, "
+                   "|V| 2,047, 20.6 tokens per doc; token lists only: DSL's LM reads the joined tokens)"),
 }
 # The paper authors' word filter (dsl_plugin.data.tokenize_as_written: only words written in lower case, none that
 # starts a sentence) over the same documents as each default sample: another vocabulary and BoW. Used by

@@ -169,6 +169,11 @@ STUDY_VARIANTS: dict[str, dict] = {
     "Q-gm-default-tau3": {**_GM_DEFAULT, "temperature": 3.0},
     "Q-gm-default-contextual": {**_GM_DEFAULT, "calibration": "contextual"},
     "Q-gm-default-contextual-tau3": {**_GM_DEFAULT, "calibration": "contextual", "temperature": 3.0},
+    # round 2 (2026-12-03) over the 0.2 default, no LM pass of their own: more bag of words in the target, the bag of
+    # words next to the LM hidden state in the student's input (as CombinedTM does with its embedding), both
+    "Q-gm-default-bow05": {**_GM_DEFAULT, "bow_weight": 0.5},
+    "Q-gm-default-lmbow": {**_GM_DEFAULT, "input": "lm+bow"},
+    "Q-gm-default-lmbow-bow05": {**_GM_DEFAULT, "input": "lm+bow", "bow_weight": 0.5},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,

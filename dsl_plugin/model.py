@@ -18,8 +18,8 @@ from .cache import default_cache_dir, hash_documents
 from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
-                      RowSource, TrainConfig, bow_targets, build_backbone, column_mean, column_std, corpus_logit_mean,
-                      infer_theta, row_chunks, soft_targets, train_network)
+                      RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
+                      corpus_logit_mean, infer_theta, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -34,7 +34,9 @@ _TEACHER_DEFAULTS = TeacherConfig.defaults()
 ENSEMBLE_SEPARATOR = "+"
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
-INPUTS = ("lm", "embeddings", "lm+embeddings")
+INPUTS = ("lm", "embeddings", "lm+embeddings", "lm+bow")
+#: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
+_INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
 WORD_EMBEDDINGS = ("word2vec", "lm")
 # Named sets of settings, applied over the package defaults by ``DSL(preset=...)``; arguments you pass win.
@@ -137,9 +139,11 @@ class DSL(AbstractModel):
             target's entropy, so at the same ``temperature`` it trains identically; the paper's
             ablation is the untempered one, ``loss="nll", temperature=1``.
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
-        input: ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode``, ablation) or
+        input: ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode``, ablation),
             ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
-            all-MiniLM-L6-v2).
+            all-MiniLM-L6-v2) or ``"lm+bow"`` (the LM hidden state next to the document's bag of words, each row of
+            it at unit length times the mean hidden-state length of the training documents, as CombinedTM puts the
+            bag of words next to its embedding; no extra LM pass).
         bow_weight: with ``target="soft"``, the target is ``(1 - w) * soft label + w * the document's normalised
             bag of words`` (default 0.3; 0: the paper's pure soft label; documents with no vocabulary word keep
             the soft label).
@@ -326,15 +330,25 @@ class DSL(AbstractModel):
                                                   else os.path.join(self.cache_dir, "embeddings"))
         return self.embedding_model
 
-    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False):
+    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None):
         """``rows -> the student's input rows`` (float32); with ``standardize_input`` z-scored by the training
-        statistics, which ``fit`` computes first (passes over the rows, block by block)."""
+        statistics, which ``fit`` computes first (passes over the rows, block by block).
+
+        ``input="lm+bow"`` appends the document's bag of words (``token_lists``; tokenised from ``documents`` when
+        None) as a unit-length row scaled by ``bow_input_scale_``, the training rows' mean hidden-state length (so
+        both blocks start on the same scale; fitted here with ``fit``)."""
         blocks = []
-        if self.input in ("lm", "lm+embeddings"):
+        if self.input.startswith("lm"):
             blocks.append(lambda rows: teacher_out.read("hidden", rows))
         if self.input in ("embeddings", "lm+embeddings"):
             emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
             blocks.append(lambda rows: emb[rows])
+        if self.input == "lm+bow":
+            bow = self._bow(token_lists if token_lists is not None else TokenizedTexts(documents))
+            if fit:
+                total = sum(float(np.linalg.norm(blocks[0](r), axis=1).sum()) for r in row_chunks(len(documents)))
+                self.bow_input_scale_ = np.asarray([total / max(len(documents), 1)], dtype=np.float32)
+            blocks.append(lambda rows: bow_features(bow[rows]) * self.bow_input_scale_)
 
         def raw(rows):
             return blocks[0](rows) if len(blocks) == 1 else np.concatenate([b(rows) for b in blocks], axis=1)
@@ -375,10 +389,10 @@ class DSL(AbstractModel):
         return lambda rows: soft_targets(teacher_out.read("logits", rows), tau, offset,
                                          None if bow is None else bow[rows], w)
 
-    def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False) -> np.ndarray:
+    def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None) -> np.ndarray:
         """The student's input rows of every document, in one array; with ``standardize_input`` z-scored by the
         training statistics."""
-        return self._input_rows(documents, teacher_out, fit)(slice(None))
+        return self._input_rows(documents, teacher_out, fit, token_lists)(slice(None))
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
         """The training targets of every document, in one array."""
@@ -394,7 +408,7 @@ class DSL(AbstractModel):
         Either way a batch holds the same float32 values, so the fit is the same.
         """
         n = len(documents)
-        inputs = self._input_rows(documents, teacher_out, fit)
+        inputs = self._input_rows(documents, teacher_out, fit, token_lists)
         targets = self._target_rows(teacher_out, token_lists) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
@@ -475,6 +489,8 @@ class DSL(AbstractModel):
         return self
 
     def _fit_arrays(self, documents: list[str], token_lists, teacher_out=None) -> None:
+        for name in _INPUT_STAT_NAMES:  # refitted below when this fit's settings use them
+            self.__dict__.pop(name, None)
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
@@ -526,7 +542,8 @@ class DSL(AbstractModel):
         if not hasattr(self, "network_"):
             raise RuntimeError("this DSL model is not fitted yet: call fit() or train_model() first")
 
-    def transform(self, documents: Sequence[str], teacher_out=None) -> np.ndarray:
+    def transform(self, documents: Sequence[str], teacher_out=None,
+                  token_lists: Sequence[Sequence[str]] | None = None) -> np.ndarray:
         """Document-topic proportions (N x K) for new documents (teacher outputs come from the cache).
 
         theta follows ``theta_estimate`` (dropout is off at inference): the softmax of the posterior mean (the
@@ -538,6 +555,8 @@ class DSL(AbstractModel):
             documents: a list of strings (a pandas Series is read by position; a single string is refused).
             teacher_out: precomputed teacher outputs for exactly these documents (same rows, same order): a
                 :class:`TeacherOutputs`, or :class:`~dsl_plugin.teacher.CachedTeacherOutputs` (read batch by batch).
+            token_lists: preprocessed tokens per document, for ``input="lm+bow"`` only (tokenised from
+                ``documents`` with :func:`dsl_plugin.data.tokenize` when None).
 
         Like :meth:`fit`, inference streams the teacher outputs from the cache when they exceed
         :func:`memory_budget`.
@@ -549,7 +568,10 @@ class DSL(AbstractModel):
         if teacher_out is None and self.input != "embeddings":
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
-        source = self._source(documents, teacher_out, None, fit=False, device=next(self.network_.parameters()).device)
+        if token_lists is not None and len(token_lists) != len(documents):
+            raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
+        source = self._source(documents, teacher_out, token_lists, fit=False,
+                              device=next(self.network_.parameters()).device)
         width = int(source.inputs(slice(0, 1)).shape[1])
         if width != self.input_size_:
             raise ValueError(f"input size {width} does not match the fitted model's {self.input_size_}")
@@ -617,7 +639,8 @@ class DSL(AbstractModel):
         result = {"topics": self.get_topics(top_words), "topic-word-matrix": self.topic_word_matrix_,
                   "topic-document-matrix": self.document_topic_.T}
         if len(test_idx):
-            result["test-topic-document-matrix"] = self.transform([raw[i] for i in test_idx], _take(out, test_idx)).T
+            result["test-topic-document-matrix"] = self.transform([raw[i] for i in test_idx], _take(out, test_idx),
+                                                                  [corpus[i] for i in test_idx]).T
         return result
 
     # ------------------------------------------------------------------ persistence
@@ -638,8 +661,8 @@ class DSL(AbstractModel):
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None)},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
-        if self.standardize_input:
-            state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in ("input_mean_", "input_scale_")})
+        state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
+                      if getattr(self, k, None) is not None})
         weights = safetensors_bytes(state, metadata={"format": str(MODEL_FORMAT),
                                                      "vocabulary_sha256": hash_documents(self.vocabulary_)})
 
@@ -700,7 +723,7 @@ class DSL(AbstractModel):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
         net = model._network(model.input_size_, None if model.word_dim_ is None
                               else np.zeros((len(vocabulary), model.word_dim_), dtype=np.float32))
-        for k in ("input_mean_", "input_scale_"):
+        for k in _INPUT_STAT_NAMES:
             if _INPUT_STATS + k in state:
                 setattr(model, k, state.pop(_INPUT_STATS + k).numpy())
         net.load_state_dict(state)

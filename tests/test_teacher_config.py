@@ -158,6 +158,36 @@ def test_standardized_input_round_trips_through_save_and_load(tmp_path):
     np.testing.assert_allclose(loaded.transform(docs, out), theta, atol=1e-6)
 
 
+def test_lm_plus_bow_input_appends_the_scaled_unit_bag_of_words_and_round_trips(tmp_path):
+    rng = np.random.default_rng(2)
+    docs = [f"alpha beta doc {i}" if i % 2 else f"gamma gamma doc {i}" for i in range(24)]
+    tokens = [d.split()[:2] for d in docs]
+    hidden = rng.normal(0.0, 3.0, size=(24, 5)).astype(np.float32)
+    out = _outputs(rng.normal(size=(24, 3)), hidden)
+    model = DSL(num_topics=2, num_epochs=2, input="lm+bow", verbose=False, device="cpu")
+    model.vocabulary_ = ["alpha", "beta", "gamma"]
+    model._fit_arrays(docs, tokens, out)
+    scale = np.linalg.norm(hidden, axis=1).mean()  # the mean hidden-state length of the training documents
+    np.testing.assert_allclose(model.bow_input_scale_, [scale], rtol=1e-5)
+    x = model._inputs(docs, out, token_lists=tokens)
+    assert x.shape == (24, 5 + 3) and model.input_size_ == 8
+    np.testing.assert_array_equal(x[:, :5], hidden)
+    np.testing.assert_allclose(x[1, 5:], np.array([1, 1, 0]) / np.sqrt(2) * scale, rtol=1e-5)  # alpha beta
+    np.testing.assert_allclose(x[0, 5:], np.array([0, 0, 1]) * scale, rtol=1e-5)  # gamma gamma: unit length
+    theta = model.transform(docs, out, token_lists=tokens)
+    np.testing.assert_allclose(theta, model.document_topic_, rtol=1e-6)
+    # without token lists, transform tokenises the documents (same words here)
+    np.testing.assert_allclose(model.transform(docs, out), theta, rtol=1e-6)
+    loaded = DSL.load(model.save(tmp_path / "m"))
+    np.testing.assert_array_equal(loaded.bow_input_scale_, model.bow_input_scale_)
+    np.testing.assert_allclose(loaded.transform(docs, out, token_lists=tokens), theta, atol=1e-6)
+    with pytest.raises(ValueError, match="token_lists length"):
+        model.transform(docs, out, token_lists=tokens[:3])
+    # a refit with input="lm" drops the statistic (nothing stale is saved)
+    model.set_params(input="lm")._fit_arrays(docs, tokens, out)
+    assert not hasattr(model, "bow_input_scale_")
+
+
 def test_bow_weight_blends_the_soft_label_with_the_normalised_bag_of_words():
     model = DSL(bow_weight=0.25, calibration=None, temperature=1.0)
     model.vocabulary_ = ["a", "b", "c"]

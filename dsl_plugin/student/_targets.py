@@ -65,5 +65,13 @@ def bow_targets(bow, normalise: bool) -> np.ndarray:
     return np.where(sums > 0, bow / np.maximum(sums, 1), uniform).astype(np.float32)
 
 
+def bow_features(bow) -> np.ndarray:
+    """Bag-of-words rows as student input features: each row scaled to unit length (L2), so that long and short
+    documents weigh alike; empty documents stay zero."""
+    bow = _dense(bow)
+    norms = np.linalg.norm(bow, axis=1, keepdims=True)
+    return (bow / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 def _dense(bow) -> np.ndarray:
     return np.asarray(bow.toarray() if hasattr(bow, "toarray") else bow, dtype=np.float32)
