@@ -673,11 +673,12 @@ def stream_corpus(n: int, n_words: int) -> tuple[list[str], list[str]]:
 def stream_write(n: int, n_words: int, hidden: int, cache_dir: str, cache_dtype: str) -> dict:
     """The cache entry DSL reads for ``stream_corpus(n)``, written shard by shard by a stub teacher, without an LM
     (random logits N(0, 4) and hidden states N(0, 1); the training cost does not depend on the values)."""
-    from dsl_plugin.teacher import TeacherConfig
-    from dsl_plugin.teacher._store import open_entry
+    from dsl_plugin.teacher import SoftLabelTeacher, TeacherConfig
 
     docs, vocab = stream_corpus(n, n_words)
-    entry = open_entry(TeacherConfig(model=STREAM_LM, cache_dtype=cache_dtype), docs, vocab, cache_dir, 256)
+    teacher = SoftLabelTeacher(TeacherConfig(model=STREAM_LM, cache_dtype=cache_dtype), device="cpu",
+                               cache_dir=cache_dir, shard_size=256)  # no LM is loaded: only its cache entry is used
+    entry = teacher.cache_entry(docs, vocab)
     with Clock() as c:
         for i in entry.missing_shards(verify=False):
             a, b = entry.shard_range(i)

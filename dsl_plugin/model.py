@@ -472,9 +472,9 @@ class DSL(AbstractModel):
                 position; the index is ignored).
             vocabulary: topic vocabulary; built from ``documents`` when None.
             vocabulary_size: |V| when the vocabulary is built.
-            token_lists: preprocessed tokens per document (only needed for ``target="bow"`` or ``bow_weight > 0``;
-                computed with :func:`dsl_plugin.data.tokenize` when None, as they are read: the token lists of a
-                large corpus are never all held in memory).
+            token_lists: preprocessed tokens per document (only needed for ``target="bow"``, ``bow_weight > 0`` or
+                ``input="lm+bow"``; computed with :func:`dsl_plugin.data.tokenize` when None, as they are read: the
+                token lists of a large corpus are never all held in memory).
 
         Teacher outputs that do not fit in :func:`memory_budget` are read from the teacher cache batch by batch
         (see docs/scale.md, "Streaming training"); the fit is the same.
