@@ -193,7 +193,8 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
 def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dict) -> tuple[str | None, list[str]]:
     """Apply RULE to the screening runs: (the chosen lever or None, Markdown lines of the ranking). Round 1's
     levers only: round 2 has its own rule (:func:`decide_round2`)."""
-    rows = _scores(study, protocol, per_doc, measured, [m for m in STUDY_VARIANTS if m not in ROUND2_LEVERS])
+    rows = [r[:4] for r in _scores(study, protocol, per_doc, measured,
+                                   [m for m in STUDY_VARIANTS if m not in ROUND2_LEVERS])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]
     if not rows:
@@ -213,23 +214,43 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
 
 
 def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict, measured: dict) -> tuple[str | None, list[str]]:
-    """Apply RULE2: (the default after round 2, or None while its screening is incomplete; Markdown lines)."""
-    rows = {r[0]: r for r in _scores(study, protocol, per_doc, measured, [ROUND2_DEFAULT, *ROUND2_LEVERS])}
+    """Apply RULE2: (the default after round 2, or None while undecided; Markdown lines). A lever screened on only
+    some of the choosing sets is already out when its smallest margin there does not clear the rule (a minimum over
+    more sets can only be lower); it is undecided only while it still could."""
+    rows = {r[0]: r for r in _scores(study, protocol, per_doc, measured, [ROUND2_DEFAULT, *ROUND2_LEVERS],
+                                     partial=True)}
     lines = ["## Round 2 decision (RULE2 applied by `quality_study.py --report-only`)", ""]
-    if ROUND2_DEFAULT not in rows or any(m not in rows for m in ROUND2_LEVERS):
-        missing = [m for m in [ROUND2_DEFAULT, *ROUND2_LEVERS] if m not in rows]
-        return None, lines + [f"Screening incomplete: no three K=25 runs on every choosing set yet for {', '.join(missing)}.", ""]
-    _, base, base_pm, _ = rows[ROUND2_DEFAULT]
-    lines += ["| lever | score (smallest margin) | vs the 0.2 default | mean purity margin | vs the 0.2 default | "
-              "replaces the default? |", "|---|---|---|---|---|---|"]
-    better = []
+    if ROUND2_DEFAULT not in rows or rows[ROUND2_DEFAULT][4] < len(CHOOSE_SETS):
+        return None, lines + [f"Screening incomplete: {ROUND2_DEFAULT} has no three K=25 runs on every choosing set.", ""]
+    _, base, base_pm, _, _ = rows[ROUND2_DEFAULT]
+    lines += ["| lever | sets screened | score (smallest margin) | vs the 0.2 default | mean purity margin | "
+              "vs the 0.2 default | replaces the default? |", "|---|---|---|---|---|---|---|"]
+    better, undecided = [], []
     for m in [ROUND2_DEFAULT, *ROUND2_LEVERS]:
-        _, worst, pm, _ = rows[m]
-        ok = m != ROUND2_DEFAULT and worst > base + .005 and pm >= base_pm - .005
-        if ok:
+        if m not in rows:
+            undecided.append(m)
+            lines.append(f"| {m} | 0 | – | – | – | – | not screened yet |")
+            continue
+        _, worst, pm, _, n_sets = rows[m]
+        clears = worst > base + .005
+        complete = n_sets == len(CHOOSE_SETS)
+        if m == ROUND2_DEFAULT:
+            verdict = "–"
+        elif not clears:
+            verdict = "no" if complete else f"no (already below the bar on {n_sets} of {len(CHOOSE_SETS)} sets)"
+        elif not complete:
+            verdict = "undecided (screening incomplete)"
+            undecided.append(m)
+        elif pm >= base_pm - .005:
+            verdict = "yes"
             better.append(rows[m])
-        lines.append(f"| {m} | {worst:+.3f} | {worst - base:+.3f} | {pm:+.3f} | {pm - base_pm:+.3f} | "
-                     f"{'–' if m == ROUND2_DEFAULT else ('yes' if ok else 'no')} |")
+        else:
+            verdict = "no (mean purity margin lower)"
+        lines.append(f"| {m} | {n_sets} | {worst:+.3f} | {worst - base:+.3f} | {pm:+.3f} | {pm - base_pm:+.3f} | "
+                     f"{verdict} |")
+    if undecided:
+        return None, lines + ["", f"Undecided until {', '.join(undecided)} {'is' if len(undecided) == 1 else 'are'} "
+                                  "screened on every choosing set.", ""]
     if not better:
         return ROUND2_DEFAULT, lines + ["", f"No lever clears the rule: the default stays **{ROUND2_DEFAULT}**.", ""]
     top = max(r[1] for r in better)
@@ -238,9 +259,12 @@ def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict, measur
     return chosen, lines + ["", f"Chosen by round 2: **{chosen}**.", ""]
 
 
-def _scores(study, protocol, per_doc, measured, names) -> list[tuple[str, float, float, float]]:
-    """(lever, smallest margin over the choosing sets, mean purity margin, max teacher cost) of every lever of
-    ``names`` with three K=25 runs on each choosing set (margins to the best baselines of the default protocol)."""
+def _scores(study, protocol, per_doc, measured, names,
+            partial: bool = False) -> list[tuple[str, float, float, float, int]]:
+    """(lever, smallest margin over the choosing sets, mean purity margin, max teacher cost, sets) of every lever of
+    ``names`` with three K=25 runs on each choosing set (margins to the best baselines of the default protocol).
+    With ``partial``, also levers complete on only some of the sets (``sets`` < 3): their smallest margin is then an
+    upper bound of the final one (a minimum over more sets can only be lower)."""
     import numpy as np
 
     def mean(recs, ds, m, metric):
@@ -249,20 +273,19 @@ def _scores(study, protocol, per_doc, measured, names) -> list[tuple[str, float,
 
     rows = []
     for m in names:
-        margins, pur_margins, costs, complete = [], [], [], True
+        margins, pur_margins, costs = [], [], []
         for ds in CHOOSE_SETS:
             best_p = max(mean(protocol, ds, b, "purity")[0] or -1 for b in BASELINES)
             best_10 = max(mean(protocol, ds, b, "p10")[0] or -1 for b in BASELINES)
             (p, n), (p10, _) = mean(study, ds, m, "purity"), mean(study, ds, m, "p10")
             cost = teacher_cost(m, ds, per_doc, measured)
             if n < 3 or cost is None:
-                complete = False
-                break
+                continue
             margins.append(min(p - best_p, p10 - best_10))
             pur_margins.append(p - best_p)
             costs.append(cost)
-        if complete:
-            rows.append((m, min(margins), float(np.mean(pur_margins)), max(costs)))
+        if len(margins) == len(CHOOSE_SETS) or (partial and margins):
+            rows.append((m, min(margins), float(np.mean(pur_margins)), max(costs), len(margins)))
     return rows
 
 
