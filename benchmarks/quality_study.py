@@ -4,9 +4,10 @@
     python -m benchmarks.quality_study --levers Q-sm-corpus-tau2 --ks 25 50   # one lever, more K
     python -m benchmarks.quality_study --datasets bbc_news --levers ...        # the confirmation set
     python -m benchmarks.quality_study --report-only            # -> results/quality_study.md (+ .png)
-    # round 2 (RULE2): screening, then the confirmation (K 25/50) on the three sets, BBC News and DBPedia_IT
-    python -m benchmarks.quality_study --levers Q-gm-corpus-tau2-bow03-mu Q-gm-default-bow05 Q-gm-default-lmbow \
-        Q-gm-default-lmbow-bow05 --compute-teacher
+    # round 2 (RULE2): the screening, then (the default unchanged) its second confirmation set, in the default protocol
+    python -m benchmarks.quality_study --levers Q-gm-default-bow05 Q-gm-default-lmbow Q-gm-default-lmbow-bow05
+    python -m benchmarks.run --datasets dbpedia_it --models DSL DSL-paper LDA ProdLDA CombinedTM ZeroshotTM ETM \
+        BERTopic FASTopic
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
