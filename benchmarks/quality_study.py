@@ -27,7 +27,7 @@ from pathlib import Path
 from dsl_plugin.compare import append_run, mean_sd, welch_p
 
 from . import results_dir, setup_environment
-from .run import BASELINES, RUNS_FILE, dsl_kwargs, load_runs, run_grid
+from .run import BASELINES, RUNS_FILE, dsl_kwargs, load_runs, run_grid, teacher_seconds_per_doc
 from .variants import STUDY_VARIANTS
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
@@ -149,7 +149,7 @@ def _teacher_seconds_per_doc() -> dict[tuple[str, str, str | None], float]:
     for line in path.read_text().splitlines() if path.exists() else []:
         r = json.loads(line)
         if r.get("computed") and r.get("word_scoring", "first_token") == "first_token":
-            out[(r["lm"], r["dataset"], r.get("variant"))] = (r["seconds"] - r.get("paused_seconds", 0)) / r["computed"]
+            out[(r["lm"], r["dataset"], r.get("variant"))] = teacher_seconds_per_doc(r)
     return out
 
 

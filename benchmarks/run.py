@@ -287,6 +287,14 @@ def _per_k_table(rs: list[dict], models: list[str]) -> list[str]:
     return lines + [""]
 
 
+def teacher_seconds_per_doc(record: dict) -> float:
+    """Seconds per LM-computed document of a ``teacher_runs.jsonl`` record: its process CPU time where recorded
+    (1 thread: robust to a shared box and to a pass stopped and resumed by hand), else wall time minus a recorded
+    pause."""
+    seconds = record["cpu_seconds"] if "cpu_seconds" in record else record["seconds"] - record.get("paused_seconds", 0)
+    return seconds / record["computed"]
+
+
 def _teacher_time() -> str:
     """Recorded teacher passes (``teacher_pass.py``) over the default protocol's data sets."""
     path = results_dir() / "teacher_runs.jsonl"
@@ -300,9 +308,13 @@ def _teacher_time() -> str:
     if not passes:
         return "Teacher passes: none recorded for the default data sets."
     default_lms = {DSL_VARIANTS.get(m, {}).get("language_model", BENCH_LM) for m in DEFAULT_MODELS}
-    # a pass that was paused by hand records the pause (approximate): its time is then marked "~"
-    active = {key: r["seconds"] - r.get("paused_seconds", 0) for key, r in passes.items()}
-    parts = [f"{lm} {ds} {'~' if 'paused_seconds' in r else ''}{active[(lm, ds)] / 60:.0f} min"
+    # the time of a whole pass over the data set's unique documents; "~" marks an estimate: a pass paused by hand
+    # with only its wall time recorded, or one that resumed a partial cache (its rate scaled to every document)
+    def estimated(r):
+        return (("paused_seconds" in r and "cpu_seconds" not in r)
+                or r["computed"] < r.get("unique_docs", r["computed"]))
+    active = {key: teacher_seconds_per_doc(r) * r.get("unique_docs", r["computed"]) for key, r in passes.items()}
+    parts = [f"{lm} {ds} {'~' if estimated(r) else ''}{active[(lm, ds)] / 60:.0f} min"
              for (lm, ds), r in sorted(passes.items())]
     total = sum(t for (lm, _), t in active.items() if lm in default_lms) / 3600
     return (f"Teacher passes over the default data sets (`python -m benchmarks.teacher_pass`, 1 thread, cached once and "

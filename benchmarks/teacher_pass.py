@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             out = teacher.compute(corpus.raw_texts, corpus.vocabulary)
             dt, cpu = time.time() - t0, time.process_time() - c0
             rate = out.n_computed / dt if out.n_computed else float("nan")
-            record = {"lm": lm, "dataset": name, "n_docs": len(corpus), "computed": out.n_computed,
+            record = {"lm": lm, "dataset": name, "n_docs": len(corpus),
+                      "unique_docs": len(set(corpus.raw_texts)), "computed": out.n_computed,
                       "seconds": round(dt, 1), "cpu_seconds": round(cpu, 1), "max_doc_tokens": config.max_doc_tokens,
                       "word_scoring": config.word_scoring, **({"variant": variant} if variant else {}),
                       "threads": torch.get_num_threads(), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
