@@ -215,7 +215,8 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
     return chosen, lines + ["", f"Chosen by the rule: **{chosen}** (complete levers ranked: {len(rows)}).", ""]
 
 
-def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict, measured: dict) -> tuple[str | None, list[str]]:
+def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict,
+                  measured: dict) -> tuple[str | None, list[str]]:
     """Apply RULE2: (the default after round 2, or None while undecided; Markdown lines). A lever screened on only
     some of the choosing sets is already out when its smallest margin there does not clear the rule (a minimum over
     more sets can only be lower); it is undecided only while it still could."""
@@ -223,7 +224,8 @@ def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict, measur
                                      partial=True)}
     lines = ["## Round 2 decision (RULE2 applied by `quality_study.py --report-only`)", ""]
     if ROUND2_DEFAULT not in rows or rows[ROUND2_DEFAULT][4] < len(CHOOSE_SETS):
-        return None, lines + [f"Screening incomplete: {ROUND2_DEFAULT} has no three K=25 runs on every choosing set.", ""]
+        return None, lines + [f"Screening incomplete: {ROUND2_DEFAULT} has no three K=25 runs on every choosing "
+                              "set.", ""]
     _, base, base_pm, _, _ = rows[ROUND2_DEFAULT]
     lines += ["| lever | sets screened | score (smallest margin) | vs the 0.2 default | mean purity margin | "
               "vs the 0.2 default | replaces the default? |", "|---|---|---|---|---|---|---|"]

@@ -317,8 +317,13 @@ class DSL(AbstractModel):
             return float(self.temperature) if st else 1.0
         return float(st)
 
-    def _bow(self, token_lists: Sequence[Sequence[str]]):
-        return bag_of_words(token_lists, self.vocabulary_)
+    def _bow(self, token_lists: Sequence[Sequence[str]] | None, documents: Sequence[str] = ()):
+        """The bag of words (sparse, vocabulary order) of ``token_lists``, or of ``documents`` tokenised as read."""
+        return bag_of_words(token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
+
+    def _bow_needed(self, fit: bool) -> bool:
+        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target reads the bag of words."""
+        return self.input == "lm+bow" or (fit and (self.target == "bow" or bool(self.bow_weight)))
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -330,13 +335,13 @@ class DSL(AbstractModel):
                                                   else os.path.join(self.cache_dir, "embeddings"))
         return self.embedding_model
 
-    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None):
+    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, bow=None):
         """``rows -> the student's input rows`` (float32); with ``standardize_input`` z-scored by the training
         statistics, which ``fit`` computes first (passes over the rows, block by block).
 
-        ``input="lm+bow"`` appends the document's bag of words (``token_lists``; tokenised from ``documents`` when
-        None) as a unit-length row scaled by ``bow_input_scale_``, the training rows' mean hidden-state length (so
-        both blocks start on the same scale; fitted here with ``fit``)."""
+        ``input="lm+bow"`` appends the document's row of ``bow`` (the bag of words, :meth:`_bow`) at unit length,
+        scaled by ``bow_input_scale_``, the training rows' mean hidden-state length (so both blocks start on the same
+        scale; fitted here with ``fit``)."""
         blocks = []
         if self.input.startswith("lm"):
             blocks.append(lambda rows: teacher_out.read("hidden", rows))
@@ -344,7 +349,6 @@ class DSL(AbstractModel):
             emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
             blocks.append(lambda rows: emb[rows])
         if self.input == "lm+bow":
-            bow = self._bow(token_lists if token_lists is not None else TokenizedTexts(documents))
             if fit:
                 total = sum(float(np.linalg.norm(blocks[0](r), axis=1).sum()) for r in row_chunks(len(documents)))
                 self.bow_input_scale_ = np.asarray([total / max(len(documents), 1)], dtype=np.float32)
@@ -373,18 +377,17 @@ class DSL(AbstractModel):
             self._set_input_statistics(lambda: [x])
         return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
-    def _target_rows(self, teacher_out, token_lists):
-        """``rows -> the training targets`` (float32), built per block from the teacher logits (or the bag of words)
-        by the pure functions of :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one
-        pass over the logits."""
+    def _target_rows(self, teacher_out, bow):
+        """``rows -> the training targets`` (float32), built per block from the teacher logits and/or ``bow`` (the bag
+        of words, :meth:`_bow`; None when neither the target nor ``bow_weight`` reads it) by the pure functions of
+        :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one pass over the logits."""
         if self.target == "bow":
-            bow = self._bow(token_lists)
             normalise = self.loss == "kl"
             return lambda rows: bow_targets(bow[rows], normalise=normalise)
         offset = None
         if self.calibration == "corpus":
             offset = corpus_logit_mean(teacher_out.read("logits", r) for r in row_chunks(len(teacher_out)))
-        bow = self._bow(token_lists) if self.bow_weight else None
+        bow = bow if self.bow_weight else None
         tau, w = self.temperature, self.bow_weight
         return lambda rows: soft_targets(teacher_out.read("logits", rows), tau, offset,
                                          None if bow is None else bow[rows], w)
@@ -392,12 +395,14 @@ class DSL(AbstractModel):
     def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None) -> np.ndarray:
         """The student's input rows of every document, in one array; with ``standardize_input`` z-scored by the
         training statistics."""
-        return self._input_rows(documents, teacher_out, fit, token_lists)(slice(None))
+        bow = self._bow(token_lists, documents) if self.input == "lm+bow" else None
+        return self._input_rows(documents, teacher_out, fit, bow)(slice(None))
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
         """The training targets of every document, in one array."""
-        n = len(token_lists) if self.target == "bow" else len(teacher_out)
-        return self._target_rows(teacher_out, token_lists)(np.arange(n))
+        bow = self._bow(token_lists) if self._bow_needed(fit=True) else None
+        n = bow.shape[0] if self.target == "bow" else len(teacher_out)
+        return self._target_rows(teacher_out, bow)(np.arange(n))
 
     def _source(self, documents: Sequence[str], teacher_out, token_lists, fit: bool, device) -> BatchSource:
         """Where training (``fit``: inputs and targets) or inference (inputs) reads its rows.
@@ -405,11 +410,13 @@ class DSL(AbstractModel):
         The rows are computed per batch from the teacher outputs by the functions above. When the teacher outputs
         are in memory and the rows fit in :func:`memory_budget`, every row is computed once up front (today's
         speed); otherwise each batch is computed when it is drawn (teacher outputs streamed from the cache).
-        Either way a batch holds the same float32 values, so the fit is the same.
+        Either way a batch holds the same float32 values, so the fit is the same. The bag of words is built once,
+        for the input and the target alike.
         """
         n = len(documents)
-        inputs = self._input_rows(documents, teacher_out, fit, token_lists)
-        targets = self._target_rows(teacher_out, token_lists) if fit else None
+        bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
+        inputs = self._input_rows(documents, teacher_out, fit, bow)
+        targets = self._target_rows(teacher_out, bow) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
             return source
@@ -480,8 +487,7 @@ class DSL(AbstractModel):
         (see docs/scale.md, "Streaming training"); the fit is the same.
         """
         documents = as_documents(documents)
-        if token_lists is not None and len(token_lists) != len(documents):
-            raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
+        _check_token_lists(token_lists, documents)
         _check_texts(documents, None)
         self.vocabulary_ = (check_vocabulary(vocabulary) if vocabulary is not None
                             else build_vocabulary(TokenizedTexts(documents), vocabulary_size))
@@ -568,8 +574,7 @@ class DSL(AbstractModel):
         if teacher_out is None and self.input != "embeddings":
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
-        if token_lists is not None and len(token_lists) != len(documents):
-            raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
+        _check_token_lists(token_lists, documents)
         source = self._source(documents, teacher_out, token_lists, fit=False,
                               device=next(self.network_.parameters()).device)
         width = int(source.inputs(slice(0, 1)).shape[1])
@@ -729,6 +734,11 @@ class DSL(AbstractModel):
         net.load_state_dict(state)
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
+    if token_lists is not None and len(token_lists) != len(documents):
+        raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
 
 
 def _is_saved_model(folder: Path) -> bool:

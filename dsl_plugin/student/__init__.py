@@ -19,5 +19,5 @@ from ._training import TrainConfig, infer_theta, train_network
 
 __all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_WEIGHTS", "ECRTMNetwork", "ETMNetwork",
            "FASTopicNetwork", "ProdLDANetwork", "RowSource", "TensorSource", "TrainConfig", "WORD_VECTOR_BACKBONES",
-           "bow_features", "bow_targets", "build_backbone", "column_mean", "column_std", "corpus_logit_mean", "dsl_loss", "infer_theta",
-           "prior_kl", "reconstruction_loss", "row_chunks", "soft_targets", "train_network"]
+           "bow_features", "bow_targets", "build_backbone", "column_mean", "column_std", "corpus_logit_mean",
+           "dsl_loss", "infer_theta", "prior_kl", "reconstruction_loss", "row_chunks", "soft_targets", "train_network"]
