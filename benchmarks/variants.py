@@ -174,6 +174,12 @@ STUDY_VARIANTS: dict[str, dict] = {
     "Q-gm-default-bow05": {**_GM_DEFAULT, "bow_weight": 0.5},
     "Q-gm-default-lmbow": {**_GM_DEFAULT, "input": "lm+bow"},
     "Q-gm-default-lmbow-bow05": {**_GM_DEFAULT, "input": "lm+bow", "bow_weight": 0.5},
+    # round 3 (2026-12-04, RULE3 in quality_study.py) over the 0.2 default: the packaged MiniLM embedding next to the LM
+    # hidden state (both z-scored, as the SmolLM2 rows of round 1); for token-list input, the keyword prompt (its own
+    # teacher pass), with and without bow_weight .5
+    "Q-gm-default-minilm": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True},
+    "Q-gm-default-keywords": {**_GM_DEFAULT, "prompt_template": KEYWORD_PROMPT},
+    "Q-gm-default-keywords-bow05": {**_GM_DEFAULT, "prompt_template": KEYWORD_PROMPT, "bow_weight": 0.5},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
