@@ -247,12 +247,19 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
 
 def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict,
                   measured: dict) -> tuple[str | None, list[str]]:
-    """Apply RULE2: (the default after round 2, or None while undecided; Markdown lines). A lever screened on only
-    some of the choosing sets is already out when its smallest margin there does not clear the rule (a minimum over
-    more sets can only be lower); it is undecided only while it still could."""
-    rows = {r[0]: r for r in _scores(study, protocol, per_doc, measured, [ROUND2_DEFAULT, *ROUND2_LEVERS],
-                                     partial=True)}
-    lines = ["## Round 2 decision (RULE2 applied by `quality_study.py --report-only`)", ""]
+    """Apply RULE2: (the default after round 2, or None while undecided; Markdown lines)."""
+    return _decide_over_default(study, protocol, per_doc, measured, ROUND2_LEVERS,
+                                "## Round 2 decision (RULE2 applied by `quality_study.py --report-only`)")
+
+
+def _decide_over_default(study: list[dict], protocol: list[dict], per_doc: dict, measured: dict, levers: list[str],
+                         title: str) -> tuple[str | None, list[str]]:
+    """RULE2's decision (also round 3's step 1) over ``levers``: (the default after it, or None while undecided;
+    Markdown lines). A lever screened on only some of the choosing sets is already out when its smallest margin
+    there does not clear the rule (a minimum over more sets can only be lower); it is undecided only while it
+    still could."""
+    rows = {r[0]: r for r in _scores(study, protocol, per_doc, measured, [ROUND2_DEFAULT, *levers], partial=True)}
+    lines = [title, ""]
     if ROUND2_DEFAULT not in rows or rows[ROUND2_DEFAULT][4] < len(CHOOSE_SETS):
         return None, lines + [f"Screening incomplete: {ROUND2_DEFAULT} has no three K=25 runs on every choosing "
                               "set.", ""]
@@ -260,7 +267,7 @@ def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict,
     lines += ["| lever | sets screened | score (smallest margin) | vs the 0.2 default | mean purity margin | "
               "vs the 0.2 default | replaces the default? |", "|---|---|---|---|---|---|---|"]
     better, undecided = [], []
-    for m in [ROUND2_DEFAULT, *ROUND2_LEVERS]:
+    for m in [ROUND2_DEFAULT, *levers]:
         if m not in rows:
             undecided.append(m)
             lines.append(f"| {m} | 0 | – | – | – | – | not screened yet |")
@@ -290,7 +297,49 @@ def decide_round2(study: list[dict], protocol: list[dict], per_doc: dict,
     top = max(r[1] for r in better)
     tied = [r for r in better if r[1] >= top - .005]
     chosen = max(tied, key=lambda r: r[2])[0]
-    return chosen, lines + ["", f"Chosen by round 2: **{chosen}**.", ""]
+    return chosen, lines + ["", f"Chosen by the rule: **{chosen}**.", ""]
+
+
+def decide_round3_tokens(study: list[dict], reference: str) -> tuple[str | None, list[str]]:
+    """Apply RULE3's step 2 on the ``-tokens`` copies: (the lever adopted for token-list input, or None; Markdown
+    lines). ``reference`` is the default of step 1; a lever or the reference without three K=25 runs on both copies
+    leaves the step undecided."""
+    import numpy as np
+
+    def means(m, ds):
+        rs = [r["metrics"] for r in study if r["dataset"] == ds and r["model"] == m and r["k"] == 25]
+        return (float(np.mean([r["purity"] for r in rs])), float(np.mean([r["p10"] for r in rs]))) if len(rs) >= 3 \
+            else None
+    lines = ["## Round 3, step 2: token-list input (RULE3 on the `-tokens` copies, K=25, seeds 0-2)", "",
+             f"Gains over `{reference}` on the same copy, purity / P@10; a lever's score is its smallest gain.", "",
+             "| lever | " + " | ".join(TOKEN_SETS) + " | score | mean purity gain | adopted? |",
+             "|---|" + "---|" * (len(TOKEN_SETS) + 3)]
+    base = {ds: means(reference, ds) for ds in TOKEN_SETS}
+    if any(v is None for v in base.values()):
+        return None, lines[:2] + [f"Undecided: `{reference}` has no three K=25 runs on every `-tokens` copy.", ""]
+    adopted, undecided = [], []
+    for m in ROUND3_TOKEN_LEVERS:
+        got = {ds: means(m, ds) for ds in TOKEN_SETS}
+        if any(v is None for v in got.values()):
+            undecided.append(m)
+            lines.append(f"| {m} | " + " | ".join("–" for _ in TOKEN_SETS) + " | – | – | not screened yet |")
+            continue
+        gains = {ds: (got[ds][0] - base[ds][0], got[ds][1] - base[ds][1]) for ds in TOKEN_SETS}
+        score = min(min(g) for g in gains.values())
+        pur = float(np.mean([g[0] for g in gains.values()]))
+        ok = score > .005
+        if ok:
+            adopted.append((m, score, pur))
+        lines.append(f"| {m} | " + " | ".join(f"{g[0]:+.3f} / {g[1]:+.3f}" for g in gains.values()) +
+                     f" | {score:+.3f} | {pur:+.3f} | {'yes' if ok else 'no'} |")
+    if undecided:
+        return None, lines + ["", f"Undecided until {', '.join(undecided)} ran on both copies.", ""]
+    if not adopted:
+        return None, lines + ["", "No lever clears +.005: token-list input keeps the default's settings.", ""]
+    top = max(a[1] for a in adopted)
+    tied = [a for a in adopted if a[1] >= top - .005]
+    chosen = max(tied, key=lambda a: a[2])[0]
+    return chosen, lines + ["", f"Adopted for token-list input: **{chosen}**.", ""]
 
 
 def _scores(study, protocol, per_doc, measured, names,
@@ -378,8 +427,12 @@ def report() -> None:
                              f"{mean_sd(p10)} | {margins} | {len(pur)} | {'–' if cost is None else f'{cost:.2f}x'} |")
             lines.append("")
     chosen, decision = decide(study, protocol, per_doc, measured)
-    _, decision2 = decide_round2(study, protocol, per_doc, measured)
-    lines[6:6] = decision + [RULE2, ""] + decision2
+    default2, decision2 = decide_round2(study, protocol, per_doc, measured)
+    default3, decision3 = _decide_over_default(study, protocol, per_doc, measured, ROUND3_LEVERS,
+                                               "## Round 3, step 1: every input (RULE3 applied by "
+                                               "`quality_study.py --report-only`)")
+    _, decision3_tokens = decide_round3_tokens(study, default3 or default2 or ROUND2_DEFAULT)
+    lines[6:6] = decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:

@@ -34,6 +34,8 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-fullword": {**_PAPER, "word_scoring": "full_word"},
     "DSL-smollm2-fullword": {**_PAPER, "language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
+    # the default with the teacher's Linear layers in dynamic int8 (issue 12: a faster CPU teacher, other outputs)
+    "DSL-int8": {"quantize": "int8"},
     # the paper's DSL target on the authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
     # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
     # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200
