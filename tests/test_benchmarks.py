@@ -328,6 +328,19 @@ def test_perf(bench):
     assert re.search(r"\| peak memory 240 docs within 10% of 60 \| \*\*(PASS|FAIL)\*\* \| \d\.\d{3}x", text)
 
 
+def test_cpu_teacher_section(bench):
+    from benchmarks import cpu_teacher
+
+    out = bench / "results" / "perf.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("# Performance benchmark\n\n## 1. GEMM peak of this box\n\nkept\n")
+    cpu_teacher.main(["--datasets", TINY, "--docs", "6", "--lm", LM, "--out", str(out)])
+    text = out.read_text()
+    assert "## 1. GEMM peak of this box\n\nkept" in text and f"## {cpu_teacher.TITLE}" in text
+    assert re.search(rf"\| {TINY} \| \d+ \| \d+ \| \d+\.\d\dx \| \d\.\d{{3}} \|", text), text
+    assert "int8 run(s): not enough" in text  # no DSL-int8 run of the tiny set: no quality row is made up
+
+
 @pytest.mark.slow
 def test_perf_ray_section(bench):
     pytest.importorskip("ray.data")
