@@ -93,6 +93,16 @@ def section(rows: list[dict], qual: list, n_docs: int, lm: str = BENCH_LM) -> li
             continue
         lines.append(f"| {ds} | {mean_sd(pf)} | {mean_sd(pi)} | {welch_p(pi, pf):.3f} | {mean_sd(tf)} | {mean_sd(ti)} | "
                      f"{welch_p(ti, tf):.3f} |")
+    compared = [q for q in qual if len(q[1]) >= 2 and len(q[2]) >= 2]
+    lower = [q[0] for q in compared if sum(q[2]) / len(q[2]) < sum(q[1]) / len(q[1]) and welch_p(q[2], q[1]) < .05]
+    if compared:
+        verdict = (f"int8 purity is significantly lower (p < .05) on {len(lower)} of {len(compared)} sets "
+                   f"({', '.join(lower)}): it does not hold within noise, so fp32 stays the CPU default and int8 stays "
+                   "opt-in." if lower else
+                   f"int8 purity is not significantly lower on any of the {len(compared)} sets: a candidate for the CPU "
+                   "default.")
+        lines += ["", f"**Verdict.** {verdict} (torch 2.13 also warns that the quantised tensor functions behind "
+                  "`quantize_dynamic` are deprecated.)"]
     return lines
 
 
