@@ -8,6 +8,12 @@
     python -m benchmarks.quality_study --levers Q-gm-default-bow05 Q-gm-default-lmbow Q-gm-default-lmbow-bow05
     python -m benchmarks.run --datasets dbpedia_it --models DSL DSL-paper LDA ProdLDA CombinedTM ZeroshotTM ETM \
         BERTopic FASTopic
+    # round 3 (RULE3): step 1 on the choosing sets, step 2 on the -tokens copies (after the keyword prompt's pass)
+    python -m benchmarks.teacher_pass --variant Q-gm-default-keywords --datasets stackoverflow-4k-tokens \
+        tweet_topic-4k-tokens
+    python -m benchmarks.quality_study --levers Q-gm-default-minilm
+    python -m benchmarks.quality_study --levers Q-gm-default-keywords Q-gm-default-keywords-bow05 \
+        Q-gm-default-minilm --datasets stackoverflow-4k-tokens tweet_topic-4k-tokens
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -303,7 +309,9 @@ def _decide_over_default(study: list[dict], protocol: list[dict], per_doc: dict,
 def decide_round3_tokens(study: list[dict], reference: str) -> tuple[str | None, list[str]]:
     """Apply RULE3's step 2 on the ``-tokens`` copies: (the lever adopted for token-list input, or None; Markdown
     lines). ``reference`` is the default of step 1; a lever or the reference without three K=25 runs on both copies
-    leaves the step undecided."""
+    leaves the step undecided. Not applied in code: the 2x teacher-cost limit and the cost tie-break (every lever of
+    this step runs the default LM: the keyword prompt a pass of its own at the same cost, MiniLM +0.1-0.25x, so all are
+    within the limit), and the rerun over a new default of step 1 (step 1 kept the default)."""
     import numpy as np
 
     def means(m, ds):
