@@ -148,8 +148,9 @@ for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k", "demo-tiny")
                                       f"{_desc}; vocabulary/BoW with the paper authors' word filter "
                                       "(lower-case-as-written words, no sentence-initial word)")
 # The same samples as OCTIS-style folders that hold token lists only (DSL's LM then reads the joined tokens, as in a
-# drop-in OCTIS benchmark on a preprocessed data set): the quality study's token-list prompt lever.
-for _base in ("stackoverflow-4k", "tweet_topic-4k"):
+# drop-in OCTIS benchmark on a preprocessed data set): the quality study's token-list levers (20newsgroups-tokens: the
+# long-document case, added 2026-12-04 for a next round; not used by any rule yet).
+for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k"):
     _loader, _kwargs, _desc = DATASETS[_base]
     DATASETS[f"{_base}-tokens"] = (_loader, {**_kwargs, "raw": "tokens"},
                                    f"{_desc}; token lists only (the LM reads the joined tokens)")
