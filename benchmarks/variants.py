@@ -182,6 +182,9 @@ STUDY_VARIANTS: dict[str, dict] = {
     "Q-gm-default-minilm": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True},
     "Q-gm-default-keywords": {**_GM_DEFAULT, "prompt_template": KEYWORD_PROMPT},
     "Q-gm-default-keywords-bow05": {**_GM_DEFAULT, "prompt_template": KEYWORD_PROMPT, "bow_weight": 0.5},
+    # round 4 (2026-12-04, RULE4 in quality_study.py): for long documents, MiniLM next to the LM state with bow .5
+    "Q-gm-default-minilm-bow05": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
+                                  "bow_weight": 0.5},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,

@@ -264,6 +264,24 @@ def test_quality_study(bench, protocol_run):
     assert "| 1.00x |" in text  # the lever's teacher costs what the default's does (measured back to back)
 
 
+def test_decision_on_copies():
+    """The copy-wise decision of RULE3 step 2 / RULE4: a lever is adopted only if its smallest gain (purity or P@10,
+    over every set) is above +.005; one missing run leaves the decision open."""
+    from benchmarks.quality_study import _decide_on_copies
+
+    def runs(model, ds, purity, p10):
+        return [{"model": model, "dataset": ds, "k": 25, "seed": s, "metrics": {"purity": purity, "p10": p10}}
+                for s in range(3)]
+    study = runs("ref", "a", .50, .50) + runs("ref", "b", .60, .60)
+    study += runs("up", "a", .52, .51) + runs("up", "b", .61, .607)  # smallest gain +.007: adopted
+    study += runs("mixed", "a", .60, .60) + runs("mixed", "b", .62, .60)  # P@10 gain 0 on b: not adopted
+    chosen, lines = _decide_on_copies(study, "ref", ["up", "mixed"], ["a", "b"], "## t", "long documents")
+    assert chosen == "up" and lines[-2] == "Adopted for long documents: **up**."
+    assert any(line.startswith("| mixed |") and line.endswith("| no |") for line in lines)
+    chosen, lines = _decide_on_copies(study[:-1], "ref", ["up", "mixed"], ["a", "b"], "## t", "long documents")
+    assert chosen is None and "Undecided until mixed" in lines[-2]
+
+
 def test_compare_tokenizers(bench, protocol_run):
     from benchmarks import compare_tokenizers
 
