@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                      # default protocol: 4,000-doc samples, K {25,50}, 3 seeds (measured: 7.4 h single-core, 2 jobs)
     python -m benchmarks.run --report-only        # rebuild tables + plots from the results file
+    python -m benchmarks.run --models FASTopic --need-metrics nmi ari p1   # rerun cells recorded before a metric
     python -m benchmarks.run --full               # paper protocol: full-size sets, K in {25,50,75,100}, 5 seeds
 
 Every run (dataset, model, K, seed) executes in its own subprocess (``python -m benchmarks.run --one ...``) and
@@ -161,8 +162,15 @@ def append_run(record: dict, path: Path | None = None) -> None:
     append(record, path or results_dir() / RUNS_FILE)
 
 
+def finished_cells(runs: list[dict], need_metrics: tuple[str, ...] = ()) -> set[tuple[str, str, int, int]]:
+    """The (dataset, model, K, seed) cells of ``runs`` whose newest finished record (the one the tables show) has
+    every metric of ``need_metrics``."""
+    newest = {(r["dataset"], r["model"], r["k"], r["seed"]): r for r in runs if "metrics" in r}
+    return {cell for cell, r in newest.items() if all(m in r["metrics"] for m in need_metrics)}
+
+
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
-             after_each=None, jobs: int = 1) -> None:
+             after_each=None, jobs: int = 1, need_metrics: tuple[str, ...] = ()) -> None:
     """Run every (dataset, model, K, seed) not yet in ``runs_file``, one subprocess each, appending records.
 
     Args:
@@ -171,10 +179,12 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
         compute_teacher: let DSL cells compute missing teacher outputs (else they are skipped).
         after_each: called (under the harness lock) after every finished or failed cell.
         jobs: cells run at once, each in its own single-threaded subprocess.
+        need_metrics: also rerun the cells whose newest record lacks one of these metrics (recorded before the
+            metric existed); the new record is appended and supersedes the old one in the tables.
     """
     logs = logs_dir()
     logs.mkdir(parents=True, exist_ok=True)
-    done = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in load_runs(runs_file) if "metrics" in r}
+    done = finished_cells(load_runs(runs_file), need_metrics)
     ready: dict[tuple[str, str], bool] = {}
     todo = []
     for ds, m, k, seed in grid:
@@ -192,8 +202,7 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     def one(cell: tuple[str, str, int, int]) -> None:
         ds, m, k, seed = cell
         with lock:  # another harness process may have finished it meanwhile
-            if any((r["dataset"], r["model"], r["k"], r["seed"]) == cell
-                   for r in load_runs(runs_file) if "metrics" in r):
+            if cell in finished_cells(load_runs(runs_file), need_metrics):
                 return
         t0 = time.time()
         log = logs / f"{ds}_{m}_K{k}_s{seed}.log"
@@ -437,6 +446,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1) // threads()),
                     help="runs at once, each single-threaded (default: one per core)")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--need-metrics", nargs="+", default=[], choices=sorted(METRIC_NAMES), metavar="METRIC",
+                    help="also rerun the cells whose record lacks one of these metrics (e.g. nmi ari p1: records "
+                         "older than those metrics); the new record supersedes the old one")
     ap.add_argument("--one", nargs=4, metavar=("DATASET", "MODEL", "K", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -452,7 +464,8 @@ def main(argv: list[str] | None = None) -> None:
     t_start = time.time()
     # K outermost: an interrupted default protocol has its K=25 cells complete over all seeds first
     grid = [(ds, m, k, seed) for k in ks for seed in seeds for ds in datasets for m in args.models]
-    run_grid(grid, results_dir() / RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report, jobs=args.jobs)
+    run_grid(grid, results_dir() / RUNS_FILE, compute_teacher=args.compute_teacher, after_each=report, jobs=args.jobs,
+             need_metrics=tuple(args.need_metrics))
     print(f"benchmark pass finished in {time.time() - t_start:.0f} s", flush=True)
     report()
 

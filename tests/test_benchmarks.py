@@ -264,6 +264,20 @@ def test_quality_study(bench, protocol_run):
     assert "| 1.00x |" in text  # the lever's teacher costs what the default's does (measured back to back)
 
 
+def test_finished_cells_need_metrics():
+    """A cell counts as finished when its newest record has the metrics asked for; an error record never does."""
+    from benchmarks.run import finished_cells
+
+    old = {"dataset": "d", "model": "m", "k": 25, "seed": 0, "metrics": {"purity": .5}}
+    new = {**old, "metrics": {"purity": .5, "nmi": .3, "ari": .2, "p1": .6}}
+    other = {**old, "seed": 1}
+    error = {"dataset": "d", "model": "m", "k": 25, "seed": 2, "error": "boom"}
+    assert finished_cells([old, other, error]) == {("d", "m", 25, 0), ("d", "m", 25, 1)}
+    assert finished_cells([old, other, error], ("nmi", "ari", "p1")) == set()
+    assert finished_cells([old, new, other], ("nmi", "ari", "p1")) == {("d", "m", 25, 0)}
+    assert finished_cells([new, old], ("nmi",)) == set()  # the newest record is the one the tables show
+
+
 def test_decision_on_copies():
     """The copy-wise decision of RULE3 step 2 / RULE4: a lever is adopted only if its smallest gain (purity or P@10,
     over every set) is above +.005; one missing run leaves the decision open."""
