@@ -34,7 +34,10 @@ _TEACHER_DEFAULTS = TeacherConfig.defaults()
 ENSEMBLE_SEPARATOR = "+"
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
-INPUTS = ("lm", "embeddings", "lm+embeddings", "lm+bow")
+INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
+#: ``input="auto"``: a training corpus whose documents hold at least this many vocabulary words on average is *long*,
+#: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4)
+LONG_DOCUMENT_WORDS = 32
 #: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
 _INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
@@ -79,7 +82,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "reconstruction_weight": (None, optional(_POSITIVE)),
     "loss": ("kl", choice("kl", "nll")),
     "target": ("soft", choice("soft", "bow")),
-    "input": ("lm", choice(*INPUTS)),
+    "input": ("auto", choice(*INPUTS)),
     "standardize_input": (False, boolean),
     "bow_weight": (0.3, real(0, 1)),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
@@ -139,7 +142,10 @@ class DSL(AbstractModel):
             target's entropy, so at the same ``temperature`` it trains identically; the paper's
             ablation is the untempered one, ``loss="nll", temperature=1``.
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
-        input: ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode``, ablation),
+        input: ``"auto"`` (the default: ``"lm"`` for short documents; for long ones, a training corpus whose
+            documents hold on average at least ``LONG_DOCUMENT_WORDS`` = 32 vocabulary words, ``"lm+embeddings"``
+            with ``standardize_input``; chosen at fit, kept as ``input_``), ``"lm"`` (LM hidden state),
+            ``"embeddings"`` (``embedding_model.encode``, ablation),
             ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
             all-MiniLM-L6-v2) or ``"lm+bow"`` (the LM hidden state next to the document's bag of words, each row of
             it at unit length times the mean hidden-state length of the training documents, as CombinedTM puts the
@@ -205,7 +211,7 @@ class DSL(AbstractModel):
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
                  temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "lm", standardize_input: bool = False, bow_weight: float = 0.3,
+                 input: str = "auto", standardize_input: bool = False, bow_weight: float = 0.3,
                  kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
@@ -322,12 +328,30 @@ class DSL(AbstractModel):
         return bag_of_words(token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
 
     def _bow_needed(self, fit: bool) -> bool:
-        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target reads the bag of words."""
-        return self.input == "lm+bow" or (fit and (self.target == "bow" or bool(self.bow_weight)))
+        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or ``input="auto"`` (the
+        documents' length) reads the bag of words."""
+        if fit:
+            return self.input in ("auto", "lm+bow") or self.target == "bow" or bool(self.bow_weight)
+        return self.input_ == "lm+bow"
+
+    def _resolve_input(self, bow) -> None:
+        """``input_`` and ``standardize_input_``, what this fit's student reads: ``input`` and ``standardize_input``
+        as given, or for ``input="auto"`` chosen by the training documents' mean number of vocabulary words (from
+        ``bow``, their bag of words): long (>= ``LONG_DOCUMENT_WORDS``) -> ``"lm+embeddings"``, standardised."""
+        self.input_, self.standardize_input_ = self.input, self.standardize_input
+        if self.input != "auto":
+            return
+        words = float(bow.sum()) / max(bow.shape[0], 1)
+        long = words >= LONG_DOCUMENT_WORDS
+        self.input_ = "lm+embeddings" if long else "lm"
+        self.standardize_input_ = True if long else self.standardize_input
+        logger.info("DSL: input='auto': the training documents hold %.1f vocabulary words on average (%s %d): "
+                    "the student reads %s", words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
+                    "the LM state and the MiniLM embedding (standardised)" if long else "the LM state")
 
     def _embedder(self):
         if self.embedding_model is None:
-            if self.input == "embeddings":
+            if self.input_ == "embeddings":
                 raise ValueError("input='embeddings' needs embedding_model (an object with .encode(list[str]))")
             from .embeddings import PackagedMiniLM
 
@@ -343,12 +367,12 @@ class DSL(AbstractModel):
         scaled by ``bow_input_scale_``, the training rows' mean hidden-state length (so both blocks start on the same
         scale; fitted here with ``fit``)."""
         blocks = []
-        if self.input.startswith("lm"):
+        if self.input_.startswith("lm"):
             blocks.append(lambda rows: teacher_out.read("hidden", rows))
-        if self.input in ("embeddings", "lm+embeddings"):
+        if self.input_ in ("embeddings", "lm+embeddings"):
             emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
             blocks.append(lambda rows: emb[rows])
-        if self.input == "lm+bow":
+        if self.input_ == "lm+bow":
             if fit:
                 total = sum(float(np.linalg.norm(blocks[0](r), axis=1).sum()) for r in row_chunks(len(documents)))
                 self.bow_input_scale_ = np.asarray([total / max(len(documents), 1)], dtype=np.float32)
@@ -357,7 +381,7 @@ class DSL(AbstractModel):
         def raw(rows):
             return blocks[0](rows) if len(blocks) == 1 else np.concatenate([b(rows) for b in blocks], axis=1)
 
-        if not self.standardize_input:
+        if not self.standardize_input_:
             return raw
         if fit:
             self._set_input_statistics(lambda: (raw(r) for r in row_chunks(len(documents))))
@@ -370,8 +394,8 @@ class DSL(AbstractModel):
 
     def _standardized(self, x: np.ndarray, fit: bool = False) -> np.ndarray:
         """``x`` z-scored by the training statistics (with ``fit``, first computed from ``x``) when
-        ``standardize_input``; else ``x``."""
-        if not self.standardize_input:
+        ``standardize_input_``; else ``x``."""
+        if not self.standardize_input_:
             return x
         if fit:
             self._set_input_statistics(lambda: [x])
@@ -395,7 +419,9 @@ class DSL(AbstractModel):
     def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None) -> np.ndarray:
         """The student's input rows of every document, in one array; with ``standardize_input`` z-scored by the
         training statistics."""
-        bow = self._bow(token_lists, documents) if self.input == "lm+bow" else None
+        bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
+        if fit:
+            self._resolve_input(bow)
         return self._input_rows(documents, teacher_out, fit, bow)(slice(None))
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
@@ -415,6 +441,8 @@ class DSL(AbstractModel):
         """
         n = len(documents)
         bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
+        if fit:
+            self._resolve_input(bow)
         inputs = self._input_rows(documents, teacher_out, fit, bow)
         targets = self._target_rows(teacher_out, bow) if fit else None
         source = RowSource(n, inputs, targets, device)
@@ -423,8 +451,9 @@ class DSL(AbstractModel):
         width = inputs(np.arange(1)).shape[1] + (len(self.vocabulary_) if fit else 0)
         return source.materialize() if 4 * n * width <= memory_budget() else source
 
-    def _needs_teacher(self) -> bool:
-        return self.input != "embeddings" or self.target == "soft"
+    def _needs_teacher(self, fit: bool = True) -> bool:
+        """Whether a fit (or, with ``fit=False``, this fitted model's inference) reads teacher outputs."""
+        return (self.input if fit else self.input_) != "embeddings" or (fit and self.target == "soft")
 
     def _generator(self, device: str | torch.device = "cpu") -> torch.Generator:
         """A private generator seeded with ``seed`` (fresh random seed when None): batch order (CPU), inference
@@ -457,13 +486,14 @@ class DSL(AbstractModel):
 
     def theta_from_hidden(self, hidden: np.ndarray, num_samples: int | None = None) -> np.ndarray:
         """Document-topic proportions from the documents' LM hidden states (the teacher's ``hidden`` rows, e.g.
-        :class:`~dsl_plugin.bertopic.DSLBackend` embeddings), with no LM pass; only for ``input="lm"``.
+        :class:`~dsl_plugin.bertopic.DSLBackend` embeddings), with no LM pass; only for a model whose student reads
+        the LM state alone (``input_ == "lm"``: ``input="lm"``, or ``"auto"`` fitted on short documents).
 
         ``num_samples`` overrides the model's for ``theta_estimate="samples"``."""
         self._check_fitted()
-        if self.input != "lm":
-            raise ValueError(f"theta_from_hidden needs a DSL trained on LM hidden states (input='lm'), "
-                             f"this one has input={self.input!r}")
+        if self.input_ != "lm":
+            raise ValueError(f"theta_from_hidden needs a DSL whose student reads the LM hidden states alone; this one "
+                             f"reads input_={self.input_!r} (input={self.input!r}): fit it with input='lm'")
         x = np.asarray(hidden, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.input_size_:
             raise ValueError(f"hidden has shape {x.shape}; this DSL expects (N, {self.input_size_})")
@@ -571,7 +601,7 @@ class DSL(AbstractModel):
         documents = as_documents(documents)
         if len(documents) == 0:
             raise ValueError("empty corpus: no documents were given")
-        if teacher_out is None and self.input != "embeddings":
+        if teacher_out is None and self._needs_teacher(fit=False):
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
         _check_token_lists(token_lists, documents)
@@ -663,7 +693,8 @@ class DSL(AbstractModel):
         self._check_fitted()
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
-                             "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None)},
+                             "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
+                             "resolved": {"input": self.input_, "standardize_input": self.standardize_input_}},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
@@ -723,6 +754,12 @@ class DSL(AbstractModel):
         model = cls(**{**{k: v for k, v in params.items() if k not in _NOT_SAVED}, **overrides})
         model.vocabulary_ = vocabulary
         model.input_size_ = config["input_size"]
+        # what the student reads (saves before input="auto" existed hold it in their params)
+        resolved = config.get("resolved") or {"input": model.input, "standardize_input": model.standardize_input}
+        model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
+        if model.input_ not in INPUTS[1:] or not isinstance(model.standardize_input_, bool):
+            raise ValueError(f"{config_file} does not say what the student reads (resolved input "
+                             f"{model.input_!r}, standardize_input {model.standardize_input_!r})")
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")

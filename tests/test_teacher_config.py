@@ -277,3 +277,58 @@ def test_the_lm_reads_the_instruction(make_teacher):
     assert "Name the document's central theme." in text and "Generate a label" not in text
     assert "Document: rockets and planets" in text
     assert plain.tokenizer.decode(plain.build_prompt_ids("rockets and planets")).count("Generate a label") == 1
+
+
+class _StubEmbedder:
+    """A sentence-embedding model stand-in: a fixed 4-dimensional vector per document (its length and hash)."""
+
+    def encode(self, documents):
+        return np.array([[len(d), len(d) % 7, sum(map(ord, d)) % 11, 1.0] for d in documents], np.float32)
+
+
+@pytest.mark.parametrize("words, expected", [(31, "lm"), (32, "lm+embeddings")])
+def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tmp_path, words, expected):
+    """input="auto" (the default): the student reads the LM state for a corpus of short documents, and the LM state
+    next to the sentence embedding (standardised) once the documents hold LONG_DOCUMENT_WORDS vocabulary words on
+    average; the choice is kept through save/load and applied at transform."""
+    from dsl_plugin.model import LONG_DOCUMENT_WORDS
+
+    assert LONG_DOCUMENT_WORDS == 32
+    rng = np.random.default_rng(3)
+    vocab = ["alpha", "beta", "gamma"]
+    tokens = [[vocab[(i + j) % 3] for j in range(words)] for i in range(20)]  # mean length: exactly `words`
+    docs = [" ".join(t) + f" doc{i}" for i, t in enumerate(tokens)]
+    out = _outputs(rng.normal(size=(20, 3)), rng.normal(0.0, 9.0, size=(20, 5)))
+    model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu")
+    assert model.input == "auto" and model.get_params()["input"] == "auto"
+    model.vocabulary_ = vocab
+    model._fit_arrays(docs, tokens, out)
+    assert model.input == "auto" and model.input_ == expected
+    assert model.standardize_input_ is (expected == "lm+embeddings")
+    assert model.input_size_ == (5 + 4 if expected == "lm+embeddings" else 5)
+    theta = model.transform(docs, out)
+    np.testing.assert_allclose(theta, model.document_topic_, rtol=1e-5, atol=1e-6)
+    loaded = DSL.load(model.save(tmp_path / "m"), embedding_model=_StubEmbedder())
+    assert (loaded.input, loaded.input_, loaded.standardize_input_) == ("auto", expected, expected != "lm")
+    np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
+    if expected == "lm":
+        np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
+    else:
+        with pytest.raises(ValueError, match="input='lm'"):
+            model.theta_from_hidden(out.hidden)
+
+
+def test_auto_input_is_the_explicit_setting_it_resolves_to():
+    """On a short corpus, input="auto" trains exactly what input="lm" does (same theta)."""
+    rng = np.random.default_rng(4)
+    tokens = [["alpha", "beta"][: 1 + i % 2] for i in range(16)]
+    docs = [" ".join(t) for t in tokens]
+    out = _outputs(rng.normal(size=(16, 3)), rng.normal(size=(16, 4)))
+    thetas = []
+    for inp in ("auto", "lm"):
+        model = DSL(num_topics=2, num_epochs=2, input=inp, verbose=False, device="cpu")
+        model.vocabulary_ = ["alpha", "beta", "gamma"]
+        model._fit_arrays(docs, tokens, out)
+        assert model.input_ == "lm"
+        thetas.append(model.document_topic_)
+    np.testing.assert_array_equal(thetas[0], thetas[1])

@@ -36,7 +36,8 @@ class DSLCluster:
           stores none); keep the DSL (``dsl.save``) and use ``dsl.transform(docs)``.
 
     Args:
-        dsl_model: a fitted DSL with ``input="lm"``.
+        dsl_model: a fitted DSL whose student reads the LM state alone (``input="lm"``; the default ``"auto"``
+            does so for short documents only).
         num_samples: posterior samples averaged for theta when the DSL's ``theta_estimate`` is ``"samples"``
             (default: the DSL's ``num_samples``). Theta is the DSL's own (:meth:`DSL.theta_from_hidden`).
     """
@@ -49,8 +50,10 @@ class DSLCluster:
         dsl = self.dsl_model
         if not hasattr(dsl, "network_"):
             raise RuntimeError("DSLCluster needs a fitted DSL model: call dsl.fit(docs) first")
-        if getattr(dsl, "input", "lm") != "lm":
-            raise ValueError("DSLCluster needs a DSL trained on LM hidden states (input='lm')")
+        if getattr(dsl, "input_", "lm") != "lm":
+            raise ValueError(f"DSLCluster needs a DSL whose student reads the LM hidden states alone; this one reads "
+                             f"{dsl.input_!r} (DSL's default input='auto' adds the MiniLM embedding for long "
+                             "documents): fit it with input='lm'")
         x = np.asarray(X, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != dsl.input_size_:
             raise ValueError(f"DSLCluster got inputs of shape {x.shape}, the DSL expects (N, {dsl.input_size_}): "
