@@ -114,7 +114,8 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     notes = ""
     if model_name in DSL_VARIANTS:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
-        notes = f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}"
+        notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}, student input {model.input_}"
+                 f"{' (standardised)' if model.standardize_input_ else ''}")
     else:
         from dsl_plugin.baselines import run_baseline
 

@@ -120,9 +120,10 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.2) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.3) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
-    the document's bag of words, theta from the posterior mean. ``DSL(preset="paper")`` is the published method.
+    the document's bag of words, theta from the posterior mean, and for long documents (``input="auto"``) the
+    packaged MiniLM sentence embedding next to the LM state. ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
