@@ -332,8 +332,11 @@ class DSL(AbstractModel):
         """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or ``input="auto"`` (the
         documents' length) reads the bag of words."""
         if fit:
-            return self.input in ("auto", "lm+bow") or self.target == "bow" or bool(self.bow_weight)
+            return self.input in ("auto", "lm+bow") or self._target_reads_bow()
         return self.input_ == "lm+bow"
+
+    def _target_reads_bow(self) -> bool:
+        return self.target == "bow" or bool(self.bow_weight)
 
     def _resolve_input(self, bow) -> None:
         """``input_`` and ``standardize_input_``, what this fit's student reads: ``input`` and ``standardize_input``
@@ -427,7 +430,7 @@ class DSL(AbstractModel):
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
         """The training targets of every document, in one array."""
-        bow = self._bow(token_lists) if self._bow_needed(fit=True) else None
+        bow = self._bow(token_lists) if self._target_reads_bow() else None
         n = bow.shape[0] if self.target == "bow" else len(teacher_out)
         return self._target_rows(teacher_out, bow)(np.arange(n))
 
