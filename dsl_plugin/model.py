@@ -338,6 +338,14 @@ class DSL(AbstractModel):
     def _target_reads_bow(self) -> bool:
         return self.target == "bow" or bool(self.bow_weight)
 
+    def _input_bow(self, documents: Sequence[str], token_lists, fit: bool):
+        """The bag of words the input or (``fit``) the target reads, or None; with ``fit``, first resolves what the
+        student reads (:meth:`_resolve_input`, which reads it for ``input="auto"``)."""
+        bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
+        if fit:
+            self._resolve_input(bow)
+        return bow
+
     def _resolve_input(self, bow) -> None:
         """``input_`` and ``standardize_input_``, what this fit's student reads: ``input`` and ``standardize_input``
         as given, or for ``input="auto"`` chosen by the training documents' mean number of vocabulary words (from
@@ -423,10 +431,7 @@ class DSL(AbstractModel):
     def _inputs(self, documents: Sequence[str], teacher_out, fit: bool = False, token_lists=None) -> np.ndarray:
         """The student's input rows of every document, in one array; with ``standardize_input`` z-scored by the
         training statistics."""
-        bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
-        if fit:
-            self._resolve_input(bow)
-        return self._input_rows(documents, teacher_out, fit, bow)(slice(None))
+        return self._input_rows(documents, teacher_out, fit, self._input_bow(documents, token_lists, fit))(slice(None))
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
         """The training targets of every document, in one array."""
@@ -444,9 +449,7 @@ class DSL(AbstractModel):
         for the input and the target alike.
         """
         n = len(documents)
-        bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
-        if fit:
-            self._resolve_input(bow)
+        bow = self._input_bow(documents, token_lists, fit)
         inputs = self._input_rows(documents, teacher_out, fit, bow)
         targets = self._target_rows(teacher_out, bow) if fit else None
         source = RowSource(n, inputs, targets, device)
@@ -761,7 +764,7 @@ class DSL(AbstractModel):
         # what the student reads (saves before input="auto" existed hold it in their params)
         resolved = config.get("resolved") or {"input": model.input, "standardize_input": model.standardize_input}
         model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
-        if model.input_ not in INPUTS[1:] or not isinstance(model.standardize_input_, bool):
+        if model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool):
             raise ValueError(f"{config_file} does not say what the student reads (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r})")
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
