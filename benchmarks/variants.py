@@ -188,6 +188,12 @@ STUDY_VARIANTS: dict[str, dict] = {
     # round 4 (2026-12-04, RULE4 in quality_study.py): for long documents, MiniLM next to the LM state with bow .5
     "Q-gm-default-minilm-bow05": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
                                   "bow_weight": 0.5},
+    # round 5 (2026-12-04, RULE5 in quality_study.py): over the 0.3 default on long corpora (= Q-gm-default-minilm),
+    # the LM reads more of each document (each its own teacher pass)
+    "Q-gm-default-minilm-t256": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
+                                 "max_doc_tokens": 256},
+    "Q-gm-default-minilm-t192": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
+                                 "max_doc_tokens": 192},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,
