@@ -294,7 +294,8 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
     levers only: round 2 has its own rule (:func:`decide_round2`)."""
     rows = [r[:4] for r in _scores(study, protocol, per_doc, measured,
                                    [m for m in STUDY_VARIANTS
-                                    if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS])]
+                                    if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS
+                                              + ROUND5_LEVERS])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]
     if not rows:
@@ -387,13 +388,35 @@ def decide_round4(study: list[dict]) -> tuple[str | None, list[str]]:
                              "long documents")
 
 
+def decide_round5(study: list[dict], per_doc: dict, measured: dict) -> tuple[str | None, list[str]]:
+    """Apply RULE5: the candidate is the first lever of ``ROUND5_LEVERS`` whose measured teacher cost is at most 2x
+    0.1's default on every set of ``ROUND5_COST_SETS``; it is adopted for long documents if its margin over the 0.3
+    long-corpus default is above ``ROUND5_MIN_GAIN`` on each copy. Returns (the adopted lever or None, lines)."""
+    title = "## Round 5: the LM reads more of long documents (RULE5, K=25, seeds 0-2)"
+    costs = {m: [teacher_cost(m, ds, per_doc, measured) for ds in ROUND5_COST_SETS] for m in ROUND5_LEVERS}
+    lines = [title, "", "Teacher cost (LM + MiniLM) relative to 0.1's default, measured on 200 documents of "
+             + ", ".join(ROUND5_COST_SETS) + ":", ""]
+    lines += [f"- {m}: " + ", ".join("not measured" if c is None else f"{c:.2f}x" for c in cs) for m, cs in costs.items()]
+    if any(c is None for cs in costs.values() for c in cs):
+        return None, lines + ["", "Undecided until every cost is measured (`--measure-cost`).", ""]
+    candidates = [m for m, cs in costs.items() if max(cs) <= 2.0]
+    if not candidates:
+        return None, lines + ["", "No lever is within the 2x cost limit: round 5 ends without a change.", ""]
+    chosen, decision = _decide_on_copies(study, ROUND4_DEFAULT, candidates[:1], LONG_SETS, "", "long documents",
+                                         min_gain=ROUND5_MIN_GAIN)
+    return chosen, lines + ["", f"Candidate (the first within 2x): **{candidates[0]}**.", ""] + decision[2:]
+
+
 def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets: list[str], title: str,
-                      case: str) -> tuple[str | None, list[str]]:
-    """A lever adopted for one kind of input (RULE3 step 2, RULE4): per set, the margin = min(mean purity gain, mean
-    P@10 gain) over ``reference`` on the same set at K=25; a lever's score = its smallest margin; adopted if above
-    +.005, the highest score (ties within .005: the larger mean purity gain). A lever or the reference without three
-    K=25 runs on every set leaves the decision open. Returns (the adopted lever or None, Markdown lines)."""
+                      case: str, min_gain: dict[str, float] | None = None) -> tuple[str | None, list[str]]:
+    """A lever adopted for one kind of input (RULE3 step 2, RULE4, RULE5): per set, the margin = min(mean purity gain,
+    mean P@10 gain) over ``reference`` on the same set at K=25; a lever's score = its smallest margin; adopted if
+    every margin is above its set's ``min_gain`` (default +.005 on each set: the score above +.005), the highest
+    score (ties within .005: the larger mean purity gain). A lever or the reference without three K=25 runs on every
+    set leaves the decision open. Returns (the adopted lever or None, Markdown lines)."""
     import numpy as np
+
+    min_gain = min_gain or dict.fromkeys(sets, .005)
 
     def means(m, ds):
         rs = [r["metrics"] for r in study if r["dataset"] == ds and r["model"] == m and r["k"] == 25]
@@ -417,7 +440,7 @@ def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets
         gains = {ds: (got[ds][0] - base[ds][0], got[ds][1] - base[ds][1]) for ds in sets}
         score = min(min(g) for g in gains.values())
         pur = float(np.mean([g[0] for g in gains.values()]))
-        ok = score > .005
+        ok = all(min(g) > min_gain[ds] for ds, g in gains.items())
         if ok:
             adopted.append((m, score, pur))
         lines.append(f"| {m} | " + " | ".join(f"{g[0]:+.3f} / {g[1]:+.3f}" for g in gains.values()) +
@@ -425,7 +448,8 @@ def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets
     if undecided:
         return None, lines + ["", f"Undecided until {', '.join(undecided)} ran on every copy.", ""]
     if not adopted:
-        return None, lines + ["", f"No lever clears +.005: the default's settings stay for {case}.", ""]
+        bar = " / ".join(f"{min_gain[ds]:+.3f} on {ds}" for ds in sets)
+        return None, lines + ["", f"No lever clears {bar}: the default's settings stay for {case}.", ""]
     top = max(a[1] for a in adopted)
     tied = [a for a in adopted if a[1] >= top - .005]
     chosen = max(tied, key=lambda a: a[2])[0]
@@ -523,8 +547,9 @@ def report() -> None:
                                                "`quality_study.py --report-only`)")
     _, decision3_tokens = decide_round3_tokens(study, default3 or default2 or ROUND2_DEFAULT)
     _, decision4 = decide_round4(study)
+    _, decision5 = decide_round5(study, per_doc, measured)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
-                  decision4)
+                  decision4 + [RULE5, ""] + decision5)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:

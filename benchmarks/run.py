@@ -334,6 +334,29 @@ def _teacher_time() -> str:
             f"every recorded pass: {'; '.join(parts)}.")
 
 
+def _rerun_agreement(records: list[dict]) -> list[str]:
+    """Markdown lines: per model, how far the reruns of a cell (e.g. ``--need-metrics``; same data, K and seed)
+    are from its first record, on purity and P@10: whether a rerun is the same model."""
+    first: dict[tuple, dict] = {}
+    diffs: dict[str, list[float]] = {}
+    for r in records:
+        if "metrics" not in r:
+            continue
+        cell = (r["dataset"], r["model"], r["k"], r["seed"])
+        if cell not in first:
+            first[cell] = r
+            continue
+        old = first[cell]["metrics"]
+        diffs.setdefault(r["model"], []).append(max(abs(r["metrics"][m] - old[m]) for m in ("purity", "p10")))
+    if not diffs:
+        return []
+    rows = [f"| {m} | {len(d)} | {sum(x == 0 for x in d)} | {max(d):.4f} |" for m, d in sorted(diffs.items())]
+    return ["## Reruns of recorded cells", "",
+            "A cell (data set, model, K, seed) run again, e.g. by `--need-metrics` for metrics added later: the "
+            "tables show the newest record. Largest absolute difference from the cell's first record, purity or "
+            "P@10:", "", "| model | reruns | identical | largest difference |", "|---|---|---|---|", *rows, ""]
+
+
 def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -372,7 +395,7 @@ def report(datasets: list[str] | None = None) -> None:
              "Tables cover finished runs only: a model with fewer runs (an unfinished protocol, or an opt-in model "
              "run on part of the grid) is PARTIAL, and its mean is not comparable in K/seed coverage (see the runs "
              "column).", "",
-             _time_estimate(runs), "", _teacher_time(), ""]
+             _time_estimate(runs), "", _teacher_time(), "", *_rerun_agreement(records)]
     default_index = ["## Default protocol", ""]
     other_index = ["", "## Other runs (opt-in data sets, not part of the default protocol)", "",
                    "Full-size sets: `python -m benchmarks.run --full` (or `--datasets stackoverflow tweet_topic`). "

@@ -294,6 +294,29 @@ def test_decision_on_copies():
     assert any(line.startswith("| mixed |") and line.endswith("| no |") for line in lines)
     chosen, lines = _decide_on_copies(study[:-1], "ref", ["up", "mixed"], ["a", "b"], "## t", "long documents")
     assert chosen is None and "Undecided until mixed" in lines[-2]
+    # RULE5: a bar per copy (a gain where the lever acts, no harm where it rarely does)
+    study += runs("acts", "a", .52, .51) + runs("acts", "b", .597, .598)  # -.003 on b: within the -.005 bar
+    bars = {"a": .005, "b": -.005}
+    chosen, _ = _decide_on_copies(study, "ref", ["acts"], ["a", "b"], "## t", "long documents", min_gain=bars)
+    assert chosen == "acts"
+    chosen, lines = _decide_on_copies(study, "ref", ["acts"], ["a", "b"], "## t", "long documents")
+    assert chosen is None and lines[-2].startswith("No lever clears +0.005 on a / +0.005 on b")
+    study += runs("harms", "a", .53, .53) + runs("harms", "b", .59, .60)  # -.010 on b: refused
+    assert _decide_on_copies(study, "ref", ["harms"], ["a", "b"], "## t", "x", min_gain=bars)[0] is None
+
+
+def test_rerun_agreement():
+    """The results index says how far reruns of a cell are from its first record (purity or P@10)."""
+    from benchmarks.run import _rerun_agreement
+
+    def rec(model, seed, purity, p10):
+        return {"dataset": "d", "model": model, "k": 25, "seed": seed, "metrics": {"purity": purity, "p10": p10}}
+    records = [rec("same", 0, .5, .4), rec("same", 0, .5, .4), rec("moved", 0, .5, .4), rec("moved", 1, .6, .6),
+               rec("moved", 0, .5, .43), rec("moved", 1, .58, .6), {"dataset": "d", "model": "moved", "k": 25,
+                                                                      "seed": 0, "error": "boom"}]
+    lines = _rerun_agreement(records)
+    assert "| same | 1 | 1 | 0.0000 |" in lines and "| moved | 2 | 0 | 0.0300 |" in lines
+    assert _rerun_agreement(records[:1] + records[2:4]) == []
 
 
 def test_compare_tokenizers(bench, protocol_run):
