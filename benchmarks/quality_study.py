@@ -18,6 +18,13 @@
     python -m benchmarks.teacher_pass --lm gemma3-270m --datasets 20newsgroups-tokens
     python -m benchmarks.quality_study --levers Q-gm-corpus-tau2-bow03-mu Q-gm-default-minilm \
         Q-gm-default-minilm-bow05 Q-gm-default-bow05 Q-gm-default-lmbow --datasets 20newsgroups 20newsgroups-tokens
+    # round 5 (RULE5): cost first, then the candidate's passes and screening, then its BBC pass (for the reruns)
+    python -m benchmarks.quality_study --measure-cost --levers Q-gm-default-minilm Q-gm-default-minilm-t256 \
+        Q-gm-default-minilm-t192 --datasets 20newsgroups 20newsgroups-tokens bbc_news
+    python -m benchmarks.teacher_pass --variant Q-gm-default-minilm-t256 --datasets 20newsgroups \
+        20newsgroups-tokens bbc_news
+    python -m benchmarks.quality_study --levers Q-gm-default-minilm-t256 --datasets 20newsgroups 20newsgroups-tokens
+    python -m benchmarks.run --models DSL --datasets 20newsgroups stackoverflow-4k tweet_topic-4k dbpedia_it bbc_news
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -37,7 +44,8 @@ from pathlib import Path
 from dsl_plugin.compare import append_run, mean_sd, welch_p
 
 from . import results_dir, setup_environment
-from .run import BASELINES, RUNS_FILE, dsl_kwargs, load_runs, run_grid, teacher_seconds_per_doc
+from .run import (BASELINES, RUNS_FILE, bench_corpus, dsl_kwargs, load_runs, run_grid, teacher_configs,
+                  teacher_seconds_per_doc)
 from .variants import STUDY_VARIANTS
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
@@ -194,7 +202,6 @@ def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMP
 
     import torch
 
-    from dsl_plugin import DSL
     from dsl_plugin.embeddings import PackagedMiniLM
     from dsl_plugin.teacher import SoftLabelTeacher
 
@@ -202,12 +209,9 @@ def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMP
     from .machine import machine_info
 
     torch.set_num_threads(1)  # the recorded costs are per document at 1 thread
-    configs = {}
-    for name in [TODAY_DEFAULT, *levers]:
-        for c in DSL(**dsl_kwargs(name)).teacher_configs:
-            configs.setdefault(c, name)
     for ds in datasets:
         corpus, _ = prepare(ds)
+        configs = dict.fromkeys(c for name in [TODAY_DEFAULT, *levers] for c in teacher_configs(name, ds))
         docs = list(dict.fromkeys(corpus.raw_texts))[:n_docs]
         timings = {}
         for config in configs:
@@ -254,6 +258,16 @@ def _teacher_key(config) -> str:
     return json.dumps(config.identity(()), sort_keys=True)
 
 
+def _reads_minilm(name: str, dataset: str) -> bool:
+    """Whether a lever's student reads the MiniLM embedding on this data set (``input="auto"``: a long corpus)."""
+    from dsl_plugin import DSL
+    from dsl_plugin.model import is_long_corpus
+
+    model, corpus = DSL(**dsl_kwargs(name)), bench_corpus(dataset)
+    return model.input == "lm+embeddings" or (model.input == "auto" and
+                                              is_long_corpus(corpus.tokens, corpus.vocabulary))
+
+
 def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:
     """Teacher seconds per document of a lever relative to today's default (None: not measured).
 
@@ -271,11 +285,10 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
         times = {_teacher_key(TeacherConfig(**json.loads(k))): v for k, v in rec["teacher_seconds_per_doc"].items()}
 
         def seconds(model_name):
-            model = DSL(**dsl_kwargs(model_name))
-            keys = [_teacher_key(c) for c in model.teacher_configs]
+            keys = [_teacher_key(c) for c in teacher_configs(model_name, dataset)]
             if any(k not in times for k in keys):
                 return None
-            extra = rec["minilm_seconds_per_doc"] if model.input == "lm+embeddings" else 0.0
+            extra = rec["minilm_seconds_per_doc"] if _reads_minilm(model_name, dataset) else 0.0
             return sum(times[k] for k in keys) + extra
         mine, base = seconds(name), seconds(TODAY_DEFAULT)
         if mine is not None and base:

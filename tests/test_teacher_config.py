@@ -43,6 +43,8 @@ def test_bad_teacher_settings_are_rejected_at_construction(bad, match):
     with pytest.raises(ValueError, match=match):
         TeacherConfig(**bad)
     dsl_name = {"model": "language_model"}.get(next(iter(bad)), next(iter(bad)))
+    if dsl_name == "max_doc_tokens":  # DSL also takes "auto"
+        match = "max_doc_tokens must be 'auto' or an integer >= 1"
     with pytest.raises(ValueError, match=match):  # DSL validates through TeacherConfig, before any LM pass
         DSL(**{dsl_name: bad[next(iter(bad))]})
 
@@ -305,11 +307,18 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     model._fit_arrays(docs, tokens, out)
     assert model.input == "auto" and model.input_ == expected
     assert model.standardize_input_ is (expected == "lm+embeddings")
+    # max_doc_tokens="auto" (the default): the teacher reads more of a long corpus's documents (round 5)
+    tokens_read = 256 if expected == "lm+embeddings" else 128
+    assert model.max_doc_tokens == "auto" and model.max_doc_tokens_ == tokens_read
+    assert model.teacher_config.max_doc_tokens == tokens_read
+    assert DSL().teacher_configs_for(tokens, vocab)[0].max_doc_tokens == tokens_read
+    assert DSL(max_doc_tokens=100).teacher_configs_for(tokens, vocab)[0].max_doc_tokens == 100
     assert model.input_size_ == (5 + 4 if expected == "lm+embeddings" else 5)
     theta = model.transform(docs, out)
     np.testing.assert_allclose(theta, model.document_topic_, rtol=1e-5, atol=1e-6)
     loaded = DSL.load(model.save(tmp_path / "m"), embedding_model=_StubEmbedder())
     assert (loaded.input, loaded.input_, loaded.standardize_input_) == ("auto", expected, expected != "lm")
+    assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -332,3 +341,37 @@ def test_auto_input_is_the_explicit_setting_it_resolves_to():
         assert model.input_ == "lm"
         thetas.append(model.document_topic_)
     np.testing.assert_array_equal(thetas[0], thetas[1])
+
+
+def test_max_doc_tokens_auto_values_and_presets():
+    """max_doc_tokens: "auto" (the default) or an integer >= 1, numpy and whole floats accepted; the paper preset
+    reads 128 tokens; an explicit value is what the teacher reads; before a fit "auto" reads as 128."""
+    from dsl_plugin.model import LONG_DOCUMENT_TOKENS
+
+    assert LONG_DOCUMENT_TOKENS == 256
+    assert DSL().max_doc_tokens == "auto" and DSL().teacher_config.max_doc_tokens == 128
+    assert DSL(preset="paper").max_doc_tokens == 128
+    assert DSL(max_doc_tokens=np.int64(300)).teacher_config.max_doc_tokens == 300
+    assert DSL(max_doc_tokens=64.0).max_doc_tokens == 64
+    for bad in ("long", 0, 2.5, True):
+        with pytest.raises(ValueError, match="max_doc_tokens.*'auto' or an integer >= 1"):
+            DSL(max_doc_tokens=bad)
+
+
+def test_max_doc_tokens_auto_is_resolved_before_the_teacher_pass(monkeypatch):
+    """fit and train_model resolve max_doc_tokens="auto" from the training documents before the teacher computes
+    anything, so the one teacher pass already reads LONG_DOCUMENT_TOKENS of a long corpus's documents."""
+    from dsl_plugin.model import DSL as Model
+
+    seen = []
+
+    def fake_outputs(self, documents, vocabulary):
+        seen.append(self.teacher_config.max_doc_tokens)
+        raise RuntimeError("stop after the teacher was asked")
+    monkeypatch.setattr(Model, "_teacher_outputs", fake_outputs)
+    long_docs = [" ".join(["alpha", "beta", "gamma"] * 12) for _ in range(6)]  # 36 vocabulary words each
+    short_docs = ["alpha beta" for _ in range(6)]
+    for docs, expected in ((long_docs, 256), (short_docs, 128)):
+        with pytest.raises(RuntimeError, match="stop after"):
+            DSL(verbose=False, embedding_model=_StubEmbedder()).fit(docs, vocabulary=["alpha", "beta", "gamma"])
+        assert seen[-1] == expected

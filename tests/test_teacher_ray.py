@@ -178,3 +178,26 @@ def test_cli_teacher_fills_the_entry_that_fit_reads(dataset_folder, prepared, te
         printed = capsys.readouterr().out
         assert f"{len(prepared)} documents, 0 computed by the LM" in printed
         assert teacher_outputs.cache_path in printed
+
+
+def test_cli_teacher_reads_what_dsls_default_reads(tmp_path, monkeypatch, capsys):
+    """Without --max-doc-tokens, `dsl-topic teacher` keys its entry like DSL()'s fit on the folder: 256 tokens per
+    document for a corpus of long documents, 128 otherwise (no LM runs here: the teacher is replaced)."""
+    from dsl_plugin.cli import main
+    from dsl_plugin.data import prepare_corpus, write_octis_folder
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    seen = []
+
+    def compute(self, documents, vocabulary):
+        seen.append(self.config.max_doc_tokens)
+        raise SystemExit(0)
+    monkeypatch.setattr(SoftLabelTeacher, "compute", compute)
+    words = ["alpha", "beta", "gamma", "delta"]
+    for length, expected in ((40, 256), (3, 128)):
+        texts = [" ".join(words[(i + j) % 4] for j in range(length)) for i in range(12)]
+        folder = write_octis_folder(prepare_corpus(texts, ["a", "b"] * 6, vocabulary_size=10),
+                                    tmp_path / f"len{length}")
+        with pytest.raises(SystemExit):
+            main(["teacher", str(folder), "--cache-dir", str(tmp_path / "cache")])
+        assert seen[-1] == expected

@@ -25,7 +25,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--dtype", choices=["float32", "bfloat16", "float16", "auto"], default="float32",
                    help="part of the cache key: float32 (default) is what `fit` reads; auto: bf16 (or fp16 on "
                         "GPUs older than Ampere) on CUDA, float32 on CPU")
-    t.add_argument("--max-doc-tokens", type=int, default=None, help="default: DSL's")
+    t.add_argument("--max-doc-tokens", type=int, default=None,
+                   help="default: DSL's (max_doc_tokens='auto': 256 for a corpus of long documents, else 128)")
     t.add_argument("--shard-size", type=int, default=256, help="documents per cache shard, the unit of work")
     t.add_argument("--cache-dir", default=None, help="teacher cache root (Ray: on a filesystem every worker sees)")
     t.add_argument("--lm", default=None, help="packaged alias, local path or HF id; 'a+b' fills one entry per LM")
@@ -39,14 +40,14 @@ def run(args: argparse.Namespace) -> None:
 
     ds = load_dataset(args.folder)
     docs, vocab = ds.get_raw_corpus(), list(ds.get_vocabulary())
-    fields = {"max_doc_tokens": args.max_doc_tokens} if args.max_doc_tokens else {}
+    tokens = args.max_doc_tokens or _dsl_doc_tokens(ds.get_corpus(), vocab)
     device = resolve_device(args.device) if args.engine == "local" else ("cuda" if args.gpus_per_worker else "cpu")
     dtype = args.dtype
     if dtype == "auto" and args.engine == "ray" and args.gpus_per_worker:
         with ray_session(args.address):  # the GPUs are the workers', not the driver's
             dtype = worker_dtype(args.gpus_per_worker)
     for model in (args.lm or TeacherConfig().model).split("+"):
-        config = TeacherConfig(model=model.strip(), **fields)
+        config = TeacherConfig(model=model.strip(), max_doc_tokens=tokens)
         config = config.for_device(device) if dtype == "auto" else config.replace(dtype=dtype)
         t0 = time.time()
         if args.engine == "local":
@@ -58,3 +59,11 @@ def run(args: argparse.Namespace) -> None:
                                  cache_dir=args.cache_dir, shard_size=args.shard_size)
         print(f"teacher {config.model} ({config.dtype}, engine {args.engine}): {len(docs)} documents, "
               f"{out.n_computed} computed by the LM in {time.time() - t0:.1f} s; cache entry {out.cache_path}")
+
+
+def _dsl_doc_tokens(token_lists, vocabulary) -> int:
+    """The tokens per document DSL's default (``max_doc_tokens="auto"``) reads of this corpus, by its length (the
+    whole folder: a fit on its train partition only resolves from those documents)."""
+    from ..model import DSL
+
+    return DSL(verbose=False).teacher_configs_for(token_lists, vocabulary)[0].max_doc_tokens
