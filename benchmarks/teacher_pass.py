@@ -16,9 +16,9 @@ import time
 from dsl_plugin.compare import append_run
 
 from . import results_dir, setup_environment
-from .bench_data import DATASETS, prepare
+from .bench_data import DATASETS
 from .machine import machine_info
-from .run import DEFAULT_DATASETS, teacher_configs
+from .run import DEFAULT_DATASETS, bench_corpus, teacher_configs
 from .variants import DSL_VARIANTS
 
 
@@ -56,7 +56,7 @@ def _pass(config, variant: str | None, name: str, threads: int | None) -> None:
 
     from dsl_plugin.teacher import SoftLabelTeacher
 
-    corpus, _ = prepare(name)
+    corpus = bench_corpus(name)
     teacher = SoftLabelTeacher(config, num_threads=threads)
     t0, c0 = time.time(), time.process_time()
     out = teacher.compute(corpus.raw_texts, corpus.vocabulary)

@@ -293,7 +293,7 @@ class DSL(AbstractModel):
                             vocabulary: Sequence[str]) -> list[TeacherConfig]:
         """The teacher configurations a fit on these training documents (their token lists) with this vocabulary
         would use: ``max_doc_tokens="auto"`` resolved by their length, as :meth:`fit` does. For filling the teacher
-        cache ahead of a fit (``python -m dsl_plugin.teacher``); changes nothing on the model."""
+        cache ahead of a fit (``dsl-topic teacher`` uses it); changes nothing on the model."""
         return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
                                 _doc_tokens(self.max_doc_tokens, is_long_corpus(token_lists, vocabulary)))
 
