@@ -261,11 +261,9 @@ def _teacher_key(config) -> str:
 def _reads_minilm(name: str, dataset: str) -> bool:
     """Whether a lever's student reads the MiniLM embedding on this data set (``input="auto"``: a long corpus)."""
     from dsl_plugin import DSL
-    from dsl_plugin.model import is_long_corpus
 
-    model, corpus = DSL(**dsl_kwargs(name)), bench_corpus(dataset)
-    return model.input == "lm+embeddings" or (model.input == "auto" and
-                                              is_long_corpus(corpus.tokens, corpus.vocabulary))
+    corpus = bench_corpus(dataset)
+    return DSL(**dsl_kwargs(name)).resolved_for(corpus.tokens, corpus.vocabulary)["input"] == "lm+embeddings"
 
 
 def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:

@@ -56,7 +56,7 @@ TABLE2 = [(k, METRIC_NAMES[k]) for k in ("p1", "p5", "p10", "p5_unique", "p10_un
 # ----------------------------------------------------------------------------- one run (child process)
 
 def dsl_kwargs(model_name: str) -> dict:
-    """DSL keyword arguments of a DSL variant (or of BERTopic-DSL's teacher), with the benchmark's LM."""
+    """DSL keyword arguments of a DSL variant, with the benchmark's LM."""
     return {"language_model": BENCH_LM, **DSL_VARIANTS.get(model_name, {})}
 
 
@@ -68,9 +68,13 @@ def bench_corpus(dataset_name: str):
 
 def teacher_configs(model_name: str, dataset_name: str) -> list:
     """The teacher configurations a DSL variant's fit on this data set uses (``max_doc_tokens="auto"`` resolved by
-    the documents' length, as the fit does)."""
+    the documents' length, as the fit does), or BERTopic-DSL's (its ``DSLBackend``: TeacherConfig's defaults)."""
     from dsl_plugin import DSL
 
+    if model_name == "BERTopic-DSL":
+        from dsl_plugin.teacher import TeacherConfig
+
+        return [TeacherConfig(model=BENCH_LM)]
     corpus = bench_corpus(dataset_name)
     return DSL(**dsl_kwargs(model_name)).teacher_configs_for(corpus.tokens, corpus.vocabulary)
 
@@ -120,10 +124,13 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         unique_rows = np.array(sorted(first.values()))
     work = work_dir() / dataset_name
     t0 = time.time()
-    notes = ""
+    notes, resolved = "", {}
     if model_name in DSL_VARIANTS:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
-        notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens}, student input {model.input_}"
+        # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
+        resolved = {"resolved": {"input": model.input_, "standardize_input": model.standardize_input_,
+                                 "max_doc_tokens": model.max_doc_tokens_}}
+        notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
                  f"{' (standardised)' if model.standardize_input_ else ''}")
     else:
         from dsl_plugin.baselines import run_baseline
@@ -134,7 +141,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     res = evaluate(output, dataset, unique_rows)
     return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed,
             "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
-            **({"settings": settings(DSL_VARIANTS[model_name])} if model_name in DSL_VARIANTS else {}),
+            **({"settings": settings(DSL_VARIANTS[model_name])} if model_name in DSL_VARIANTS else {}), **resolved,
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "n_docs": len(raw), "notes": notes, "machine": machine_info(),

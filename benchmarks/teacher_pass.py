@@ -1,6 +1,6 @@
 """Run (or resume) the teacher over benchmark data sets, filling the shared cache.
 
-    python -m benchmarks.teacher_pass --lm gemma3-270m --lm smollm2-135m            # the default protocol's sets
+    python -m benchmarks.teacher_pass --variant DSL --lm gemma3-270m --lm smollm2-135m   # the default protocol's sets
     python -m benchmarks.teacher_pass --lm gemma3-270m --datasets stackoverflow tweet_topic   # full-size sets
     python -m benchmarks.teacher_pass --variant Q-sm-chat --datasets stackoverflow-4k          # a variant's teacher
 

@@ -103,7 +103,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "num_samples": (10, integer(1)),
     "theta_estimate": ("mean", choice("samples", "mean")),
     "seed": (0, optional(integer(0))),
-    **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()},
+    **{name: (_TEACHER_DEFAULTS[field], _teacher_setting(field)) for name, field in _TEACHER_PARAMS.items()
+       if name != "max_doc_tokens"},
     # "auto": chosen at fit by the training documents' length (the teacher's TeacherConfig still gets an integer)
     "max_doc_tokens": ("auto", either(choice("auto"), integer(1), "'auto' or an integer >= 1")),
     "device": ("auto", torch_device),
@@ -295,7 +296,22 @@ class DSL(AbstractModel):
         would use: ``max_doc_tokens="auto"`` resolved by their length, as :meth:`fit` does. For filling the teacher
         cache ahead of a fit (``dsl-topic teacher`` uses it); changes nothing on the model."""
         return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
-                                _doc_tokens(self.max_doc_tokens, is_long_corpus(token_lists, vocabulary)))
+                                self.resolved_for(token_lists, vocabulary)["max_doc_tokens"])
+
+    def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> dict[str, Any]:
+        """What a fit on these training documents (their token lists) with this vocabulary would read, the
+        ``"auto"`` settings resolved by their length (:func:`is_long_corpus`): ``{"input", "standardize_input",
+        "max_doc_tokens"}``, the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``.
+        Changes nothing on the model."""
+        return self._resolved(is_long_corpus(token_lists, vocabulary))
+
+    def _resolved(self, long: bool) -> dict[str, Any]:
+        """The settings with ``"auto"`` resolved for a long (or short) training corpus; the one place that says
+        what ``input="auto"`` and ``max_doc_tokens="auto"`` become."""
+        auto = self.input == "auto"
+        return {"input": ("lm+embeddings" if long else "lm") if auto else self.input,
+                "standardize_input": True if (auto and long) else self.standardize_input,
+                "max_doc_tokens": _doc_tokens(self.max_doc_tokens, long)}
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -374,13 +390,11 @@ class DSL(AbstractModel):
         teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (:func:`_is_long`,
         from ``bow``, their bag of words): a long corpus gets ``"lm+embeddings"``, standardised, and
         ``LONG_DOCUMENT_TOKENS``; a short one ``"lm"`` and TeacherConfig's default."""
-        self.input_, self.standardize_input_ = self.input, self.standardize_input
         autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         long = _is_long(bow) if autos else False
-        self.max_doc_tokens_ = _doc_tokens(self.max_doc_tokens, long)
-        if self.input == "auto":
-            self.input_ = "lm+embeddings" if long else "lm"
-            self.standardize_input_ = True if long else self.standardize_input
+        resolved = self._resolved(long)
+        self.input_, self.standardize_input_ = resolved["input"], resolved["standardize_input"]
+        self.max_doc_tokens_ = resolved["max_doc_tokens"]
         if autos:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(autos),

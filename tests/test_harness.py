@@ -145,3 +145,13 @@ def test_backbone_rows_and_the_new_metric_columns_are_registered(tmp_path):
     header = run.metric_table([{"model": "A", "k": 25, "seed": 0, "metrics": {"nmi": .5, "ari": .2, "p1": .7}}],
                               ["A"], run.TABLE1 + run.TABLE2)[0]
     assert "| NMI | ARI | P@1 |" in header
+
+
+def test_bertopic_dsl_waits_for_its_own_teacher_pass():
+    """BERTopic-DSL's DSLBackend reads TeacherConfig's defaults (128 tokens) on every corpus, whatever DSL()'s
+    max_doc_tokens="auto" reads there: its cache check looks for that pass (no corpus is read for it)."""
+    from dsl_plugin.bertopic import DSLBackend
+    from dsl_plugin.teacher import TeacherConfig
+
+    [config] = run.teacher_configs("BERTopic-DSL", "20newsgroups")
+    assert config == TeacherConfig(model=run.BENCH_LM) == DSLBackend(run.BENCH_LM, vocabulary=["a", "b"]).teacher_config

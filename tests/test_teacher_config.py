@@ -375,3 +375,27 @@ def test_max_doc_tokens_auto_is_resolved_before_the_teacher_pass(monkeypatch):
         with pytest.raises(RuntimeError, match="stop after"):
             DSL(verbose=False, embedding_model=_StubEmbedder()).fit(docs, vocabulary=["alpha", "beta", "gamma"])
         assert seen[-1] == expected
+
+
+def test_saves_without_a_resolved_max_doc_tokens_load_with_their_integer(tmp_path):
+    """A model saved by 0.3 (an integer max_doc_tokens in its params, no resolved value) loads with that integer; a
+    config that says neither (params "auto", nothing resolved) is refused, naming what is missing."""
+    import json
+
+    rng = np.random.default_rng(5)
+    tokens = [["alpha", "beta"] for _ in range(8)]
+    docs = [" ".join(t) for t in tokens]
+    out = _outputs(rng.normal(size=(8, 3)), rng.normal(size=(8, 4)))
+    model = DSL(num_topics=2, num_epochs=1, verbose=False, device="cpu")
+    model.vocabulary_ = ["alpha", "beta", "gamma"]
+    model._fit_arrays(docs, tokens, out)
+    folder = model.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["resolved"]["max_doc_tokens"] == 128 and config["params"]["max_doc_tokens"] == "auto"
+    del config["resolved"]["max_doc_tokens"]
+    (folder / "config.json").write_text(json.dumps({**config, "params": {**config["params"], "max_doc_tokens": 128}}))
+    loaded = DSL.load(folder)
+    assert loaded.max_doc_tokens == 128 and loaded.max_doc_tokens_ == 128
+    (folder / "config.json").write_text(json.dumps(config))  # params "auto", nothing resolved
+    with pytest.raises(ValueError, match="max_doc_tokens 'auto'"):
+        DSL.load(folder)

@@ -110,8 +110,8 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     k_found = tdist.shape[1]
     emb_desc = (f"{EMBEDDING_MODEL_NAME} embeddings of the raw text (paper: GTE-large-en-v1.5)"
                 if representation is None else
-                "DSLBackend embeddings (gemma3-270m last-token hidden states, centred, L2-normalised; shared "
-                "teacher cache) and DSLRepresentation topic words (soft labels, lift weighting, single-token words)")
+                "DSLBackend embeddings (gemma3-270m last-token hidden states, centred, L2-normalised; cached "
+                "teacher pass at TeacherConfig's defaults, 128 tokens, which DSL() shares on short corpora) and DSLRepresentation topic words (soft labels, lift weighting, single-token words)")
     notes = [f"BERTopic 0.17 with {emb_desc}, "
              f"UMAP(n_neighbors={p['n_neighbors']}, n_components={p['n_components']}, min_dist={p['min_dist']}, "
              f"cosine, random_state=seed), HDBSCAN(min_cluster_size={p['min_cluster_size']}, euclidean), "

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> None:
 
     ds = load_dataset(args.folder)
     docs, vocab = ds.get_raw_corpus(), list(ds.get_vocabulary())
-    tokens = args.max_doc_tokens or _dsl_doc_tokens(ds.get_corpus(), vocab)
+    tokens = args.max_doc_tokens if args.max_doc_tokens is not None else _dsl_doc_tokens(ds.get_corpus(), vocab)
     device = resolve_device(args.device) if args.engine == "local" else ("cuda" if args.gpus_per_worker else "cpu")
     dtype = args.dtype
     if dtype == "auto" and args.engine == "ray" and args.gpus_per_worker:
