@@ -44,7 +44,7 @@ from pathlib import Path
 from dsl_plugin.compare import append_run, mean_sd, welch_p
 
 from . import results_dir, setup_environment
-from .run import (BASELINES, RUNS_FILE, bench_corpus, dsl_kwargs, load_runs, run_grid, teacher_configs,
+from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, resolved_settings, run_grid, teacher_configs,
                   teacher_seconds_per_doc)
 from .variants import STUDY_VARIANTS
 
@@ -258,14 +258,6 @@ def _teacher_key(config) -> str:
     return json.dumps(config.identity(()), sort_keys=True)
 
 
-def _reads_minilm(name: str, dataset: str) -> bool:
-    """Whether a lever's student reads the MiniLM embedding on this data set (``input="auto"``: a long corpus)."""
-    from dsl_plugin import DSL
-
-    corpus = bench_corpus(dataset)
-    return DSL(**dsl_kwargs(name)).resolved_for(corpus.tokens, corpus.vocabulary)["input"] == "lm+embeddings"
-
-
 def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:
     """Teacher seconds per document of a lever relative to today's default (None: not measured).
 
@@ -286,7 +278,8 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
             keys = [_teacher_key(c) for c in teacher_configs(model_name, dataset)]
             if any(k not in times for k in keys):
                 return None
-            extra = rec["minilm_seconds_per_doc"] if _reads_minilm(model_name, dataset) else 0.0
+            reads_minilm = resolved_settings(model_name, dataset)["input"] == "lm+embeddings"
+            extra = rec["minilm_seconds_per_doc"] if reads_minilm else 0.0
             return sum(times[k] for k in keys) + extra
         mine, base = seconds(name), seconds(TODAY_DEFAULT)
         if mine is not None and base:

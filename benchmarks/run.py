@@ -66,17 +66,27 @@ def bench_corpus(dataset_name: str):
     return prepare(dataset_name)[0]
 
 
+@functools.lru_cache(maxsize=None)
+def resolved_settings(model_name: str, dataset_name: str) -> dict:
+    """What a DSL variant's fit on this data set reads, its ``"auto"`` settings resolved by the documents' length
+    (:meth:`DSL.resolved_for`; computed once per process: it reads every document)."""
+    from dsl_plugin import DSL
+
+    corpus = bench_corpus(dataset_name)
+    return DSL(**dsl_kwargs(model_name)).resolved_for(corpus.tokens, corpus.vocabulary)
+
+
 def teacher_configs(model_name: str, dataset_name: str) -> list:
-    """The teacher configurations a DSL variant's fit on this data set uses (``max_doc_tokens="auto"`` resolved by
-    the documents' length, as the fit does), or BERTopic-DSL's (its ``DSLBackend``: TeacherConfig's defaults)."""
+    """The teacher configurations a DSL variant's fit on this data set uses (``max_doc_tokens="auto"`` resolved as
+    the fit does), or BERTopic-DSL's (its ``DSLBackend``: TeacherConfig's defaults)."""
     from dsl_plugin import DSL
 
     if model_name == "BERTopic-DSL":
         from dsl_plugin.teacher import TeacherConfig
 
         return [TeacherConfig(model=BENCH_LM)]
-    corpus = bench_corpus(dataset_name)
-    return DSL(**dsl_kwargs(model_name)).teacher_configs_for(corpus.tokens, corpus.vocabulary)
+    tokens = resolved_settings(model_name, dataset_name)["max_doc_tokens"]
+    return DSL(**{**dsl_kwargs(model_name), "max_doc_tokens": tokens}).teacher_configs
 
 
 def _dsl_teacher_ready(dataset_name: str, model_name: str) -> bool:

@@ -309,9 +309,10 @@ class DSL(AbstractModel):
         """The settings with ``"auto"`` resolved for a long (or short) training corpus; the one place that says
         what ``input="auto"`` and ``max_doc_tokens="auto"`` become."""
         auto = self.input == "auto"
+        auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         return {"input": ("lm+embeddings" if long else "lm") if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
-                "max_doc_tokens": _doc_tokens(self.max_doc_tokens, long)}
+                "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens}
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -387,18 +388,18 @@ class DSL(AbstractModel):
 
     def _resolve_settings(self, bow) -> None:
         """This fit's ``input_``, ``standardize_input_`` (what the student reads) and ``max_doc_tokens_`` (what the
-        teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (:func:`_is_long`,
-        from ``bow``, their bag of words): a long corpus gets ``"lm+embeddings"``, standardised, and
-        ``LONG_DOCUMENT_TOKENS``; a short one ``"lm"`` and TeacherConfig's default."""
+        teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (the mean number of
+        vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``) by :meth:`_resolved`."""
         autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
-        long = _is_long(bow) if autos else False
+        words = _mean_words(bow) if autos else 0.0
+        long = words >= LONG_DOCUMENT_WORDS
         resolved = self._resolved(long)
         self.input_, self.standardize_input_ = resolved["input"], resolved["standardize_input"]
         self.max_doc_tokens_ = resolved["max_doc_tokens"]
         if autos:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(autos),
-                        _mean_words(bow), ">=" if long else "<", LONG_DOCUMENT_WORDS,
+                        words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
                         "the LM state and the MiniLM embedding (standardised)" if self.input_ == "lm+embeddings"
                         else self.input_, self.max_doc_tokens_)
 
@@ -944,20 +945,7 @@ def _mean_words(bow) -> float:
 def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:
     """Whether DSL's ``"auto"`` settings (``input``, ``max_doc_tokens``) treat these training documents (their token
     lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on average."""
-    return _is_long(bag_of_words(token_lists, check_vocabulary(vocabulary)))
-
-
-def _is_long(bow) -> bool:
-    """Whether the documents of ``bow`` are long: at least ``LONG_DOCUMENT_WORDS`` vocabulary words on average."""
-    return _mean_words(bow) >= LONG_DOCUMENT_WORDS
-
-
-def _doc_tokens(max_doc_tokens: int | str, long: bool) -> int:
-    """``max_doc_tokens`` resolved: an integer as given; ``"auto"``: ``LONG_DOCUMENT_TOKENS`` for a long corpus,
-    else TeacherConfig's default."""
-    if max_doc_tokens != "auto":
-        return max_doc_tokens
-    return LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
+    return _mean_words(bag_of_words(token_lists, check_vocabulary(vocabulary))) >= LONG_DOCUMENT_WORDS
 
 
 def _logsumexp(logits: np.ndarray) -> np.ndarray:
