@@ -78,13 +78,13 @@ def resolved_settings(model_name: str, dataset_name: str) -> dict:
 
 def teacher_configs(model_name: str, dataset_name: str) -> list:
     """The teacher configurations a DSL variant's fit on this data set uses (``max_doc_tokens="auto"`` resolved as
-    the fit does), or BERTopic-DSL's (its ``DSLBackend``: TeacherConfig's defaults)."""
+    the fit does), or BERTopic-DSL's (``dsl_plugin.baselines.DSL_BACKEND_TEACHER``)."""
     from dsl_plugin import DSL
 
     if model_name == "BERTopic-DSL":
-        from dsl_plugin.teacher import TeacherConfig
+        from dsl_plugin.baselines import DSL_BACKEND_TEACHER
 
-        return [TeacherConfig(model=BENCH_LM)]
+        return [DSL_BACKEND_TEACHER]
     tokens = resolved_settings(model_name, dataset_name)["max_doc_tokens"]
     return DSL(**{**dsl_kwargs(model_name), "max_doc_tokens": tokens}).teacher_configs
 

@@ -46,7 +46,7 @@ from typing import Callable
 
 from ..seeding import seed_everything
 from ._base import EMBEDDING_MODEL_NAME, INSTALL_HINTS, check_overrides, load_minilm, minilm_embeddings, minilm_path
-from ._bertopic import _BERTOPIC_ARGS, run_bertopic
+from ._bertopic import _BERTOPIC_ARGS, DSL_BACKEND_TEACHER, run_bertopic
 from ._ecrtm import _ECRTM_ARGS, run_ecrtm
 from ._fastopic import _FASTOPIC_ARGS, run_fastopic
 from ._octis import (_AVITM_ARGS, _ETM_ARGS, _LDA_ARGS, corpus_word2vec, run_combinedtm, run_etm, run_lda,
@@ -55,7 +55,7 @@ from ._octis import (_AVITM_ARGS, _ETM_ARGS, _LDA_ARGS, corpus_word2vec, run_com
 __all__ = ["ALL_BASELINES", "MODELS", "run_baseline", "run_lda", "run_prodlda", "run_combinedtm", "run_zeroshottm",
            "run_etm", "run_ecrtm", "run_bertopic", "run_fastopic", "minilm_embeddings", "load_minilm", "minilm_path",
            "seed_everything", "corpus_word2vec", "EMBEDDING_MODEL_NAME", "INSTALL_HINTS", "OVERRIDES",
-           "REQUIRES", "check_baseline"]
+           "REQUIRES", "check_baseline", "DSL_BACKEND_TEACHER"]
 
 MODELS: dict[str, Callable[..., dict]] = {
     "LDA": run_lda,

@@ -7,8 +7,13 @@ import time
 import numpy as np
 
 from ..seeding import seed_everything
+from ..teacher import TeacherConfig
 from ._base import (EMBEDDING_MODEL_NAME, check_overrides, corpus_vocab, finish, load_minilm, log_path,
                     minilm_embeddings, quiet, raw_texts, require)
+
+#: the teacher of BERTopic with ``backend="dsl"`` (the BERTopic-DSL baseline): its hidden states are the
+#: embeddings, its soft labels the topic words; TeacherConfig's defaults (128 tokens) on the packaged Gemma
+DSL_BACKEND_TEACHER = TeacherConfig(model="gemma3-270m")
 
 _BERTOPIC_ARGS = {"n_neighbors", "n_components", "min_dist", "min_cluster_size", "nr_topics", "window", "stride",
                   "min_similarity", "backend"}
@@ -49,7 +54,7 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
         from ..bertopic import DSLBackend, DSLRepresentation
 
         t_emb = time.perf_counter()
-        embedder = DSLBackend("gemma3-270m", vocabulary=vocab, num_threads=1)
+        embedder = DSLBackend(teacher_config=DSL_BACKEND_TEACHER, vocabulary=vocab, num_threads=1)
         emb = embedder.embed(raw)
         embed_s = time.perf_counter() - t_emb
         representation = DSLRepresentation(backend=embedder, top_n_words=top_words)
@@ -110,8 +115,9 @@ def run_bertopic(dataset, num_topics: int, seed: int, work_dir: str, top_words: 
     k_found = tdist.shape[1]
     emb_desc = (f"{EMBEDDING_MODEL_NAME} embeddings of the raw text (paper: GTE-large-en-v1.5)"
                 if representation is None else
-                "DSLBackend embeddings (gemma3-270m last-token hidden states, centred, L2-normalised; cached "
-                "teacher pass at TeacherConfig's defaults, 128 tokens, which DSL() shares on short corpora) and DSLRepresentation topic words (soft labels, lift weighting, single-token words)")
+                f"DSLBackend embeddings ({DSL_BACKEND_TEACHER.model} last-token hidden states, centred, L2-normalised; "
+                f"cached teacher pass, {DSL_BACKEND_TEACHER.max_doc_tokens} tokens, which DSL() shares on short "
+                "corpora) and DSLRepresentation topic words (soft labels, lift weighting, single-token words)")
     notes = [f"BERTopic 0.17 with {emb_desc}, "
              f"UMAP(n_neighbors={p['n_neighbors']}, n_components={p['n_components']}, min_dist={p['min_dist']}, "
              f"cosine, random_state=seed), HDBSCAN(min_cluster_size={p['min_cluster_size']}, euclidean), "
