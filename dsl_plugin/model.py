@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
@@ -567,10 +568,23 @@ class DSL(AbstractModel):
         documents = as_documents(documents)
         _check_token_lists(token_lists, documents)
         _check_texts(documents, None)
-        self.vocabulary_ = (check_vocabulary(vocabulary) if vocabulary is not None
-                            else build_vocabulary(TokenizedTexts(documents), vocabulary_size))
-        self._fit_arrays(documents, token_lists if token_lists is not None else TokenizedTexts(documents))
+        with self._unchanged_on_failure():
+            self.vocabulary_ = (check_vocabulary(vocabulary) if vocabulary is not None
+                                else build_vocabulary(TokenizedTexts(documents), vocabulary_size))
+            self._fit_arrays(documents, token_lists if token_lists is not None else TokenizedTexts(documents))
         return self
+
+    @contextlib.contextmanager
+    def _unchanged_on_failure(self):
+        """A fit (or ``train_model``) that raises, or is interrupted, leaves the model as it was: a refit whose
+        teacher pass fails never leaves a new vocabulary or new resolved settings on the old network."""
+        before = dict(self.__dict__, hyperparameters=dict(self.hyperparameters))
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _fit_arrays(self, documents: list[str], token_lists, teacher_out=None, bow=None) -> None:
         """Fit on ``documents`` (``token_lists``: theirs). ``teacher_out``: their teacher outputs, computed here when
@@ -702,6 +716,10 @@ class DSL(AbstractModel):
         ``raw_documents.jsonl`` next to ``dataset.dataset_path``, put in OCTIS's row order
         (:func:`dsl_plugin.octis_io.raw_corpus`); otherwise the joined tokens are used, with a warning.
         """
+        with self._unchanged_on_failure():
+            return self._train_model(dataset, hyperparameters, top_words)
+
+    def _train_model(self, dataset, hyperparameters: dict | None, top_words: int) -> dict:
         if hyperparameters:
             self.set_hyperparameters(**dict(hyperparameters))
         vocabulary = list(dataset.get_vocabulary() or [])

@@ -377,6 +377,31 @@ def test_max_doc_tokens_auto_is_resolved_before_the_teacher_pass(monkeypatch):
         assert seen[-1] == expected
 
 
+def test_a_refit_that_fails_leaves_the_fitted_model_as_it_was(monkeypatch):
+    """A fit that raises (here: the teacher pass of a refit on long documents with a new vocabulary) restores the
+    model: vocabulary, resolved settings and network stay those of the last fit, so transform still agrees."""
+    from dsl_plugin.model import DSL as Model
+
+    rng = np.random.default_rng(6)
+    short = ["alpha beta" for _ in range(8)]
+    table = _outputs(rng.normal(size=(8, 3)), rng.normal(size=(8, 4)))
+    monkeypatch.setattr(Model, "_teacher_outputs", lambda self, documents, vocabulary: table)
+    model = DSL(num_topics=2, num_epochs=1, verbose=False, device="cpu", embedding_model=_StubEmbedder())
+    model.fit(short, vocabulary=["alpha", "beta", "gamma"])
+    state = (list(model.vocabulary_), model.input_, model.max_doc_tokens_, model.network_, model.num_topics)
+    theta = model.transform(short)
+
+    def failing(self, documents, vocabulary):
+        raise RuntimeError("teacher failed")
+    monkeypatch.setattr(Model, "_teacher_outputs", failing)
+    long_docs = [" ".join(["delta", "eps", "zeta"] * 12) for _ in range(6)]
+    with pytest.raises(RuntimeError, match="teacher failed"):
+        model.fit(long_docs, vocabulary=["delta", "eps", "zeta", "eta"])
+    assert (list(model.vocabulary_), model.input_, model.max_doc_tokens_, model.network_, model.num_topics) == state
+    monkeypatch.setattr(Model, "_teacher_outputs", lambda self, documents, vocabulary: table)
+    np.testing.assert_array_equal(model.transform(short), theta)
+
+
 def test_saves_without_a_resolved_max_doc_tokens_load_with_their_integer(tmp_path):
     """A model saved by 0.3 (an integer max_doc_tokens in its params, no resolved value) loads with that integer; a
     config that says neither (params "auto", nothing resolved) is refused, naming what is missing."""
