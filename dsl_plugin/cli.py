@@ -10,6 +10,18 @@ import sys
 import time
 
 
+#: command-line option -> DSL setting, for the options `demo`, `fit` and `teacher` share (those a command lacks
+#: are skipped)
+_DSL_OPTIONS = {"lm": "language_model", "temperature": "temperature", "calibration": "calibration",
+                "word_scoring": "word_scoring", "preset": "preset", "max_doc_tokens": "max_doc_tokens"}
+
+
+def dsl_options(args: argparse.Namespace) -> dict:
+    """The DSL settings given on the command line; options not given keep DSL's own defaults."""
+    values = {setting: getattr(args, option, None) for option, setting in _DSL_OPTIONS.items()}
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _model(args: argparse.Namespace):
     """The DSL of a ``demo`` / ``fit`` command; settings and the ``--save`` path are checked before any work.
 
@@ -17,10 +29,7 @@ def _model(args: argparse.Namespace):
     """
     from .model import DSL
 
-    given = {"language_model": args.lm, "temperature": args.temperature, "calibration": args.calibration,
-             "word_scoring": args.word_scoring, "preset": args.preset}
-    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed,
-                **{k: v for k, v in given.items() if v is not None})
+    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **dsl_options(args))
     if args.save:
         DSL.check_save_path(args.save)
     return model
@@ -179,7 +188,9 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--preset", default=None, metavar="NAME",
                        help="paper: the method as published (raw soft labels at tau 3, sampled theta); the other "
-                            "options given win over it (default: DSL's 0.2 defaults)")
+                            "options given win over it (default: DSL's defaults)")
+        s.add_argument("--max-doc-tokens", type=int, default=None,
+                       help="LM tokens read per document (default: DSL's 'auto': 256 for long documents, else 128)")
         s.add_argument("--temperature", type=float, default=None, help="soft-label tau (default: DSL's)")
         s.add_argument("--calibration", choices=["none", "corpus", "contextual"], default=None,
                        help="subtract each word's corpus-mean logit or its logit for a content-free document "

@@ -190,7 +190,7 @@ def test_cli_teacher_reads_what_dsls_default_reads(tmp_path, monkeypatch, capsys
     seen = []
 
     def compute(self, documents, vocabulary):
-        seen.append(self.config.max_doc_tokens)
+        seen.append(self.config)
         raise SystemExit(0)
     monkeypatch.setattr(SoftLabelTeacher, "compute", compute)
     words = ["alpha", "beta", "gamma", "delta"]
@@ -200,4 +200,11 @@ def test_cli_teacher_reads_what_dsls_default_reads(tmp_path, monkeypatch, capsys
                                     tmp_path / f"len{length}")
         with pytest.raises(SystemExit):
             main(["teacher", str(folder), "--cache-dir", str(tmp_path / "cache")])
-        assert seen[-1] == expected
+        assert seen[-1].max_doc_tokens == expected
+    # the options `dsl-topic fit` takes key the entry as they key fit's: the paper preset reads 128 tokens
+    with pytest.raises(SystemExit):
+        main(["teacher", str(folder.parent / "len40"), "--preset", "paper", "--word-scoring", "full_word"])
+    assert (seen[-1].max_doc_tokens, seen[-1].word_scoring) == (128, "full_word")
+    with pytest.raises(SystemExit) as bad:  # refused before any LM pass, naming the setting
+        main(["teacher", str(folder), "--max-doc-tokens", "0"])
+    assert bad.value.code == 2 and "max_doc_tokens" in capsys.readouterr().err

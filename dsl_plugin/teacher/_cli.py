@@ -26,28 +26,32 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="part of the cache key: float32 (default) is what `fit` reads; auto: bf16 (or fp16 on "
                         "GPUs older than Ampere) on CUDA, float32 on CPU")
     t.add_argument("--max-doc-tokens", type=int, default=None,
-                   help="default: DSL's (max_doc_tokens='auto': 256 for a corpus of long documents, else 128)")
+                   help="default: DSL's (max_doc_tokens='auto': 256 for a corpus of long documents, else 128; "
+                        "the preset's when --preset is given)")
     t.add_argument("--shard-size", type=int, default=256, help="documents per cache shard, the unit of work")
     t.add_argument("--cache-dir", default=None, help="teacher cache root (Ray: on a filesystem every worker sees)")
     t.add_argument("--lm", default=None, help="packaged alias, local path or HF id; 'a+b' fills one entry per LM")
+    t.add_argument("--preset", default=None, metavar="NAME", help="the entry `dsl-topic fit --preset NAME` reads "
+                                                                  "(paper: 128 tokens per document)")
+    t.add_argument("--word-scoring", choices=["first_token", "full_word"], default=None,
+                   help="the entry `dsl-topic fit --word-scoring` reads (default: DSL's)")
     return t
 
 
 def run(args: argparse.Namespace) -> None:
     from ..octis_io import load_dataset
-    from . import SoftLabelTeacher, TeacherConfig, compute_on_ray, resolve_device
+    from . import SoftLabelTeacher, compute_on_ray, resolve_device
     from ._ray import ray_session, worker_dtype
 
     ds = load_dataset(args.folder)
     docs, vocab = ds.get_raw_corpus(), list(ds.get_vocabulary())
-    tokens = args.max_doc_tokens if args.max_doc_tokens is not None else _dsl_doc_tokens(ds.get_corpus(), vocab)
+    configs = _fit_configs(args, ds.get_corpus(), vocab)
     device = resolve_device(args.device) if args.engine == "local" else ("cuda" if args.gpus_per_worker else "cpu")
     dtype = args.dtype
     if dtype == "auto" and args.engine == "ray" and args.gpus_per_worker:
         with ray_session(args.address):  # the GPUs are the workers', not the driver's
             dtype = worker_dtype(args.gpus_per_worker)
-    for model in (args.lm or TeacherConfig().model).split("+"):
-        config = TeacherConfig(model=model.strip(), max_doc_tokens=tokens)
+    for config in configs:
         config = config.for_device(device) if dtype == "auto" else config.replace(dtype=dtype)
         t0 = time.time()
         if args.engine == "local":
@@ -61,9 +65,12 @@ def run(args: argparse.Namespace) -> None:
               f"{out.n_computed} computed by the LM in {time.time() - t0:.1f} s; cache entry {out.cache_path}")
 
 
-def _dsl_doc_tokens(token_lists, vocabulary) -> int:
-    """The tokens per document DSL's default (``max_doc_tokens="auto"``) reads of this corpus, by its length (the
-    whole folder: a fit on its train partition only resolves from those documents)."""
+def _fit_configs(args: argparse.Namespace, token_lists, vocabulary) -> list:
+    """The teacher configurations (one per LM of an ensemble) that ``dsl-topic fit`` with the same ``--lm``,
+    ``--preset``, ``--word-scoring`` and ``--max-doc-tokens`` reads on this folder: ``max_doc_tokens="auto"``
+    resolved by the documents' length, by :meth:`DSL.teacher_configs_for` (the whole folder: a fit on its train
+    partition only resolves from those documents). Bad settings are refused here, before any LM pass."""
+    from ..cli import dsl_options
     from ..model import DSL
 
-    return DSL(verbose=False).teacher_configs_for(token_lists, vocabulary)[0].max_doc_tokens
+    return DSL(verbose=False, **dsl_options(args)).teacher_configs_for(token_lists, vocabulary)
