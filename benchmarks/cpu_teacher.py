@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import results_dir, setup_environment
 from .perf import replace_section
-from .run import DEFAULT_DATASETS, RUNS_FILE, load_runs
+from .run import DEFAULT_DATASETS, RUNS_FILE, load_runs, newest_runs
 from .variants import BENCH_LM
 
 TITLE = "9. int8 dynamic quantisation of the teacher vs fp32"
@@ -61,7 +61,7 @@ def speed(datasets: list[str], n_docs: int, lm: str = BENCH_LM) -> list[dict]:
 
 def quality(datasets: list[str]) -> list[tuple[str, list[float], list[float], list[float], list[float]]]:
     """Per data set: purity and P@10 of ``DSL`` and ``DSL-int8`` at K=25 (each a list over the seeds run)."""
-    runs = [r for r in load_runs(results_dir() / RUNS_FILE, current_only=True) if "metrics" in r]
+    runs = newest_runs(load_runs(results_dir() / RUNS_FILE, current_only=True))
 
     def values(ds, model, metric):
         return [r["metrics"][metric] for r in runs if r["dataset"] == ds and r["model"] == model and r["k"] == QUALITY_K]

@@ -25,6 +25,9 @@
         20newsgroups-tokens bbc_news
     python -m benchmarks.quality_study --levers Q-gm-default-minilm-t256 --datasets 20newsgroups 20newsgroups-tokens
     python -m benchmarks.run --models DSL --datasets 20newsgroups stackoverflow-4k tweet_topic-4k dbpedia_it bbc_news
+    # round 6 (RULE6): a probe at K 25 and 50 on 20NG-4k, next to the 0.4 long-corpus default at the same K
+    python -m benchmarks.quality_study --levers Q-gm-default-minilm-t256 Q-gm-default-minilm-t256-samples \
+        --datasets 20newsgroups --ks 25 50
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -44,8 +47,8 @@ from pathlib import Path
 from dsl_plugin.compare import append_run, mean_sd, welch_p
 
 from . import results_dir, setup_environment
-from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, resolved_settings, run_grid, teacher_configs,
-                  teacher_seconds_per_doc)
+from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, newest_runs, resolved_settings, run_grid,
+                  teacher_configs, teacher_seconds_per_doc)
 from .variants import STUDY_VARIANTS
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
@@ -185,9 +188,39 @@ read more of long documents, over the 0.3 default on long corpora (`Q-gm-default
    before and its P@10 is why this round exists: not a held-out test of this round, said with the result, which is
    reported as it comes out, win or loss."""
 
+# Round 6: written 2026-12-04, before any run of its lever, and not changed after.
+ROUND5_DEFAULT = "Q-gm-default-minilm-t256"  # = DSL() on long corpora since 0.4
+ROUND6_LEVERS = ["Q-gm-default-minilm-t256-samples"]
+ROUND6_SET, ROUND6_KS = "20newsgroups", (25, 50)
+ROUND6_BARS = {"p10": .005, "purity": -.005}  # a gain must be above this at every K of ROUND6_KS
+RULE6 = """\
+**Round 6 rule (a probe; written 2026-12-04 before any run of its lever, and not changed after).** Why: the one
+missed cell, BBC News P@10, is missed at K=50 (DSL .921 vs FASTopic .935; at K=25 .932 vs .936). The choosing set
+shows the same pattern, milder (default-protocol runs, 20NG-4k, K=25 -> 50, table below): DSL's topic diversity
+falls .897 -> .718 while its P@10 gains .009; FASTopic's TD stays above .95 and its P@10 gains .033. Hypothesis: at
+the larger K, DSL spreads a theme over near-duplicate topics, and its theta (the softmax of the posterior mean:
+sharp) puts documents of one theme on different topics, far apart in KL. Probe: `theta_estimate="samples"` (the
+mean of 10 softmaxed posterior samples: smoother; the paper's estimate; inference only, no teacher cost) over the
+0.4 default on long corpora (`Q-gm-default-minilm-t256` -> `-samples`), on 20NG-4k only, K 25 and 50, seeds 0-2,
+against `Q-gm-default-minilm-t256` at the same K. It becomes the default for long corpora only if its P@10 gain is
+above +.005 *and* its purity gain above -.005 at both K (a default that depends on K is ruled out in advance: K
+alone does not say how many themes a corpus holds); then, as in RULE5, the `-tokens` copy checks no harm (above
+-.005) and the DSL rows are rerun. Round 1 measured the two estimates at K=25 on the 0.2 configuration (P@10 .491
+with samples vs .504 with the mean, 20NG), so adoption is unlikely: the probe is there for its K=50 number, which
+says whether the hypothesis holds, and is reported whichever way it comes out."""
+
+
+def _mean_pair(study: list[dict], model: str, dataset: str, k: int = 25) -> tuple[float, float] | None:
+    """(mean purity, mean P@10) of a lever's runs on a data set at K, or None with fewer than three runs."""
+    import numpy as np
+
+    rs = [r["metrics"] for r in study if r["dataset"] == dataset and r["model"] == model and r["k"] == k]
+    return (float(np.mean([r["purity"] for r in rs])), float(np.mean([r["p10"] for r in rs]))) if len(rs) >= 3 \
+        else None
+
 
 def _load(path: Path) -> list[dict]:
-    return [r for r in load_runs(path, current_only=True) if "metrics" in r]
+    return newest_runs(load_runs(path, current_only=True))
 
 
 COST_FILE = "teacher_cost.jsonl"
@@ -299,7 +332,7 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
     rows = [r[:4] for r in _scores(study, protocol, per_doc, measured,
                                    [m for m in STUDY_VARIANTS
                                     if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS
-                                              + ROUND5_LEVERS])]
+                                              + ROUND5_LEVERS + ROUND6_LEVERS])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]
     if not rows:
@@ -411,6 +444,48 @@ def decide_round5(study: list[dict], per_doc: dict, measured: dict) -> tuple[str
     return chosen, lines + ["", f"Candidate (the first within 2x): **{candidates[0]}**.", ""] + decision[2:]
 
 
+def decide_round6(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
+    """Apply RULE6: the motivating numbers (topic diversity and P@10 of DSL and FASTopic per K, default protocol), then
+    the probe's gains over ``ROUND5_DEFAULT`` per K on ``ROUND6_SET``; adopted (pending the ``-tokens`` no-harm check)
+    only if every gain clears ``ROUND6_BARS``. Returns (the lever or None, Markdown lines)."""
+    import numpy as np
+
+    lines = [f"## Round 6: theta at larger K (RULE6, {ROUND6_SET}, K {' and '.join(map(str, ROUND6_KS))}, "
+             "seeds 0-2)", "", "Default-protocol runs (`runs.jsonl`), mean over seeds 0-2: topic diversity / P@10.", "",
+             "| data set | model | " + " | ".join(f"K={k}" for k in ROUND6_KS) + " |", "|---|---|" + "---|" * len(ROUND6_KS)]
+    for ds in (ROUND6_SET, CONFIRM_SET):
+        for m in ("DSL", "FASTopic"):
+            cells = []
+            for k in ROUND6_KS:
+                rs = [r["metrics"] for r in protocol if r["dataset"] == ds and r["model"] == m and r["k"] == k]
+                cells.append(f"{np.mean([r['td'] for r in rs]):.3f} / {np.mean([r['p10'] for r in rs]):.3f} "
+                             f"(n={len(rs)})" if rs else "–")
+            lines.append(f"| {ds} | {m} | " + " | ".join(cells) + " |")
+    lines += ["", f"Gains over `{ROUND5_DEFAULT}` at the same K, purity / P@10; bars: "
+              + ", ".join(f"{name} above {bar:+.3f}" for name, bar in ROUND6_BARS.items()) + " at every K.", "",
+              "| lever | " + " | ".join(f"K={k}" for k in ROUND6_KS) + " | adopted? |", "|---|" + "---|" * (len(ROUND6_KS) + 1)]
+    adopted, undecided = [], []
+    for m in ROUND6_LEVERS:
+        pairs = [(_mean_pair(study, m, ROUND6_SET, k), _mean_pair(study, ROUND5_DEFAULT, ROUND6_SET, k))
+                 for k in ROUND6_KS]
+        if any(a is None or b is None for a, b in pairs):
+            undecided.append(m)
+            lines.append(f"| {m} | " + " | ".join("–" for _ in ROUND6_KS) + " | not run yet |")
+            continue
+        gains = [(a[0] - b[0], a[1] - b[1]) for a, b in pairs]
+        ok = all(p > ROUND6_BARS["purity"] and q > ROUND6_BARS["p10"] for p, q in gains)
+        if ok:
+            adopted.append(m)
+        lines.append(f"| {m} | " + " | ".join(f"{p:+.3f} / {q:+.3f}" for p, q in gains) +
+                     f" | {'yes (next: the -tokens no-harm check)' if ok else 'no'} |")
+    if undecided:
+        return None, lines + ["", f"Undecided until {', '.join(undecided)} and `{ROUND5_DEFAULT}` have three runs at "
+                              "every K.", ""]
+    if not adopted:
+        return None, lines + ["", "The probe clears no bar set: the 0.4 default stays.", ""]
+    return adopted[0], lines + ["", f"Passes on {ROUND6_SET}: **{adopted[0]}**.", ""]
+
+
 def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets: list[str], title: str,
                       case: str, min_gain: dict[str, float] | None = None) -> tuple[str | None, list[str]]:
     """A lever adopted for one kind of input (RULE3 step 2, RULE4, RULE5): per set, the margin = min(mean purity gain,
@@ -423,9 +498,7 @@ def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets
     min_gain = min_gain or dict.fromkeys(sets, .005)
 
     def means(m, ds):
-        rs = [r["metrics"] for r in study if r["dataset"] == ds and r["model"] == m and r["k"] == 25]
-        return (float(np.mean([r["purity"] for r in rs])), float(np.mean([r["p10"] for r in rs]))) if len(rs) >= 3 \
-            else None
+        return _mean_pair(study, m, ds)
     lines = [title, "",
              f"Gains over `{reference}` on the same copy, purity / P@10; a lever's score is its smallest gain.", "",
              "| lever | " + " | ".join(sets) + " | score | mean purity gain | adopted? |",
@@ -552,8 +625,9 @@ def report() -> None:
     _, decision3_tokens = decide_round3_tokens(study, default3 or default2 or ROUND2_DEFAULT)
     _, decision4 = decide_round4(study)
     _, decision5 = decide_round5(study, per_doc, measured)
+    _, decision6 = decide_round6(study, protocol)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
-                  decision4 + [RULE5, ""] + decision5)
+                  decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:

@@ -189,11 +189,17 @@ def append_run(record: dict, path: Path | None = None) -> None:
     append(record, path or results_dir() / RUNS_FILE)
 
 
+def newest_runs(runs: list[dict]) -> list[dict]:
+    """One record per (dataset, model, K, seed) cell, the newest finished one: the one the tables show (a cell rerun,
+    e.g. by ``--need-metrics``, or run by two harness processes, has several; means and tests count it once)."""
+    return list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in runs if "metrics" in r}.values())
+
+
 def finished_cells(runs: list[dict], need_metrics: tuple[str, ...] = ()) -> set[tuple[str, str, int, int]]:
     """The (dataset, model, K, seed) cells of ``runs`` whose newest finished record (the one the tables show) has
     every metric of ``need_metrics``."""
-    newest = {(r["dataset"], r["model"], r["k"], r["seed"]): r for r in runs if "metrics" in r}
-    return {cell for cell, r in newest.items() if all(m in r["metrics"] for m in need_metrics)}
+    return {(r["dataset"], r["model"], r["k"], r["seed"]) for r in newest_runs(runs)
+            if all(m in r["metrics"] for m in need_metrics)}
 
 
 def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_teacher: bool = False,
@@ -402,9 +408,8 @@ def report(datasets: list[str] | None = None) -> None:
 
     results = results_dir()
     results.mkdir(parents=True, exist_ok=True)
-    # one record per (dataset, model, K, seed): the last finished one (two harness processes may both run it)
     records = load_runs()
-    runs = list({(r["dataset"], r["model"], r["k"], r["seed"]): r for r in records if "metrics" in r}.values())
+    runs = newest_runs(records)
     ok = {(r["dataset"], r["model"], r["k"], r["seed"]) for r in runs}
     failed = [r for r in records if "error" in r and (r["dataset"], r["model"], r["k"], r["seed"]) not in ok]
     datasets = datasets or sorted({r["dataset"] for r in runs})

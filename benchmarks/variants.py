@@ -196,6 +196,10 @@ STUDY_VARIANTS: dict[str, dict] = {
                                  "max_doc_tokens": 256},
     "Q-gm-default-minilm-t192": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
                                  "max_doc_tokens": 192},
+    # round 6 (2026-12-04, RULE6 in quality_study.py): a probe over the 0.4 default on long corpora (= -t256): theta as
+    # the mean of posterior samples (smoother) instead of the softmax of the posterior mean (inference only)
+    "Q-gm-default-minilm-t256-samples": {**_GM_DEFAULT, "input": "lm+embeddings", "standardize_input": True,
+                                         "max_doc_tokens": 256, "theta_estimate": "samples"},
     # prompting (each a new teacher pass)
     "Q-sm-chat": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0, "prompt_format": "chat"},
     "Q-sm-instruction1": {"language_model": _SM, "calibration": "corpus", "temperature": 2.0,

@@ -278,6 +278,21 @@ def test_finished_cells_need_metrics():
     assert finished_cells([new, old], ("nmi",)) == set()  # the newest record is the one the tables show
 
 
+def test_a_rerun_cell_counts_once_in_the_study_and_the_tables(tmp_path):
+    """A cell rerun (e.g. by --need-metrics) has two records; means and Welch tests count its newest one only."""
+    from benchmarks.quality_study import _load
+    from benchmarks.run import newest_runs
+
+    first = {"dataset": "d", "model": "FASTopic", "k": 25, "seed": 0, "metrics": {"purity": .5, "p10": .4}}
+    rerun = {**first, "metrics": {"purity": .6, "p10": .5, "nmi": .3}}
+    other = {**first, "seed": 1}
+    error = {"dataset": "d", "model": "FASTopic", "k": 25, "seed": 2, "error": "boom"}
+    assert newest_runs([first, other, rerun, error]) == [rerun, other]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (first, other, rerun)))
+    assert sorted(r["metrics"]["purity"] for r in _load(path)) == [.5, .6]
+
+
 def test_decision_on_copies():
     """The copy-wise decision of RULE3 step 2 / RULE4: a lever is adopted only if its smallest gain (purity or P@10,
     over every set) is above +.005; one missing run leaves the decision open."""
