@@ -563,7 +563,8 @@ class DSL(AbstractModel):
                 token lists of a large corpus are never all held in memory).
 
         Teacher outputs that do not fit in :func:`memory_budget` are read from the teacher cache batch by batch
-        (see docs/scale.md, "Streaming training"); the fit is the same.
+        (see docs/scale.md, "Streaming training"); the fit is the same. A fit that raises or is interrupted leaves a
+        fitted model as it was.
         """
         documents = as_documents(documents)
         _check_token_lists(token_lists, documents)
@@ -714,7 +715,8 @@ class DSL(AbstractModel):
 
         Raw text comes from ``dataset.get_raw_corpus()`` (see :func:`dsl_plugin.load_dataset`) or from
         ``raw_documents.jsonl`` next to ``dataset.dataset_path``, put in OCTIS's row order
-        (:func:`dsl_plugin.octis_io.raw_corpus`); otherwise the joined tokens are used, with a warning.
+        (:func:`dsl_plugin.octis_io.raw_corpus`); otherwise the joined tokens are used, with a warning. A call that
+        raises or is interrupted leaves the model (its hyper-parameters too) as it was.
         """
         with self._unchanged_on_failure():
             return self._train_model(dataset, hyperparameters, top_words)
