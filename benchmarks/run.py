@@ -138,8 +138,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     if model_name in DSL_VARIANTS:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
         # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
-        resolved = {"resolved": {"input": model.input_, "standardize_input": model.standardize_input_,
-                                 "max_doc_tokens": model.max_doc_tokens_}}
+        resolved = {"resolved": model.resolved_}
         notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
                  f"{' (standardised)' if model.standardize_input_ else ''}")
     else:

@@ -119,6 +119,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
+#: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
+_RESOLVED = ("input", "standardize_input", "max_doc_tokens")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 
 
@@ -306,6 +308,13 @@ class DSL(AbstractModel):
         Changes nothing on the model."""
         return self._resolved(is_long_corpus(token_lists, vocabulary))
 
+    @property
+    def resolved_(self) -> dict[str, Any]:
+        """What the fitted model reads, its ``"auto"`` settings resolved: ``{"input", "standardize_input",
+        "max_doc_tokens"}`` (the attributes ``input_``, ``standardize_input_``, ``max_doc_tokens_``; saved with it)."""
+        self._check_fitted()
+        return {name: getattr(self, name + "_") for name in _RESOLVED}
+
     def _resolved(self, long: bool) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus; the one place that says
         what ``input="auto"`` and ``max_doc_tokens="auto"`` become."""
@@ -394,9 +403,8 @@ class DSL(AbstractModel):
         autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         words = _mean_words(bow) if autos else 0.0
         long = words >= LONG_DOCUMENT_WORDS
-        resolved = self._resolved(long)
-        self.input_, self.standardize_input_ = resolved["input"], resolved["standardize_input"]
-        self.max_doc_tokens_ = resolved["max_doc_tokens"]
+        for name, value in self._resolved(long).items():
+            setattr(self, name + "_", value)
         if autos:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(autos),
@@ -770,8 +778,7 @@ class DSL(AbstractModel):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": {"input": self.input_, "standardize_input": self.standardize_input_,
-                                          "max_doc_tokens": self.max_doc_tokens_}},
+                             "resolved": self.resolved_},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
