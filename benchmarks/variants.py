@@ -210,4 +210,9 @@ STUDY_VARIANTS: dict[str, dict] = {
 }
 # levers over the paper's method (0.1's defaults, what they were run against)
 STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.items()}
+# round 7 (2026-12-04, RULE7 in quality_study.py): over DSL() as it is (every default, long or short corpus), a
+# penalty on duplicate topics (diversity_weight: its weight in the per-document loss)
+ROUND7_WEIGHTS = {"div1e2": 1e2, "div1e3": 1e3, "div1e4": 1e4}
+STUDY_VARIANTS.update({f"Q-default-{tag}": {"language_model": _GM, "diversity_weight": w}
+                       for tag, w in ROUND7_WEIGHTS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -53,7 +53,7 @@ WORD_EMBEDDINGS = ("word2vec", "lm")
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
-              "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"]},
+              "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0},
 }
 
 
@@ -90,6 +90,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "input": ("auto", choice(*INPUTS)),
     "standardize_input": (False, boolean),
     "bow_weight": (0.3, real(0, 1)),
+    "diversity_weight": (0.0, real(0)),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
     "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
     "hidden_sizes": ((200, 200), sequence_of(integer(1), "a sequence of integers >= 1, e.g. (200, 200)")),
@@ -165,6 +166,10 @@ class DSL(AbstractModel):
         bow_weight: with ``target="soft"``, the target is ``(1 - w) * soft label + w * the document's normalised
             bag of words`` (default 0.3; 0: the paper's pure soft label; documents with no vocabulary word keep
             the soft label).
+        diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
+            like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
+            matrix (over every two topics, the squared positive part of the cosine similarity of their word
+            profiles, each word standardised across topics; 0 to 1). Default 0 (off; the paper has none); quality study round 7 measured it.
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
@@ -228,7 +233,7 @@ class DSL(AbstractModel):
                  temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
                  input: str = "auto", standardize_input: bool = False, bow_weight: float = 0.3,
-                 kl_direction: str = "target_model",
+                 diversity_weight: float = 0.0, kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
@@ -618,7 +623,7 @@ class DSL(AbstractModel):
                               num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
                               lr_scheduler=self.lr_scheduler, weight=self._weight(), loss=self.loss,
                               kl_direction=self.kl_direction, student_temperature=self._student_temperature(),
-                              show_progress=self.verbose)
+                              diversity_weight=self.diversity_weight, show_progress=self.verbose)
             self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
             if self.network_.full_batch:  # it keeps state of the training documents (all in memory already)
                 self.network_.prepare_inference(source.inputs(slice(0, len(source))))

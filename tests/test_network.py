@@ -128,3 +128,43 @@ def test_theta_inference_is_a_distribution_and_seeded():
     assert a.shape == (N, K)
     assert torch.equal(a, b)
     assert torch.allclose(a.sum(1), torch.ones(N), atol=1e-5)
+
+
+def test_topic_overlap_measures_duplicate_topics_up_to_each_words_offset_and_scale():
+    from dsl_plugin.student import topic_overlap
+
+    rng = torch.Generator().manual_seed(0)
+    beta = torch.randn(6, 400, generator=rng)
+    distinct = float(topic_overlap(beta))
+    assert 0 <= distinct < 0.01  # random profiles are nearly uncorrelated
+    dup = beta.clone()
+    dup[1] = dup[0]
+    dup[3] = dup[2]
+    assert float(topic_overlap(dup)) > distinct + 0.1  # two duplicate pairs among 15 pairs
+    # a word's offset and (positive) scale in beta are free under the decoder BatchNorm: the measure ignores them
+    shifted = dup * torch.rand(400, generator=rng).add(0.5) + torch.randn(400, generator=rng) * 10
+    assert float(topic_overlap(shifted)) == pytest.approx(float(topic_overlap(dup)), rel=1e-4)
+    assert float(topic_overlap(beta[:2])) == 0.0  # two topics: after standardisation, opposed profiles
+    assert float(topic_overlap(torch.cat([dup[:2], beta[4:]]))) == pytest.approx(1 / 6, abs=.02)  # 1 pair of 6
+    assert float(topic_overlap(beta[:1])) == 0.0  # a single topic
+
+
+def test_diversity_weight_pulls_topics_apart_and_zero_changes_nothing():
+    from dsl_plugin.student import TrainConfig, topic_overlap, train_network
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(128, H, generator=gen)
+    target = torch.softmax(torch.randn(128, 40, generator=gen) * 2, dim=1)
+
+    def trained(weight):
+        torch.manual_seed(0)
+        net = ProdLDANetwork(H, 40, 8, hidden_sizes=(16,), dropout=0.0)
+        cfg = TrainConfig(batch_size=32, num_epochs=15, diversity_weight=weight, show_progress=False)
+        train_network(net, x, target, cfg, torch.Generator().manual_seed(1))
+        return net.beta.detach().clone()
+
+    plain = trained(0.0)
+    assert torch.equal(plain, trained(0.0))
+    assert float(topic_overlap(trained(1e4))) < 0.5 * float(topic_overlap(plain))
+    with pytest.raises(ValueError, match="diversity_weight"):
+        train_network(ProdLDANetwork(H, 40, 8), x, target, TrainConfig(diversity_weight=-1.0))

@@ -13,11 +13,12 @@ from ._batches import BatchSource, RowSource, TensorSource, column_mean, column_
 from ._ecrtm import ECRTMNetwork
 from ._etm import ETMNetwork
 from ._fastopic import FASTopicNetwork
-from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss
+from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss, topic_overlap
 from ._targets import CALIBRATIONS, bow_features, bow_targets, corpus_logit_mean, soft_targets
 from ._training import TrainConfig, infer_theta, train_network
 
 __all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_WEIGHTS", "ECRTMNetwork", "ETMNetwork",
            "FASTopicNetwork", "ProdLDANetwork", "RowSource", "TensorSource", "TrainConfig", "WORD_VECTOR_BACKBONES",
            "bow_features", "bow_targets", "build_backbone", "column_mean", "column_std", "corpus_logit_mean",
-           "dsl_loss", "infer_theta", "prior_kl", "reconstruction_loss", "row_chunks", "soft_targets", "train_network"]
+           "dsl_loss", "infer_theta", "prior_kl", "reconstruction_loss", "row_chunks", "soft_targets", "topic_overlap",
+           "train_network"]

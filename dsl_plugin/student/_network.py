@@ -155,6 +155,20 @@ def reconstruction_loss(word_logits: torch.Tensor, target: torch.Tensor, loss: s
     raise ValueError(f"kl_direction must be 'target_model' or 'model_target', got {kl_direction!r}")
 
 
+def topic_overlap(beta: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """How much the topics duplicate each other: over every two topics, the mean of the squared positive part of the
+    cosine similarity of their word profiles (the rows of ``beta``, K x V, each word's column first standardised
+    across the topics: ProdLDA's decoder BatchNorm leaves a word's offset and scale in beta free, so only the
+    standardised profile says which words a topic prefers over the others). A pair of identical profiles counts 1,
+    uncorrelated or opposed ones 0; the result lies in [0, 1] (0 for a single topic)."""
+    k = beta.shape[0]
+    if k < 2:
+        return beta.new_zeros(())
+    z = F.normalize((beta - beta.mean(0)) / (beta.std(0) + eps), dim=1, eps=eps)
+    similar = (z @ z.T).clamp_min(0).square()
+    return (similar.sum() - similar.diagonal().sum()) / (k * (k - 1))
+
+
 def dsl_loss(net: ProdLDANetwork, out: dict[str, torch.Tensor], target: torch.Tensor, weight: float = 1e3,
              loss: str = "kl", kl_direction: str = "target_model", student_temperature: float = 1.0) -> torch.Tensor:
     """Per-document loss: ``weight * reconstruction + KL(posterior || prior)``."""

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ._batches import BatchSource, as_source
-from ._network import ProdLDANetwork
+from ._network import ProdLDANetwork, topic_overlap
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class TrainConfig:
     loss: str = "kl"
     kl_direction: str = "target_model"
     student_temperature: float = 1.0
+    diversity_weight: float = 0.0
     show_progress: bool = True
 
 
@@ -52,7 +53,8 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
             from every source.
         loss: ``loss(net, net(x), y)`` -> per-document loss; default: the backbone's own ``net.loss(out, y, cfg)``
             (the DSL loss with ``cfg``'s weight, loss, KL direction and student temperature, plus the backbone's
-            regulariser).
+            regulariser), plus, with ``cfg.diversity_weight`` > 0, that weight x :func:`topic_overlap` of the
+            backbone's ``beta`` (a batch term added to every document's loss, like ECRTM's regulariser).
 
     A final batch of a single document is merged into the previous batch (BatchNorm needs 2+ rows).
     Each batch costs a few milliseconds of operator dispatch for this small network, so the loop is kept
@@ -61,9 +63,12 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
     source = as_source(inputs, targets)
     cfg = cfg or TrainConfig()
     generator = generator if generator is not None else torch.Generator()
+    if cfg.diversity_weight < 0:
+        raise ValueError(f"diversity_weight must be >= 0, got {cfg.diversity_weight}")
     if loss is None:
         def loss(net, out, y):
-            return net.loss(out, y, cfg)
+            per_doc = net.loss(out, y, cfg)
+            return per_doc + cfg.diversity_weight * topic_overlap(net.beta) if cfg.diversity_weight > 0 else per_doc
     n = len(source)
     if n < 2:
         raise ValueError(f"need at least 2 documents to train (BatchNorm), got {n}")
