@@ -88,11 +88,16 @@ def settings(config: dict, legacy: bool = False) -> dict:
     return json.loads(_settings(json.dumps(config, sort_keys=True), legacy))
 
 
+#: parameters added after runs were recorded -> the value that trained as those runs did (kept here even if the
+#: parameter's default changes later, so that an old record keeps its meaning)
+ADDED_LATER = {"diversity_weight": 0.0}
+
+
 def record_settings(record: dict) -> dict:
     """The settings a recorded DSL run trained with. Older records: resolved from their config; a parameter added
-    after a record was made counts at its default (a new parameter's default keeps the earlier behaviour)."""
+    after a record was made counts at its value in :data:`ADDED_LATER` (or, if not listed, at today's default)."""
     if "settings" in record:
-        return {**settings({}), **_normalised(record["settings"])}
+        return {**settings({}), **ADDED_LATER, **_normalised(record["settings"])}
     return settings(upgrade_config(record.get("config")), legacy=True)
 
 
