@@ -21,7 +21,6 @@ import importlib.metadata
 import importlib.util
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -169,7 +169,8 @@ class DSL(AbstractModel):
         diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
             like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
-            profiles, each word standardised across topics; 0 to 1). Default 0 (off; the paper has none); quality study round 7 measured it.
+            profiles, each word standardised across topics; 0 to 1), on every backbone. Default 0 (off; the
+            paper has none); the quality study's round 7 measured it.
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
