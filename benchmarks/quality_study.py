@@ -522,14 +522,16 @@ def decide_round6(study: list[dict], protocol: list[dict]) -> tuple[str | None, 
     return adopted[0], lines + ["", f"Passes on {ROUND6_SET}: **{adopted[0]}**.", ""]
 
 
-def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, str] | None, list[str]]:
-    """Apply RULE7: step 1 (each weight's gains over ``DSL()`` per K on ``ROUND7_SET``, and its topic diversity), then
-    step 2 for the chosen weight (the mean gain over K on every ``ROUND7_NO_HARM`` set). Returns ((the lever, "every
-    corpus" or "long corpora") or None, Markdown lines)."""
-    def ref(ds, k):  # the reference's runs: DSL()'s protocol runs, or a study lever's on a copy with no protocol runs
-        model = ROUND7_NO_HARM.get(ds, "DSL")
-        return _mean_pair(protocol if model == "DSL" else study, model, ds, k, ("purity", "p10", "td"))
+def _round7_reference(study: list[dict], protocol: list[dict], dataset: str, k: int) -> tuple[float, ...] | None:
+    """Mean purity, P@10 and topic diversity of RULE7's reference on a set at K: ``DSL()``'s protocol runs, or on a
+    copy with no protocol runs, the study lever that equals it there."""
+    model = ROUND7_NO_HARM.get(dataset, "DSL")
+    return _mean_pair(protocol if model == "DSL" else study, model, dataset, k, ("purity", "p10", "td"))
 
+
+def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
+    """RULE7 step 1: each weight's gains over ``DSL()`` per K on ``ROUND7_SET`` and its topic diversity. Returns
+    (the weight's lever that passes, or None: none passes or runs are missing, Markdown lines)."""
     lines = [f"## Round 7: a penalty on duplicate topics (RULE7, {ROUND7_SET}, K "
              f"{' and '.join(map(str, ROUND7_KS))}, seeds 0-2)", "",
              "Gains over `DSL()` (its default-protocol runs) at the same K, purity / P@10, and the lever's topic "
@@ -537,7 +539,7 @@ def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, s
                  f"K={k}: " + ", ".join(f"{n} above {b:+.3f}" for n, b in bars.items())
                  for k, bars in ROUND7_BARS.items()) + ".", "",
              "| lever | " + " | ".join(f"K={k}" for k in ROUND7_KS) + " | passes? |", "|---|" + "---|" * (len(ROUND7_KS) + 1)]
-    base = {k: ref(ROUND7_SET, k) for k in ROUND7_KS}
+    base = {k: _round7_reference(study, protocol, ROUND7_SET, k) for k in ROUND7_KS}
     if any(v is None for v in base.values()):
         return None, lines[:2] + ["Undecided: `DSL()` has no three protocol runs at every K.", ""]
     lines.append("| DSL() (reference) | " + " | ".join(f"TD {base[k][2]:.3f}" for k in ROUND7_KS) + " | – |")
@@ -560,12 +562,20 @@ def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, s
         return None, lines + ["", "No weight clears the bars: the default stays.", ""]
     top = max(g for g, _ in passed)
     chosen = next(m for g, m in passed if g >= top - .005)  # ROUND7_LEVERS is in increasing weight
-    lines += ["", f"Step 1 chooses **{chosen}**. Step 2, no harm elsewhere: mean gain over K "
-              f"{' and '.join(map(str, ROUND7_KS))}, purity / P@10, each above -0.005.", "",
-              "| set | reference | gain | holds? |", "|---|---|---|---|"]
+    return chosen, lines + ["", f"Step 1 chooses **{chosen}**."]
+
+
+def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, str] | None, list[str]]:
+    """Apply RULE7: step 1 (:func:`round7_step1`), then step 2 for the chosen weight (the mean gain over K on every
+    ``ROUND7_NO_HARM`` set). Returns ((the lever, "every corpus" or "long corpora") or None, Markdown lines)."""
+    chosen, lines = round7_step1(study, protocol)
+    if chosen is None:
+        return None, lines
+    lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, ROUND7_KS))}, purity / P@10, each "
+              "above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
     holds = {}
     for ds, model in ROUND7_NO_HARM.items():
-        pairs = [(_mean_pair(study, chosen, ds, k), ref(ds, k)) for k in ROUND7_KS]
+        pairs = [(_mean_pair(study, chosen, ds, k), _round7_reference(study, protocol, ds, k)) for k in ROUND7_KS]
         if any(a is None or b is None for a, b in pairs):
             lines.append(f"| {ds} | {model} | – | not run yet |")
             continue
@@ -579,6 +589,7 @@ def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, s
         return None, lines + ["", f"The `{long_copy}` copy is harmed: not adopted, the default stays.", ""]
     scope = "every corpus" if all(holds.values()) else "long corpora"
     return (chosen, scope), lines + ["", f"Adopted: **{chosen}** for {scope}.", ""]
+
 
 def _decide_on_copies(study: list[dict], reference: str, levers: list[str], sets: list[str], title: str,
                       case: str, min_gain: dict[str, float] | None = None) -> tuple[str | None, list[str]]:
