@@ -538,7 +538,8 @@ def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, l
              "diversity (DSL()'s in the first row). Bars: " + "; ".join(
                  f"K={k}: " + ", ".join(f"{n} above {b:+.3f}" for n, b in bars.items())
                  for k, bars in ROUND7_BARS.items()) + ".", "",
-             "| lever | " + " | ".join(f"K={k}" for k in ROUND7_KS) + " | passes? |", "|---|" + "---|" * (len(ROUND7_KS) + 1)]
+             "| lever | " + " | ".join(f"K={k}" for k in ROUND7_KS) + " | passes? |",
+             "|---|" + "---|" * (len(ROUND7_KS) + 1)]
     base = {k: _round7_reference(study, protocol, ROUND7_SET, k) for k in ROUND7_KS}
     if any(v is None for v in base.values()):
         return None, lines[:2] + ["Undecided: `DSL()` has no three protocol runs at every K.", ""]
@@ -571,8 +572,8 @@ def decide_round7(study: list[dict], protocol: list[dict]) -> tuple[tuple[str, s
     chosen, lines = round7_step1(study, protocol)
     if chosen is None:
         return None, lines
-    lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, ROUND7_KS))}, purity / P@10, each "
-              "above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
+    lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, ROUND7_KS))}, purity / P@10, "
+              "each above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
     holds = {}
     for ds, model in ROUND7_NO_HARM.items():
         pairs = [(_mean_pair(study, chosen, ds, k), _round7_reference(study, protocol, ds, k)) for k in ROUND7_KS]

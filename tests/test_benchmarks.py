@@ -320,6 +320,34 @@ def test_decision_on_copies():
     assert _decide_on_copies(study, "ref", ["harms"], ["a", "b"], "## t", "x", min_gain=bars)[0] is None
 
 
+def test_round7_decision():
+    """RULE7: step 1 on 20NG at K 25 and 50 (a gain at K=50, no harm at K=25; ties within .005 go to the smaller
+    weight), step 2 no harm on the token copy (required) and the short sets (else long corpora only)."""
+    from benchmarks.quality_study import ROUND5_DEFAULT, decide_round7, round7_step1
+
+    def runs(model, ds, k, purity, p10, td=.8):
+        return [{"model": model, "dataset": ds, "k": k, "seed": s, "metrics": {"purity": purity, "p10": p10, "td": td}}
+                for s in range(3)]
+    protocol = runs("DSL", "20newsgroups", 25, .57, .53) + runs("DSL", "20newsgroups", 50, .57, .54)
+    for ds in ("stackoverflow-4k", "tweet_topic-4k"):
+        protocol += runs("DSL", ds, 25, .77, .76) + runs("DSL", ds, 50, .77, .76)
+    def on_20ng(model, k25, k50):
+        return runs(model, "20newsgroups", 25, *k25) + runs(model, "20newsgroups", 50, *k50)
+    study = on_20ng("Q-default-div1e2", (.57, .53), (.57, .55)) + on_20ng("Q-default-div1e3", (.57, .53), (.57, .554))
+    assert round7_step1(study, protocol)[0] is None  # div1e4 not run yet
+    study += on_20ng("Q-default-div1e4", (.56, .53), (.6, .6))
+    chosen, lines = round7_step1(study, protocol)
+    assert chosen == "Q-default-div1e2"  # +.010 vs +.014 at K=50 (within .005: the smaller weight); 1e4 harms K=25
+    assert any(line.startswith("| Q-default-div1e4 |") and line.endswith("| no |") for line in lines)
+    tokens = [runs(m, "20newsgroups-tokens", k, .46, .42) for m in (ROUND5_DEFAULT, chosen) for k in (25, 50)]
+    short = [runs(chosen, ds, k, .77, .758) for ds in ("stackoverflow-4k", "tweet_topic-4k") for k in (25, 50)]
+    assert decide_round7(study + sum(tokens, []), protocol)[0] is None  # short sets not run yet
+    assert decide_round7(study + sum(tokens + short, []), protocol)[0] == (chosen, "every corpus")
+    harmed = [runs(chosen, "stackoverflow-4k", k, .77, .74) for k in (25, 50)]
+    assert decide_round7(study + sum(tokens + harmed + short[2:], []), protocol)[0] == (chosen, "long corpora")
+    tokens_harmed = tokens[:2] + [runs(chosen, "20newsgroups-tokens", k, .45, .42) for k in (25, 50)]
+    assert decide_round7(study + sum(tokens_harmed + short, []), protocol)[0] is None
+
 def test_rerun_agreement():
     """The results index says how far reruns of a cell are from its first record (purity or P@10)."""
     from benchmarks.run import _rerun_agreement
