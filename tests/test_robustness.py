@@ -521,6 +521,21 @@ def test_item8_load_does_not_take_cache_dir_from_the_file(tmp_path):
     assert DSL.load(path).cache_dir is None
 
 
+def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_with(tmp_path):
+    """diversity_weight came in 0.5 with default 1e4; a model saved by 0.4 (no such key) trained without the
+    penalty, and loads saying so (a refit of it trains as it did)."""
+    from dsl_plugin.model import PARAMS_ADDED_LATER
+
+    model, _ = _fit_no_lm()
+    assert model.diversity_weight == 1e4
+    path = model.save(tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    assert config["params"]["diversity_weight"] == 1e4 and DSL.load(path).diversity_weight == 1e4
+    for name in PARAMS_ADDED_LATER:
+        del config["params"][name]
+    (path / "config.json").write_text(json.dumps(config))
+    assert DSL.load(path).diversity_weight == 0.0
+
 def test_item8_saved_files_honour_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
