@@ -311,6 +311,7 @@ BAD_SETTINGS = [
     ("max_doc_tokens", 0, "integer >= 1"), ("prompt_template", "no slot", r"\{document\}"),
     ("activation", "tanh", "one of"), ("lr_scheduler", "linear", "one of"), ("verbose", "maybe", "boolean"),
     ("embedding_model", "minilm", "encode"), ("device", "gpu9", "device"),
+    ("diversity_weight", -1, ">= 0"), ("diversity_weight", math.inf, "finite"),
 ]
 
 
