@@ -147,6 +147,11 @@ def test_topic_overlap_measures_duplicate_topics_up_to_each_words_offset_and_sca
     assert float(topic_overlap(beta[:2])) == 0.0  # two topics: after standardisation, opposed profiles
     assert float(topic_overlap(torch.cat([dup[:2], beta[4:]]))) == pytest.approx(1 / 6, abs=.02)  # 1 pair of 6
     assert float(topic_overlap(beta[:1])) == 0.0  # a single topic
+    flat = beta.clone()
+    flat[:, :5] = 0.7  # words every topic weighs alike (zero variance across topics): finite, no gradient
+    flat.requires_grad_(True)
+    topic_overlap(flat).backward()
+    assert torch.isfinite(flat.grad).all() and float(flat.grad[:, :5].abs().sum()) == 0.0
 
 
 def test_diversity_weight_pulls_topics_apart_and_zero_changes_nothing():
