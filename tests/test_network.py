@@ -161,15 +161,19 @@ def test_diversity_weight_pulls_topics_apart_and_zero_changes_nothing():
     x = torch.randn(128, H, generator=gen)
     target = torch.softmax(torch.randn(128, 40, generator=gen) * 2, dim=1)
 
-    def trained(weight):
+    def trained(weight, loss=None):
         torch.manual_seed(0)
         net = ProdLDANetwork(H, 40, 8, hidden_sizes=(16,), dropout=0.0)
         cfg = TrainConfig(batch_size=32, num_epochs=15, diversity_weight=weight, show_progress=False)
-        train_network(net, x, target, cfg, torch.Generator().manual_seed(1))
+        train_network(net, x, target, cfg, torch.Generator().manual_seed(1), loss=loss)
         return net.beta.detach().clone()
 
     plain = trained(0.0)
-    assert torch.equal(plain, trained(0.0))
+    # weight 0 trains exactly as the backbone's own loss alone (what DSL <= 0.4 trained)
+    assert torch.equal(plain, trained(0.0, loss=lambda net, out, y: net.loss(out, y, TrainConfig())))
     assert float(topic_overlap(trained(1e4))) < 0.5 * float(topic_overlap(plain))
-    with pytest.raises(ValueError, match="diversity_weight"):
-        train_network(ProdLDANetwork(H, 40, 8), x, target, TrainConfig(diversity_weight=-1.0))
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="diversity_weight must be >= 0"):
+            train_network(ProdLDANetwork(H, 40, 8), x, target, TrainConfig(diversity_weight=bad))
+    with pytest.raises(ValueError, match="with loss=.*topic_overlap"):  # a custom loss would silently drop it
+        trained(1.0, loss=lambda net, out, y: net.loss(out, y, TrainConfig()))

@@ -523,15 +523,15 @@ def test_item8_load_does_not_take_cache_dir_from_the_file(tmp_path):
 
 
 def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_with(tmp_path):
-    """diversity_weight came in 0.5 with default 1e4; a model saved by 0.4 (no such key) trained without the
+    """diversity_weight came in 0.5 with default 1e4 (ProdLDA); a model saved by 0.4 (no such key) trained without the
     penalty, and loads saying so (a refit of it trains as it did)."""
     from dsl_plugin.model import PARAMS_ADDED_LATER
 
     model, _ = _fit_no_lm()
-    assert model.diversity_weight == 1e4
+    assert model.diversity_weight is None and model._diversity_weight() == 1e4  # the ProdLDA default
     path = model.save(tmp_path / "m")
     config = json.loads((path / "config.json").read_text())
-    assert config["params"]["diversity_weight"] == 1e4 and DSL.load(path).diversity_weight == 1e4
+    assert config["params"]["diversity_weight"] is None and DSL.load(path)._diversity_weight() == 1e4
     for name in PARAMS_ADDED_LATER:
         del config["params"][name]
     (path / "config.json").write_text(json.dumps(config))

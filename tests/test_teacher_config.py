@@ -236,11 +236,15 @@ def test_presets_resolve_over_the_defaults_and_explicit_arguments_win():
 
     default = DSL()  # the quality study's choice (0.2)
     assert (default.language_model, default.calibration, default.temperature, default.bow_weight,
-            default.theta_estimate, default.diversity_weight) == ("gemma3-270m", "corpus", 2.0, 0.3, "mean", 1e4)
+            default.theta_estimate, default._diversity_weight()) == ("gemma3-270m", "corpus", 2.0, 0.3, "mean", 1e4)
     paper = DSL(preset="paper")
     assert {k: getattr(paper, k) for k in PRESETS["paper"]} == PRESETS["paper"]
     assert paper.calibration is None and paper.bow_weight == 0 and paper.theta_estimate == "samples"
     assert paper.diversity_weight == 0  # the paper has no penalty on duplicate topics
+    # the penalty's default is the backbone's: measured on ProdLDA only; FASTopic's topic-word matrix takes none
+    assert default.diversity_weight is None and DSL(backbone="etm")._diversity_weight() == 0
+    with pytest.raises(ValueError, match="diversity_weight > 0 needs a backbone .*'fastopic'"):
+        DSL(backbone="fastopic", diversity_weight=10)._diversity_weight()
     assert paper.language_model == default.language_model  # the preset is the method, not the LM
     # an argument given explicitly wins, also when it equals the package default (keyword or positional)
     assert DSL(preset="paper", temperature=2.0).temperature == 2.0

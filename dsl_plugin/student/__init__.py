@@ -8,7 +8,8 @@ teacher cache); ``_training``: the optimisation and inference loops.
 :class:`dsl_plugin.DSL` builds the targets from the teacher outputs and calls these.
 """
 
-from ._backbones import BACKBONES, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, build_backbone
+from ._backbones import (BACKBONES, DEFAULT_DIVERSITY_WEIGHTS, DEFAULT_WEIGHTS, DIVERSITY_BACKBONES,
+                         WORD_VECTOR_BACKBONES, build_backbone)
 from ._batches import BatchSource, RowSource, TensorSource, column_mean, column_std, row_chunks
 from ._ecrtm import ECRTMNetwork
 from ._etm import ETMNetwork
@@ -17,7 +18,8 @@ from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstr
 from ._targets import CALIBRATIONS, bow_features, bow_targets, corpus_logit_mean, soft_targets
 from ._training import TrainConfig, infer_theta, train_network
 
-__all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_WEIGHTS", "ECRTMNetwork", "ETMNetwork",
+__all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_DIVERSITY_WEIGHTS", "DEFAULT_WEIGHTS",
+           "DIVERSITY_BACKBONES", "ECRTMNetwork", "ETMNetwork",
            "FASTopicNetwork", "ProdLDANetwork", "RowSource", "TensorSource", "TrainConfig", "WORD_VECTOR_BACKBONES",
            "bow_features", "bow_targets", "build_backbone", "column_mean", "column_std", "corpus_logit_mean",
            "dsl_loss", "infer_theta", "prior_kl", "reconstruction_loss", "row_chunks", "soft_targets", "topic_overlap",

@@ -160,7 +160,9 @@ def topic_overlap(beta: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     cosine similarity of their word profiles (the rows of ``beta``, K x V, each word's column first standardised
     across the topics: ProdLDA's decoder BatchNorm leaves a word's offset and scale in beta free, so only the
     standardised profile says which words a topic prefers over the others). A pair of identical profiles counts 1,
-    uncorrelated or opposed ones 0; the result lies in [0, 1] (0 for a single topic)."""
+    uncorrelated or opposed ones 0; the result lies in [0, 1] up to rounding. It is 0 for a single topic and for
+    two (standardised across two topics, their profiles are always opposed), and it measures duplicates among many
+    topics: if all K collapse onto one profile, nothing is left after the standardisation either."""
     k = beta.shape[0]
     if k < 2:
         return beta.new_zeros(())
