@@ -13,7 +13,8 @@ import time
 #: command-line option -> DSL setting, for the options `demo`, `fit` and `teacher` share (those a command lacks
 #: are skipped)
 _DSL_OPTIONS = {"lm": "language_model", "temperature": "temperature", "calibration": "calibration",
-                "word_scoring": "word_scoring", "preset": "preset", "max_doc_tokens": "max_doc_tokens"}
+                "word_scoring": "word_scoring", "preset": "preset", "max_doc_tokens": "max_doc_tokens",
+                "diversity_weight": "diversity_weight"}
 
 
 def dsl_options(args: argparse.Namespace) -> dict:
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--word-scoring", choices=["first_token", "full_word"], default=None,
                        help="score a multi-token word by its first sub-token (paper) or by all of its tokens "
                             "(slower teacher pass)")
+        s.add_argument("--diversity-weight", type=float, default=None,
+                       help="weight of the penalty on duplicate topics; 0 turns it off (default: DSL's, 1e4)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:

@@ -289,13 +289,13 @@ def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsy
     main(["prepare", "demo", str(out), "--vocabulary-size", "50"])
     monkeypatch.setattr(model_mod, "DSL", Recorder)
     main(["fit", str(out), "--num-topics", "3", "--temperature", "2", "--calibration", "corpus",
-          "--word-scoring", "full_word"])
+          "--word-scoring", "full_word", "--diversity-weight", "0"])
     assert seen["temperature"] == 2.0 and seen["calibration"] == "corpus" and seen["num_topics"] == 3
-    assert seen["word_scoring"] == "full_word"
+    assert seen["word_scoring"] == "full_word" and seen["diversity_weight"] == 0.0
     seen.clear()
     main(["fit", str(out)])
     # options not given are left to DSL's own defaults (one source of truth)
-    assert not {"temperature", "calibration", "word_scoring", "language_model", "preset"} & set(seen)
+    assert not {"temperature", "calibration", "word_scoring", "language_model", "preset", "diversity_weight"} & set(seen)
     assert "topic  0: a b" in capsys.readouterr().out
     seen.clear()
     main(["fit", str(out), "--preset", "paper", "--temperature", "2"])
