@@ -369,7 +369,17 @@ def _params_key(params: dict) -> str:
 
 def _run_key(rec: dict) -> tuple:
     return (rec.get("fingerprint"), rec["model"], rec["k"], rec["seed"], rec.get("top_words"),
-            _params_key(rec.get("params", {})))
+            _params_key(rec.get("params", {})), rec.get("dsl_version"))
+
+
+def _cell(fingerprint: str, model: str, k: int, seed: int, top_words: int, params: dict) -> dict:
+    """One run of the grid. A DSL run also records the package version: DSL's defaults change between versions
+    (0.5 added a penalty on duplicate topics), so a DSL run of an output folder made by another version is redone
+    rather than shown next to this version's (the baselines' runs are kept)."""
+    from . import __version__
+
+    return {"fingerprint": fingerprint, "model": model, "k": k, "seed": seed, "top_words": top_words, "params": params,
+            **({"dsl_version": __version__} if model == DSL_NAME else {})}
 
 
 # ----------------------------------------------------------------------------- the comparison
@@ -565,8 +575,8 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
     runs_file, work, plot_dir = out_dir / "runs.jsonl", out_dir / "work", out_dir / "plots"
     labels_list = data.dataset.get_labels() if data.has_labels else None
 
-    grid = [{"fingerprint": data.fingerprint, "model": m, "k": k, "seed": s, "top_words": int(top_words),
-             "params": params.get(m, {})} for k in ks for s in seed_list for m in models]
+    grid = [_cell(data.fingerprint, m, k, s, int(top_words), params.get(m, {})) for k in ks for s in seed_list
+            for m in models]
     wanted = {_run_key(c) for c in grid}
 
     def current() -> tuple[list[dict], list[dict]]:

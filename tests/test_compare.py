@@ -8,6 +8,7 @@ tokens of its 48 documents (a few seconds).
 from __future__ import annotations
 
 import csv
+import logging
 import json
 import shutil
 
@@ -77,7 +78,8 @@ def test_compare_octis_folder_without_raw_text(folder_without_raw, compare_param
     assert "NO raw text" in result.markdown
 
 
-def test_compare_jsonl_resumes_and_cli(jsonl_file, compare_params, teacher_outputs, tmp_path, monkeypatch, capsys):
+def test_compare_jsonl_resumes_and_cli(jsonl_file, compare_params, teacher_outputs, tmp_path, monkeypatch, capsys,
+                                       caplog):
     models = ["DSL", "LDA", "ProdLDA"]
     before = SoftLabelTeacher.total_forward_passes
     result = C.compare(jsonl_file, models=models, ks=[K], seeds=2, out_dir=tmp_path / "out", params=compare_params,
@@ -96,6 +98,21 @@ def test_compare_jsonl_resumes_and_cli(jsonl_file, compare_params, teacher_outpu
     again = C.compare(jsonl_file, models=models, ks=[K], seeds=2, out_dir=tmp_path / "out", params=compare_params,
                       vocabulary_size=VOCAB_SIZE, progress=False)
     assert len(again.runs) == 6
+    monkeypatch.undo()
+
+    # a folder made by another version: its DSL runs (whose defaults may differ) are redone, the baselines' kept
+    class Refit(BaseException):  # not an Exception: compare does not record it as a failed run
+        pass
+
+    def refit(model, *args, **kwargs):
+        raise Refit(model)
+    monkeypatch.setattr("dsl_plugin.__version__", "0.0.0-other")
+    monkeypatch.setattr(C, "_fit", refit)
+    caplog.set_level(logging.INFO, logger=C.__name__)
+    with pytest.raises(Refit, match="^DSL$"):
+        C.compare(jsonl_file, models=models, ks=[K], seeds=2, out_dir=tmp_path / "out", params=compare_params,
+                  vocabulary_size=VOCAB_SIZE, progress=False)
+    assert "4 already in" in caplog.text and "2 to do" in caplog.text  # the two DSL runs only
     monkeypatch.undo()
 
     # the command line: two baselines on the same file, one more seed than before in another folder
