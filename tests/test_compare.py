@@ -8,8 +8,8 @@ tokens of its 48 documents (a few seconds).
 from __future__ import annotations
 
 import csv
-import logging
 import json
+import logging
 import shutil
 
 import numpy as np
