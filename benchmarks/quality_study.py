@@ -195,7 +195,7 @@ read more of long documents, over the 0.3 default on long corpora (`Q-gm-default
    reported as it comes out, win or loss."""
 
 # Round 6: written 2026-12-04, before any run of its lever, and not changed after.
-ROUND5_DEFAULT = "Q-gm-default-minilm-t256"  # = DSL() on long corpora since 0.4
+ROUND5_DEFAULT = "Q-gm-default-minilm-t256"  # = DSL() 0.4 on long corpora (0.5 adds diversity_weight)
 ROUND6_LEVERS = ["Q-gm-default-minilm-t256-samples"]
 ROUND6_SET, ROUND6_KS = "20newsgroups", (25, 50)
 ROUND6_BARS = {"p10": .005, "purity": -.005}  # a gain must be above this at every K of ROUND6_KS
