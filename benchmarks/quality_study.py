@@ -28,11 +28,11 @@
     # round 6 (RULE6): a probe at K 25 and 50 on 20NG-4k, next to the 0.4 long-corpus default at the same K
     python -m benchmarks.quality_study --levers Q-gm-default-minilm-t256 Q-gm-default-minilm-t256-samples \
         --datasets 20newsgroups --ks 25 50
-    # round 7 (RULE7): step 1 on 20NG-4k at K 25 and 50, then step 2 for the chosen weight (e.g. -div1e3)
+    # round 7 (RULE7): step 1 on 20NG-4k at K 25 and 50, then step 2 for the weight it chose (1e4)
     python -m benchmarks.quality_study --levers Q-default-div1e2 Q-default-div1e3 Q-default-div1e4 \
         --datasets 20newsgroups --ks 25 50
     python -m benchmarks.quality_study --levers Q-gm-default-minilm-t256 --datasets 20newsgroups-tokens --ks 50
-    python -m benchmarks.quality_study --levers Q-default-div1e3 --datasets 20newsgroups-tokens stackoverflow-4k \
+    python -m benchmarks.quality_study --levers Q-default-div1e4 --datasets 20newsgroups-tokens stackoverflow-4k \
         tweet_topic-4k --ks 25 50
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
@@ -61,8 +61,9 @@ STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named be
 CHOOSE_SETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
 CONFIRM_SET = "bbc_news"
 TOKEN_SETS = ["stackoverflow-4k-tokens", "tweet_topic-4k-tokens"]
-# 0.1's default (the paper's method on SmolLM2), the paper's method on Gemma, centred logits (tau 2) over it, and
-# today's default DSL() (= Q-gm-corpus-tau2-bow03-mu; its default-protocol runs, e.g. on the confirmation sets)
+# 0.1's default (the paper's method on SmolLM2), the paper's method on Gemma, centred logits (tau 2) over it, 0.4's
+# default, and today's default DSL() (0.5 = Q-default-div1e4; their default-protocol runs, e.g. on the confirmation
+# sets)
 REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL"]
 TODAY_DEFAULT = "DSL-0.1"  # the default when the study ran
 
@@ -247,6 +248,7 @@ per document; ECRTM's weight is 1e2), each over `DSL()` as it is (`Q-default-div
    baseline. BBC News was seen before (its P@10 is why this round exists), so its result is not a held-out test;
    DBpedia-IT (round 2's second confirmation set) is reported beside it. Topic diversity of every lever is reported
    too: it says whether the lever did what it is for, whichever way the metrics come out."""
+
 
 def _mean_pair(study: list[dict], model: str, dataset: str, k: int = 25,
                metrics: tuple[str, ...] = ("purity", "p10")) -> tuple[float, ...] | None:
@@ -546,7 +548,8 @@ def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, l
     base = {k: _round7_reference(study, protocol, ROUND7_SET, k) for k in ROUND7_KS}
     if any(v is None for v in base.values()):
         return None, lines[:2] + [f"Undecided: `{ROUND7_DEFAULT}` has no three protocol runs at every K.", ""]
-    lines.append(f"| {ROUND7_DEFAULT} (reference) | " + " | ".join(f"TD {base[k][2]:.3f}" for k in ROUND7_KS) + " | – |")
+    lines.append(f"| {ROUND7_DEFAULT} (reference) | " + " | ".join(f"TD {base[k][2]:.3f}" for k in ROUND7_KS)
+                 + " | – |")
     passed, undecided = [], []
     for m in ROUND7_LEVERS:
         got = {k: _mean_pair(study, m, ROUND7_SET, k, ("purity", "p10", "td")) for k in ROUND7_KS}

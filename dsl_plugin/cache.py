@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .fileio import atomic_save_npy, atomic_write_json
+from .fileio import atomic_save_npy, atomic_write_json, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +58,6 @@ def make_key(identity: dict, documents: Sequence[str]) -> str:
     h = hashlib.sha256(payload.encode("utf-8"))
     h.update(hash_documents(documents).encode())
     return h.hexdigest()[:32]
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class CacheEntry:
@@ -177,7 +169,7 @@ class CacheEntry:
             if (rec.get("start"), rec.get("stop")) != (start, stop):
                 return f"its record is for rows {rec.get('start')}-{rec.get('stop')}, shard {i} holds rows {start}-{stop}"
             for path, which in ((logits, "logits"), (hidden, "hidden")):
-                if _sha256_file(path) != rec[f"{which}_sha256"]:
+                if sha256_file(path) != rec[f"{which}_sha256"]:
                     return f"{path.name} does not match its checksum"
                 rows = np.load(path, mmap_mode="r").shape[0]
                 if rows != stop - start:
@@ -198,8 +190,8 @@ class CacheEntry:
         lp, hp, rp = self._files(i)
         atomic_save_npy(lp, self._stored(logits, "logits"))
         atomic_save_npy(hp, self._stored(hidden, "hidden"))
-        atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": _sha256_file(lp),
-                                "hidden_sha256": _sha256_file(hp)})
+        atomic_write_json(rp, {"start": start, "stop": stop, "logits_sha256": sha256_file(lp),
+                                "hidden_sha256": sha256_file(hp)})
 
     def _stored(self, array: np.ndarray, which: str) -> np.ndarray:
         with np.errstate(over="ignore"):

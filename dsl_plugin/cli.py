@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
                        help="score a multi-token word by its first sub-token (paper) or by all of its tokens "
                             "(slower teacher pass)")
         s.add_argument("--diversity-weight", type=float, default=None,
-                       help="weight of the penalty on duplicate topics; 0 turns it off (default: DSL's, 1e4)")
+                       help="weight of the penalty on duplicate topics; 0 turns it off (default: the backbone's, "
+                            "1e4 on ProdLDA; 0 with --preset paper)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if os.environ.get("HF_HUB_OFFLINE") is None:

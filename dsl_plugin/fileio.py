@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -62,6 +63,21 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], fsy
             if fsync:
                 os.fsync(f.fileno())
     return Path(path)
+
+
+def file_blocks(path: str | os.PathLike, size: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes of a file in blocks of ``size``."""
+    with open(path, "rb") as f:
+        while block := f.read(size):
+            yield block
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    for block in file_blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

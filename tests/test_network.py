@@ -172,8 +172,8 @@ def test_diversity_weight_pulls_topics_apart_and_zero_changes_nothing():
     # weight 0 trains exactly as the backbone's own loss alone (what DSL <= 0.4 trained)
     assert torch.equal(plain, trained(0.0, loss=lambda net, out, y: net.loss(out, y, TrainConfig())))
     assert float(topic_overlap(trained(1e4))) < 0.5 * float(topic_overlap(plain))
-    for bad in (-1.0, float("nan")):
-        with pytest.raises(ValueError, match="diversity_weight must be >= 0"):
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="diversity_weight must be a finite number >= 0"):
             train_network(ProdLDANetwork(H, 40, 8), x, target, TrainConfig(diversity_weight=bad))
     with pytest.raises(ValueError, match="with loss=.*topic_overlap"):  # a custom loss would silently drop it
         trained(1.0, loss=lambda net, out, y: net.loss(out, y, TrainConfig()))

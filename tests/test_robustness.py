@@ -528,14 +528,22 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     from dsl_plugin.model import PARAMS_ADDED_LATER
 
     model, _ = _fit_no_lm()
-    assert model.diversity_weight is None and model._diversity_weight() == 1e4  # the ProdLDA default
+    assert model.diversity_weight is None and model.diversity_weight_ == 1e4  # the ProdLDA default, resolved
     path = model.save(tmp_path / "m")
     config = json.loads((path / "config.json").read_text())
-    assert config["params"]["diversity_weight"] is None and DSL.load(path)._diversity_weight() == 1e4
-    for name in PARAMS_ADDED_LATER:
+    # the number is saved: a later change of the backbone's default does not change what this model says it is
+    assert config["params"]["diversity_weight"] is None and config["resolved"]["diversity_weight"] == 1e4
+    assert DSL.load(path).resolved_["diversity_weight"] == 1e4
+    for name in PARAMS_ADDED_LATER:  # as 0.4 saved it: no such parameter, nothing resolved
         del config["params"][name]
+        del config["resolved"][name]
     (path / "config.json").write_text(json.dumps(config))
-    assert DSL.load(path).diversity_weight == 0.0
+    assert DSL.load(path).diversity_weight == 0.0 and DSL.load(path).diversity_weight_ == 0.0
+    config["resolved"]["diversity_weight"] = -1.0
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="diversity_weight -1.0"):
+        DSL.load(path)
+
 
 def test_item8_saved_files_honour_the_umask(tmp_path):
     previous = os.umask(0o022)

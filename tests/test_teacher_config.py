@@ -325,7 +325,7 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert (loaded.input, loaded.input_, loaded.standardize_input_) == ("auto", expected, expected != "lm")
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
-                                                   "max_doc_tokens": tokens_read}
+                                                   "max_doc_tokens": tokens_read, "diversity_weight": 1e4}
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)

@@ -38,10 +38,11 @@ WORD_VECTOR_BACKBONES = ("etm", "ecrtm")
 #: StackOverflow-4k, K=25, purity .05, topic diversity .10, against .45 and 1.00 with 1e3)
 DEFAULT_WEIGHTS = {"prodlda": 1e3, "etm": 1e3, "ecrtm": 1e3, "fastopic": 1e3}
 #: the weight of the penalty on duplicate topics (``diversity_weight``) when none is given: 1e4 on ProdLDA (the quality
-#: study's round 7 chose it there); 0 on the others, where it was not measured. FASTopic's topic-word matrix is a
-#: transport plan computed without gradient, so no weight can act on it (:data:`DIVERSITY_BACKBONES`)
+#: study's round 7 chose it there); 0 on the others, where it was not measured. The penalty reads a backbone's
+#: ``beta``, which FASTopic computes without gradient (from its transport plan), so it takes no weight there
+#: (:data:`DIVERSITY_BACKBONES`)
 DEFAULT_DIVERSITY_WEIGHTS = {"prodlda": 1e4, "etm": 0.0, "ecrtm": 0.0, "fastopic": 0.0}
-#: the backbones whose topic-word matrix is trained by gradient, hence can take a ``diversity_weight`` > 0
+#: the backbones whose ``beta`` carries a gradient, hence can take a ``diversity_weight`` > 0
 DIVERSITY_BACKBONES = ("prodlda", "etm", "ecrtm")
 
 

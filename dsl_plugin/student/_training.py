@@ -63,11 +63,11 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
     source = as_source(inputs, targets)
     cfg = cfg or TrainConfig()
     generator = generator if generator is not None else torch.Generator()
-    if not cfg.diversity_weight >= 0:  # NaN too
-        raise ValueError(f"diversity_weight must be >= 0, got {cfg.diversity_weight}")
+    if not (math.isfinite(cfg.diversity_weight) and cfg.diversity_weight >= 0):
+        raise ValueError(f"diversity_weight must be a finite number >= 0, got {cfg.diversity_weight}")
     if cfg.diversity_weight > 0 and (loss is not None or not net.beta.requires_grad):
-        raise ValueError("diversity_weight > 0 needs the backbone's own loss (no loss= argument) and a topic-word "
-                         f"matrix trained by gradient ({type(net).__name__}'s is not)" if loss is None else
+        raise ValueError(f"diversity_weight > 0 needs a backbone whose beta carries a gradient ({type(net).__name__}'s "
+                         "does not)" if loss is None else
                          "diversity_weight > 0 applies to the backbone's own loss: with loss=..., add the penalty "
                          "(topic_overlap) to it and leave diversity_weight at 0")
     if loss is None:
