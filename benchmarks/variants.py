@@ -224,6 +224,8 @@ STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.
 # a penalty on duplicate topics (diversity_weight: its weight in the per-document loss). Q-default-div1e4 has the
 # settings of DSL() since 0.5: its runs keep their own name (variant_of prefers a record's own name)
 ROUND7_WEIGHTS = {"div1e2": 1e2, "div1e3": 1e3, "div1e4": 1e4}
+# round 8 (2026-12-04, RULE8): two stronger weights over DSL() 0.5 (round 7's gains rose up to the grid's top)
+ROUND8_WEIGHTS = {"div3e4": 3e4, "div1e5": 1e5}
 STUDY_VARIANTS.update({f"Q-default-{tag}": {"language_model": _GM, "diversity_weight": w}
-                       for tag, w in ROUND7_WEIGHTS.items()})
+                       for tag, w in {**ROUND7_WEIGHTS, **ROUND8_WEIGHTS}.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
