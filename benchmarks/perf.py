@@ -654,6 +654,7 @@ def replace_section(path: Path, title: str, lines: list[str]) -> None:
     parts = text.split("\n## ")
     kept = [parts[0]] + [p for p in parts[1:] if not p.startswith(title.split(":")[0])]
     body = "\n## ".join(kept).rstrip("\n") + f"\n\n## {title}\n\n" + "\n".join(lines) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)  # a new --out folder
     atomic_write_text(path, body)
 
 

@@ -161,7 +161,9 @@ def test_pip_route_in_fresh_venv(tmp_path):
     env = {"DSL_PLUGIN_CACHE": str(tmp_path / "dsl-cache"), "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
     out = _run_python(VENV_SCRIPT, python=python, cwd=work, env=env, timeout=3600)
     assert out["file"].startswith(str(venv)), out["file"]
-    assert out["lm"] == "smollm2-135m"
+    from dsl_plugin.lm import DEFAULT_LM
+
+    assert out["lm"] == DEFAULT_LM == "gemma3-270m"  # the default LM since 0.2 (its weights: a dependency)
     assert out["theta"] == [3, 3] and out["same_after_load"]
     assert out["topics"] == 24 and out["probs"][0] == 24 and out["new_probs"][0] == 3
     no_octis = _run_python(NO_OCTIS_CHECKS, python=python, cwd=work, env=env)
