@@ -60,7 +60,7 @@ from dsl_plugin.compare import append_run, mean_sd, welch_p
 from . import results_dir, setup_environment
 from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, newest_runs, resolved_settings, run_grid,
                   teacher_configs, teacher_seconds_per_doc)
-from .variants import STUDY_VARIANTS
+from .variants import ROUND7_WEIGHTS, ROUND8_WEIGHTS, STUDY_VARIANTS, diversity_lever
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
 CHOOSE_SETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
@@ -223,7 +223,7 @@ says whether the hypothesis holds, and is reported whichever way it comes out.""
 
 
 # Round 7: written 2026-12-04, before any run of its levers, and not changed after.
-ROUND7_LEVERS = ["Q-default-div1e2", "Q-default-div1e3", "Q-default-div1e4"]  # diversity_weight 1e2, 1e3, 1e4
+ROUND7_LEVERS = [diversity_lever(tag) for tag in ROUND7_WEIGHTS]  # diversity_weight 1e2, 1e3, 1e4
 ROUND7_SET, ROUND7_KS = "20newsgroups", (25, 50)
 ROUND7_BARS = {25: {"p10": -.005, "purity": -.005}, 50: {"p10": .005, "purity": -.005}}  # gain above, per K
 # DSL() when round 7 ran (0.4; its protocol runs count as "DSL-0.4" since 0.5 changed the default)
@@ -628,7 +628,7 @@ ROUND7 = WeightRound("7", "a penalty on duplicate topics", tuple(ROUND7_LEVERS),
 
 
 # Round 8: written 2026-12-04, before any run of its levers, and not changed after.
-ROUND8_REFERENCE = "Q-default-div1e4"  # = DSL() 0.5; its study runs exist on every set of the round
+ROUND8_REFERENCE = diversity_lever("div1e4")  # = DSL() 0.5; its study runs exist on every set of the round
 RULE8 = """\
 **Round 8 rule (written 2026-12-04 before any run of its levers, and not changed after).** Why: round 7's grid rose
 monotonically at K=50 on 20NG-4k (P@10 gains +.001, +.003, +.009 for 1e2, 1e3, 1e4), so its top may lie below the
@@ -641,7 +641,7 @@ weight; no harm = mean gain over K above -.005 on `20newsgroups-tokens`, SO-4k a
 not the token copy: long corpora only; token copy harmed: not adopted), against the reference. If adopted, the DSL
 rows of the default protocol are rerun and BBC News (seen before, not a held-out test) is reported as it comes out,
 with FASTopic on `20newsgroups-tokens` beside it. Nothing changes the default before both steps are complete."""
-ROUND8 = WeightRound("8", "a stronger penalty on duplicate topics", ("Q-default-div3e4", "Q-default-div1e5"),
+ROUND8 = WeightRound("8", "a stronger penalty on duplicate topics", tuple(map(diversity_lever, ROUND8_WEIGHTS)),
                      ROUND8_REFERENCE, f"`{ROUND8_REFERENCE}` (= `DSL()` 0.5; its study runs)",
                      {"20newsgroups-tokens": ROUND8_REFERENCE, "stackoverflow-4k": ROUND8_REFERENCE,
                       "tweet_topic-4k": ROUND8_REFERENCE})

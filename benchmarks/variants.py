@@ -77,12 +77,12 @@ def _normalised(found: dict) -> dict:
     """Settings in one form: the prompt as the LM reads it (``prompt_template`` with ``instruction`` filled in;
     before instructions existed the template held the whole prompt, the same text); ``diversity_weight`` None as
     the backbone's default it stands for (records of 0.5's default made before None existed hold 1e4)."""
-    from dsl_plugin.student import DEFAULT_DIVERSITY_WEIGHTS
+    from dsl_plugin.student import resolve_diversity_weight
     from dsl_plugin.teacher import DEFAULT_INSTRUCTION
 
     found = dict(found)
     if "diversity_weight" in found and found["diversity_weight"] is None:
-        found["diversity_weight"] = DEFAULT_DIVERSITY_WEIGHTS[found.get("backbone", "prodlda")]
+        found["diversity_weight"] = resolve_diversity_weight(found.get("backbone", "prodlda"), None)
     if "prompt_template" in found:
         found["prompt"] = found.pop("prompt_template").replace("{instruction}",
                                                                found.pop("instruction", DEFAULT_INSTRUCTION))
@@ -226,6 +226,13 @@ STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.
 ROUND7_WEIGHTS = {"div1e2": 1e2, "div1e3": 1e3, "div1e4": 1e4}
 # round 8 (2026-12-04, RULE8): two stronger weights over DSL() 0.5 (round 7's gains rose up to the grid's top)
 ROUND8_WEIGHTS = {"div3e4": 3e4, "div1e5": 1e5}
-STUDY_VARIANTS.update({f"Q-default-{tag}": {"language_model": _GM, "diversity_weight": w}
+
+
+def diversity_lever(tag: str) -> str:
+    """The study lever of one weight of rounds 7-8 (``"div1e4"`` -> ``"Q-default-div1e4"``)."""
+    return f"Q-default-{tag}"
+
+
+STUDY_VARIANTS.update({diversity_lever(tag): {"language_model": _GM, "diversity_weight": w}
                        for tag, w in {**ROUND7_WEIGHTS, **ROUND8_WEIGHTS}.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -19,10 +19,10 @@ from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without O
 from .cache import default_cache_dir, hash_documents
 from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_DIVERSITY_WEIGHTS, DEFAULT_WEIGHTS,
-                      DIVERSITY_BACKBONES, WORD_VECTOR_BACKBONES, BatchSource,
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
-                      corpus_logit_mean, infer_theta, row_chunks, soft_targets, train_network)
+                      corpus_logit_mean, infer_theta, resolve_diversity_weight, row_chunks, soft_targets,
+                      train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -385,13 +385,7 @@ class DSL(AbstractModel):
     def _diversity_weight(self) -> float:
         """The weight of the penalty on duplicate topics this model trains with (None: the backbone's default);
         ``ValueError`` naming it if the backbone cannot take one (checked at fit, before any LM pass)."""
-        if self.diversity_weight is None:
-            return DEFAULT_DIVERSITY_WEIGHTS[self.backbone]
-        if self.diversity_weight > 0 and self.backbone not in DIVERSITY_BACKBONES:
-            raise ValueError(f"diversity_weight > 0 needs a backbone whose beta (topic-word matrix) carries a gradient "
-                             f"({', '.join(DIVERSITY_BACKBONES)}); backbone={self.backbone!r} takes 0 or None, got "
-                             f"{self.diversity_weight}")
-        return float(self.diversity_weight)
+        return resolve_diversity_weight(self.backbone, self.diversity_weight)
 
     def _weight(self) -> float:
         if self.reconstruction_weight is not None:

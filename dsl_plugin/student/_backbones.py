@@ -46,6 +46,18 @@ DEFAULT_DIVERSITY_WEIGHTS = {"prodlda": 1e4, "etm": 0.0, "ecrtm": 0.0, "fastopic
 DIVERSITY_BACKBONES = ("prodlda", "etm", "ecrtm")
 
 
+def resolve_diversity_weight(backbone: str, weight: float | None) -> float:
+    """The weight of the penalty on duplicate topics a backbone trains with: None = its default
+    (:data:`DEFAULT_DIVERSITY_WEIGHTS`); ``ValueError`` naming the setting for a weight > 0 on a backbone whose beta
+    carries no gradient."""
+    if weight is None:
+        return DEFAULT_DIVERSITY_WEIGHTS[backbone]
+    if weight > 0 and backbone not in DIVERSITY_BACKBONES:
+        raise ValueError(f"diversity_weight > 0 needs a backbone whose beta (topic-word matrix) carries a gradient "
+                         f"({', '.join(DIVERSITY_BACKBONES)}); backbone={backbone!r} takes 0 or None, got {weight}")
+    return float(weight)
+
+
 def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int, hidden_sizes=(200, 200),
                    activation: str = "softplus", dropout: float = 0.2, learn_priors: bool = True,
                    word_vectors: np.ndarray | None = None) -> nn.Module:

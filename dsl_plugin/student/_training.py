@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..validation import real
 from ._batches import BatchSource, as_source
 from ._network import ProdLDANetwork, topic_overlap
 
@@ -63,13 +64,13 @@ def train_network(net: ProdLDANetwork, inputs: BatchSource | torch.Tensor, targe
     source = as_source(inputs, targets)
     cfg = cfg or TrainConfig()
     generator = generator if generator is not None else torch.Generator()
-    if not (math.isfinite(cfg.diversity_weight) and cfg.diversity_weight >= 0):
-        raise ValueError(f"diversity_weight must be a finite number >= 0, got {cfg.diversity_weight}")
-    if cfg.diversity_weight > 0 and (loss is not None or not net.beta.requires_grad):
-        raise ValueError(f"diversity_weight > 0 needs a backbone whose beta carries a gradient ({type(net).__name__}'s "
-                         "does not)" if loss is None else
-                         "diversity_weight > 0 applies to the backbone's own loss: with loss=..., add the penalty "
+    real(0)("diversity_weight", cfg.diversity_weight)
+    if cfg.diversity_weight > 0 and loss is not None:
+        raise ValueError("diversity_weight > 0 applies to the backbone's own loss: with loss=..., add the penalty "
                          "(topic_overlap) to it and leave diversity_weight at 0")
+    if cfg.diversity_weight > 0 and not net.beta.requires_grad:
+        raise ValueError(f"diversity_weight > 0 needs a backbone whose beta carries a gradient ({type(net).__name__}'s "
+                         "does not)")
     if loss is None:
         def loss(net, out, y):
             per_doc = net.loss(out, y, cfg)
