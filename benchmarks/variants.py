@@ -226,13 +226,19 @@ STUDY_VARIANTS = {name: {**_PAPER, **config} for name, config in STUDY_VARIANTS.
 ROUND7_WEIGHTS = {"div1e2": 1e2, "div1e3": 1e3, "div1e4": 1e4}
 # round 8 (2026-12-04, RULE8): two stronger weights over DSL() 0.5 (round 7's gains rose up to the grid's top)
 ROUND8_WEIGHTS = {"div3e4": 3e4, "div1e5": 1e5}
+# round 9 (2026-12-04, RULE9): over DSL() 0.5, a larger share of the document's bag of words in the target (bow_weight),
+# for corpora of token lists (the LM reads joined keywords)
+ROUND9_WEIGHTS = {"bow05": .5, "bow07": .7}
 
 
-def diversity_lever(tag: str) -> str:
-    """The study lever of one weight of rounds 7-8 (``"div1e4"`` -> ``"Q-default-div1e4"``)."""
+def default_lever(tag: str) -> str:
+    """The study lever of one weight of rounds 7-9, over ``DSL()`` as it was (``"div1e4"`` ->
+    ``"Q-default-div1e4"``)."""
     return f"Q-default-{tag}"
 
 
-STUDY_VARIANTS.update({diversity_lever(tag): {"language_model": _GM, "diversity_weight": w}
+STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "diversity_weight": w}
                        for tag, w in {**ROUND7_WEIGHTS, **ROUND8_WEIGHTS}.items()})
+STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "bow_weight": w}
+                       for tag, w in ROUND9_WEIGHTS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
