@@ -75,7 +75,7 @@ TOKEN_SETS = ["stackoverflow-4k-tokens", "tweet_topic-4k-tokens"]
 # 0.1's default (the paper's method on SmolLM2), the paper's method on Gemma, centred logits (tau 2) over it, 0.4's
 # default, and today's default DSL() (0.5 = Q-default-div1e4; their default-protocol runs, e.g. on the confirmation
 # sets)
-REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL"]
+REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL-0.5", "DSL"]
 TODAY_DEFAULT = "DSL-0.1"  # the default when the study ran
 
 # Written before the final runs (2026-11-25), and not changed after them.

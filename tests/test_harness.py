@@ -49,19 +49,22 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
     dsl_03 = dict(new_dsl, settings={**{k: v for k, v in new_dsl["settings"].items() if k != "diversity_weight"},
-                                     "max_doc_tokens": 128})  # recorded before diversity_weight existed
+                                     "max_doc_tokens": 128, "bow_weight": 0.3})  # before diversity_weight existed
     _write(f, [dsl_03])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.3", "DSL")]
     # a parameter added later counts at the value that trained as before (PARAMS_ADDED_LATER), not at today's
     # default: a record made before diversity_weight existed is a run of 0.4's default since 0.5 changed it
     from benchmarks import variants
 
-    no_div = {k: v for k, v in new_dsl["settings"].items() if k != "diversity_weight"}
+    no_div = {**{k: v for k, v in new_dsl["settings"].items() if k != "diversity_weight"}, "bow_weight": 0.3}
     assert variants.record_settings(dict(new_dsl, settings=no_div))["diversity_weight"] == 0.0
     with_div = dict(new_dsl, model="Q-default-div1e3", settings=run.settings(run.DSL_VARIANTS["Q-default-div1e3"]))
     _write(f, [dict(new_dsl, settings=no_div), with_div, new_dsl])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [
         ("DSL-0.4", "DSL"), ("Q-default-div1e3", None), ("DSL", None)]
+    # 0.5's "DSL" (bow_weight .3 for every corpus) counts as "DSL-0.5" since bow_weight="auto" (round 9)
+    _write(f, [dict(new_dsl, settings={**new_dsl["settings"], "bow_weight": 0.3})])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.5", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)

@@ -236,7 +236,7 @@ def test_presets_resolve_over_the_defaults_and_explicit_arguments_win():
 
     default = DSL()  # the quality study's choice (0.2)
     assert (default.language_model, default.calibration, default.temperature, default.bow_weight,
-            default.theta_estimate, default._diversity_weight()) == ("gemma3-270m", "corpus", 2.0, 0.3, "mean", 1e4)
+            default.theta_estimate, default._diversity_weight()) == ("gemma3-270m", "corpus", 2.0, "auto", "mean", 1e4)
     paper = DSL(preset="paper")
     assert {k: getattr(paper, k) for k in PRESETS["paper"]} == PRESETS["paper"]
     assert paper.calibration is None and paper.bow_weight == 0 and paper.theta_estimate == "samples"
@@ -325,7 +325,8 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert (loaded.input, loaded.input_, loaded.standardize_input_) == ("auto", expected, expected != "lm")
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
-                                                   "max_doc_tokens": tokens_read, "diversity_weight": 1e4}
+                                                   "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
+                                                   "bow_weight": 0.3}  # text (not the token lists joined)
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -381,6 +382,87 @@ def test_max_doc_tokens_auto_is_resolved_before_the_teacher_pass(monkeypatch):
     for docs, expected in ((long_docs, 256), (short_docs, 128)):
         with pytest.raises(RuntimeError, match="stop after"):
             DSL(verbose=False, embedding_model=_StubEmbedder()).fit(docs, vocabulary=["alpha", "beta", "gamma"])
+        assert seen[-1] == expected
+
+
+def test_is_token_list_corpus_needs_95_percent_of_the_documents_to_be_their_joined_token_lists():
+    from dsl_plugin.model import TOKEN_LIST_SHARE, is_token_list_corpus
+
+    assert TOKEN_LIST_SHARE == 0.95
+    tokens = [["alpha", "beta"], ["gamma"], []] * 20  # 60 documents; an empty one is its (empty) list joined
+    joined = [" ".join(t) for t in tokens]
+    assert is_token_list_corpus(joined, tokens)
+    assert not is_token_list_corpus([d.capitalize() + "." for d in joined], tokens)  # text, not token lists
+    assert is_token_list_corpus(["Alpha, beta."] * 3 + joined[3:], tokens)  # 57 of 60 joined: 95%
+    assert not is_token_list_corpus(["Alpha, beta."] * 4 + joined[4:], tokens)  # 56 of 60
+    assert not is_token_list_corpus([], [])
+    with pytest.raises(ValueError, match="token_lists length"):
+        is_token_list_corpus(joined, tokens[:-1])
+
+
+def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_corpus(tmp_path):
+    """bow_weight="auto" (the default): .5 when the training documents are their token lists joined (an OCTIS
+    folder without raw text; quality study round 9), .3 for text; it trains exactly what the number does, is saved
+    as resolved, and an explicit number wins whatever the corpus."""
+    import json
+
+    from dsl_plugin.model import TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT
+
+    assert (TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT) == (0.3, 0.5)
+    rng = np.random.default_rng(8)
+    vocab = ["alpha", "beta", "gamma"]
+    tokens = [[vocab[(i + j) % 3] for j in range(1 + i % 3)] for i in range(16)]
+    keyword_docs = [" ".join(t) for t in tokens]
+    text_docs = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(tokens)]
+    out = _outputs(rng.normal(size=(16, 3)), rng.normal(size=(16, 4)))
+
+    def fitted(docs, **kw):
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", **kw)
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs, tokens, out)
+        return model
+    auto_keywords, auto_text = fitted(keyword_docs), fitted(text_docs)
+    assert auto_keywords.bow_weight == "auto" and auto_keywords.bow_weight_ == 0.5
+    assert auto_text.bow_weight_ == 0.3
+    np.testing.assert_array_equal(auto_keywords.document_topic_, fitted(keyword_docs, bow_weight=0.5).document_topic_)
+    np.testing.assert_array_equal(auto_text.document_topic_, fitted(text_docs, bow_weight=0.3).document_topic_)
+    assert not np.allclose(auto_keywords.document_topic_, fitted(keyword_docs, bow_weight=0.3).document_topic_)
+    assert fitted(keyword_docs, bow_weight=0.2).bow_weight_ == 0.2  # an explicit number wins
+    assert DSL(preset="paper").bow_weight == 0.0
+    # what a fit would resolve, before any fit: the documents' form needs the documents (None: the tokens joined)
+    assert DSL().resolved_for(tokens, vocab, keyword_docs)["bow_weight"] == 0.5
+    assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
+    assert DSL().resolved_for(tokens, vocab)["bow_weight"] == 0.5
+    # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
+    # its number; params "auto" with nothing resolved is refused, naming it
+    folder = auto_keywords.save(tmp_path / "m")
+    assert DSL.load(folder).resolved_["bow_weight"] == 0.5
+    config = json.loads((folder / "config.json").read_text())
+    del config["resolved"]["bow_weight"]
+    (folder / "config.json").write_text(json.dumps({**config, "params": {**config["params"], "bow_weight": 0.3}}))
+    assert DSL.load(folder).bow_weight_ == 0.3
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="bow_weight 'auto'"):
+        DSL.load(folder)
+    for bad in ("more", 1.5, -0.1, True):
+        with pytest.raises(ValueError, match="bow_weight.*'auto' or a number in \\[0, 1\\]"):
+            DSL(bow_weight=bad)
+
+
+def test_bow_weight_auto_reads_the_default_tokenizer_when_fit_gets_no_token_lists(monkeypatch):
+    """fit(documents) alone: the token lists are the default tokenizer's, so keyword documents it gives back word
+    for word are a token-list corpus (and text is not); decided before the teacher pass."""
+    from dsl_plugin.model import DSL as Model
+
+    seen = []
+
+    def fake_outputs(self, documents, vocabulary):
+        seen.append(self.bow_weight_)
+        raise RuntimeError("stop after the teacher was asked")
+    monkeypatch.setattr(Model, "_teacher_outputs", fake_outputs)
+    for docs, expected in ((["alpha beta", "gamma alpha"] * 4, 0.5), (["Alpha, beta!", "The gamma alpha."] * 4, 0.3)):
+        with pytest.raises(RuntimeError, match="stop after"):
+            DSL(verbose=False).fit(docs, vocabulary=["alpha", "beta", "gamma"])
         assert seen[-1] == expected
 
 
