@@ -244,4 +244,10 @@ STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "diversity_we
                        for tag, w in {**ROUND7_WEIGHTS, **ROUND8_WEIGHTS}.items()})
 STUDY_VARIANTS.update({default_lever(tag): {"language_model": _GM, "bow_weight": w}
                        for tag, w in ROUND9_WEIGHTS.items()})
+# round 10 (2026-12-04, RULE10): over DSL() 0.6 on token-list corpora (= Q-default-bow05 there), the student reads the
+# packaged MiniLM embedding alone (not the LM state of joined keywords), or flatter soft labels (tau 3)
+ROUND10_LEVERS = {"Q-tokens-minilm": {"input": "embeddings", "standardize_input": True},
+                  "Q-tokens-tau3": {"temperature": 3.0}}
+STUDY_VARIANTS.update({name: {"language_model": _GM, "bow_weight": 0.5, **config}
+                       for name, config in ROUND10_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
