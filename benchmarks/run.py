@@ -188,6 +188,12 @@ def append_run(record: dict, path: Path | None = None) -> None:
     append(record, path or results_dir() / RUNS_FILE)
 
 
+def _dsl_version() -> str:
+    from dsl_plugin import __version__
+
+    return __version__
+
+
 def newest_runs(runs: list[dict]) -> list[dict]:
     """One record per (dataset, model, K, seed) cell, the newest finished one: the one the tables show (a cell rerun,
     e.g. by ``--need-metrics``, or run by two harness processes, has several; means and tests count it once)."""
@@ -419,6 +425,10 @@ def report(datasets: list[str] | None = None) -> None:
     index = ["# Benchmark results", "", "Machines the runs were made on (each run records its own): "
              + "; ".join(machines), "", f"Packages: {_versions()}", "",
              "Command: `python -m benchmarks.run` (resumable; every run is a line of `runs.jsonl`).", "",
+             f"Rows: `DSL` is the package's default `DSL()` ({_dsl_version()}); `DSL-0.5`, `DSL-0.4`, ... are the "
+             "defaults of earlier versions, `DSL-paper` is the published method (`DSL(preset=\"paper\")`), the other "
+             "`DSL-*` rows are ablations and opt-in levers (benchmarks/variants.py). How the defaults were chosen, "
+             "what each costs and every lever that lost: [quality_study.md](quality_study.md).", "",
              f"Status: {'COMPLETE, ' if n_default == n_cells else ''}{n_default} finished runs of the default "
              f"protocol's {n_cells} ({len(DEFAULT_DATASETS)} datasets x {len(DEFAULT_MODELS)} models x K "
              f"{DEFAULT_KS} x seeds {DEFAULT_SEEDS}; every data set a fixed stratified sample of {sample} documents). "
@@ -463,7 +473,10 @@ def report(datasets: list[str] | None = None) -> None:
         _plot(ds, rs, models)
         (default_index if ds in DEFAULT_DATASETS else other_index).append(f"- [{ds}]({ds}.md): {len(rs)} runs")
     index += default_index + other_index + ["", "## Other reports", ""]
-    for extra, desc in (("FINDINGS.md", "the written reading of these results"), ("perf.md", "speed and memory"),
+    for extra, desc in (("FINDINGS.md", "the written reading of these results"),
+                        ("quality_study.md", "the quality study (issue 14): how `DSL()`'s defaults were chosen, "
+                                             "round by round, each by a rule written before its runs"),
+                        ("perf.md", "speed and memory"),
                         ("lm_choice.md", "DSL per packaged LM"),
                         ("llm_judge_check.md", "packaged LMs as the LLMRating judge"),
                         ("tokenizer_effect.md", "our word filter vs the paper authors' (why their short-text "
