@@ -277,7 +277,9 @@ def _mean_pair(study: list[dict], model: str, dataset: str, k: int = 25,
 
 
 def _load(path: Path) -> list[dict]:
-    return newest_runs(load_runs(path, current_only=True))
+    """Records of ``path``, each under its variant (the study's levers as their rounds ran them: a later change of
+    what "auto" resolves to does not move a lever's runs; the protocol's runs do move, see ``run.load_runs``)."""
+    return newest_runs(load_runs(path, current_only=True, as_resolved_today=False))
 
 
 COST_FILE = "teacher_cost.jsonl"

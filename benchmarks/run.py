@@ -159,11 +159,17 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- harness (parent)
 
-def load_runs(path: Path | None = None, current_only: bool = True) -> list[dict]:
+def load_runs(path: Path | None = None, current_only: bool = True, as_resolved_today: bool = True) -> list[dict]:
     """Records of ``path`` (default ``runs.jsonl`` of the results folder; a torn last line from a killed run is
     ignored, and redone). With ``current_only``, each DSL run is counted under the variant that has its settings
     today (``variants.variant_of``: a run of 0.1's "DSL" is a "DSL-paper" run), and runs whose settings no
-    variant has any more are left out."""
+    variant has any more are left out. With ``as_resolved_today`` too, a run of the package default's row ("DSL")
+    whose ``"auto"`` settings resolved otherwise than ``DSL()``'s resolve today on that data set
+    (:func:`resolved_settings`; a later version changed what "auto" means there) counts under the variant whose
+    explicit settings are what it resolved to (0.6's "DSL" on BBC News is "DSL-0.6"), or is left out. Other rows
+    keep the runs of their settings as recorded: an earlier version's default ("DSL-0.5") holds what that version
+    did; the quality study reads its log of named levers without the check either (each lever as its round ran
+    it)."""
     from dsl_plugin.compare import load_runs as read_runs
 
     runs = read_runs(path or results_dir() / RUNS_FILE)
@@ -173,11 +179,24 @@ def load_runs(path: Path | None = None, current_only: bool = True) -> list[dict]
     for r in runs:
         if r.get("model") in DSL_VARIANTS or "settings" in r:
             name = variant_of(r)
+            if name == "DSL" and as_resolved_today and not _resolves_as_recorded(r, name):
+                name = variant_of({**r, "settings": {**r["settings"], **r["resolved"]}})
             if name is None:
                 continue
             r = r if name == r["model"] else {**r, "model": name, "recorded_as": r["model"]}
         current.append(r)
     return current
+
+
+def _resolves_as_recorded(record: dict, name: str) -> bool:
+    """Whether the DSL variant ``name`` resolves its "auto" settings today on the record's data set as the record's
+    run did (its ``"resolved"``; records without one, or of a data set the benchmark no longer has, are taken as
+    they are)."""
+    recorded = record.get("resolved")
+    if not recorded or "settings" not in record or record["dataset"] not in DATASETS:
+        return True
+    today = resolved_settings(name, record["dataset"])
+    return all(today[k] == v for k, v in recorded.items() if k in today)
 
 
 def append_run(record: dict, path: Path | None = None) -> None:

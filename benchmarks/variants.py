@@ -23,6 +23,9 @@ DSL_VARIANTS: dict[str, dict] = {
     # 0.3's default (the teacher reads 128 tokens of every document; DSL() since 0.4 reads 256 of a long corpus's,
     # quality study round 5) and 0.2's (also the LM state alone as the student's input for every corpus; DSL() since
     # 0.3 reads the MiniLM embedding next to it for long documents, round 4): their runs, kept under these names
+    # 0.6's default as it trained on long token-list corpora (BBC News): the LM state next to MiniLM (DSL() since 0.7
+    # reads MiniLM alone there, round 10; elsewhere 0.6 and 0.7 train the same model, whose runs are "DSL" runs)
+    "DSL-0.6": {"input": "lm+embeddings", "standardize_input": True, "bow_weight": 0.5, "max_doc_tokens": 256},
     # 0.5's default (bow_weight .3 for every corpus; DSL() since 0.6 reads .5 for token-list corpora, round 9)
     "DSL-0.5": {"bow_weight": 0.3},
     # 0.4's default (no penalty on duplicate topics; DSL() since 0.5 has diversity_weight 1e4, round 7)

@@ -39,7 +39,8 @@ ENSEMBLE_SEPARATOR = "+"
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
 #: ``input="auto"``: a training corpus whose documents hold at least this many vocabulary words on average is *long*,
-#: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4)
+#: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4), or alone
+#: when the documents are token lists (round 10)
 LONG_DOCUMENT_WORDS = 32
 #: ``max_doc_tokens="auto"``: the LM tokens the teacher reads of each document of a long training corpus (quality
 #: study, round 5); a short corpus's documents are read up to TeacherConfig's default (128)
@@ -52,6 +53,9 @@ TOKEN_LIST_SAMPLE = 10_000
 #: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
+#: what the student reads, in words (logged when ``input="auto"`` is resolved)
+_INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
+                "embeddings": "the MiniLM embedding alone (standardised)"}
 #: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
 _INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
@@ -172,8 +176,9 @@ class DSL(AbstractModel):
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
         input: ``"auto"`` (the default: ``"lm"`` for short documents; for long ones, a training corpus whose
             documents hold on average at least ``LONG_DOCUMENT_WORDS`` = 32 vocabulary words, ``"lm+embeddings"``
-            with ``standardize_input``; chosen at fit, kept as ``input_``), ``"lm"`` (LM hidden state),
-            ``"embeddings"`` (``embedding_model.encode``, ablation),
+            with ``standardize_input``, or ``"embeddings"`` with ``standardize_input`` when they are also token lists
+            (:func:`is_token_list_corpus`; quality study round 10); chosen at fit, kept as ``input_``), ``"lm"`` (LM
+            hidden state), ``"embeddings"`` (``embedding_model.encode`` alone; the soft labels stay the target),
             ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
             all-MiniLM-L6-v2) or ``"lm+bow"`` (the LM hidden state next to the document's bag of words, each row of
             it at unit length times the mean hidden-state length of the training documents, as CombinedTM puts the
@@ -229,7 +234,8 @@ class DSL(AbstractModel):
             :meth:`transform` (``teacher_configs_for`` tells it before a fit, e.g. to fill the cache ahead).
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
-        embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"``.
+        embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"`` and
+            ``"lm+embeddings"``; None: the packaged all-MiniLM-L6-v2 (its embeddings cached under ``cache_dir``).
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
         preset: None (the package defaults) or ``"paper"`` (the method as published: raw soft labels at tau 3,
@@ -353,9 +359,10 @@ class DSL(AbstractModel):
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
         text); the one place that says what ``input``, ``max_doc_tokens`` and ``bow_weight`` ``"auto"`` become."""
         auto = self.input == "auto"
+        auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        return {"input": ("lm+embeddings" if long else "lm") if auto else self.input,
+        return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": self._diversity_weight(),
@@ -451,7 +458,7 @@ class DSL(AbstractModel):
         by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         words = _mean_words(bow) if by_length else 0.0
         long = words >= LONG_DOCUMENT_WORDS
-        token_list = self.bow_weight == "auto" and is_token_list_corpus(
+        token_list = "auto" in (self.input, self.bow_weight) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents))
         for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
@@ -459,8 +466,7 @@ class DSL(AbstractModel):
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(by_length),
                         words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
-                        "the LM state and the MiniLM embedding (standardised)" if self.input_ == "lm+embeddings"
-                        else self.input_, self.max_doc_tokens_)
+                        _INPUT_WORDS.get(self.input_, self.input_), self.max_doc_tokens_)
         if self.bow_weight == "auto":
             logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
@@ -468,8 +474,6 @@ class DSL(AbstractModel):
 
     def _embedder(self):
         if self.embedding_model is None:
-            if self.input_ == "embeddings":
-                raise ValueError("input='embeddings' needs embedding_model (an object with .encode(list[str]))")
             from .embeddings import PackagedMiniLM
 
             self.embedding_model = PackagedMiniLM(cache_dir=None if self.cache_dir is None

@@ -71,9 +71,12 @@ def test_too_few_documents_to_train():
         DSL(**NO_LM).fit(["music and songs"])
 
 
-def test_embeddings_input_without_embedding_model():
-    with pytest.raises(ValueError, match="needs embedding_model"):
-        DSL(**{**NO_LM, "embedding_model": None}).fit(["music and songs", "rockets and planets"])
+def test_embeddings_input_without_embedding_model_reads_the_packaged_minilm():
+    """input="embeddings" (also what input="auto" resolves to for long token lists) with no embedding_model: the
+    packaged MiniLM, as for "lm+embeddings" (0.5 and earlier refused it)."""
+    from dsl_plugin.embeddings import PackagedMiniLM
+
+    assert isinstance(DSL(**{**NO_LM, "embedding_model": None})._embedder(), PackagedMiniLM)
 
 
 # --------------------------------------------------------------------------- vocabulary

@@ -70,6 +70,26 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
 
 
+def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_variant(tmp_path, monkeypatch):
+    """0.6's "DSL" on a long token-list corpus resolved input="auto" to "lm+embeddings"; since 0.7 DSL() reads MiniLM
+    alone there: the same settings ("auto"), another model. Such a record counts as "DSL-0.6" (its resolved values
+    are that row's explicit settings), not as today's "DSL"; where today resolves as it did, it stays "DSL". The
+    quality study reads its log as recorded."""
+    f = tmp_path / "runs.jsonl"
+    dsl = run.settings(run.DSL_VARIANTS["DSL"])
+    resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
+                   "diversity_weight": 1e4, "bow_weight": 0.5}
+    today = {"bbc_news": {**resolved_06, "input": "embeddings"}, "20newsgroups": {**resolved_06, "bow_weight": 0.3}}
+    monkeypatch.setattr(run, "resolved_settings", lambda name, dataset: today[dataset])
+    bbc = {"dataset": "bbc_news", "model": "DSL", "k": 25, "seed": 0, "config": {}, "metrics": {}, "settings": dsl,
+           "resolved": resolved_06}
+    ng = dict(bbc, dataset="20newsgroups", resolved={**resolved_06, "bow_weight": 0.3})
+    gone = dict(bbc, resolved={**resolved_06, "max_doc_tokens": 512})  # resolved as no variant's settings are
+    _write(f, [bbc, ng, gone])
+    assert [(r["dataset"], r["model"]) for r in run.load_runs(f)] == [("bbc_news", "DSL-0.6"), ("20newsgroups", "DSL")]
+    assert [r["model"] for r in run.load_runs(f, as_resolved_today=False)] == ["DSL", "DSL", "DSL"]
+
+
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):
     f = tmp_path / "runs.jsonl"
     _write(f, [{"dataset": "d", "model": "LDA", "k": 25, "seed": 0, "metrics": {"purity": 1, "p10": 1, "c_v": 1}},

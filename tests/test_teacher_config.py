@@ -335,6 +335,35 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
             model.theta_from_hidden(out.hidden)
 
 
+@pytest.mark.parametrize("words, expected", [(31, "lm"), (32, "embeddings")])
+def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, expected):
+    """input="auto" on token lists (the documents are their token lists joined): short ones as any short corpus (the
+    LM state), long ones the sentence embedding alone, standardised (quality study round 10: the LM state of joined
+    keywords does not help there); trains exactly what the explicit setting does, and is saved."""
+    rng = np.random.default_rng(9)
+    vocab = ["alpha", "beta", "gamma"]
+    tokens = [[vocab[(i + j) % 3] for j in range(words)] for i in range(20)]
+    docs = [" ".join(t) for t in tokens]
+    out = _outputs(rng.normal(size=(20, 3)), rng.normal(0.0, 9.0, size=(20, 5)))
+
+    def fitted(**kw):
+        model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu", **kw)
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs, tokens, out)
+        return model
+    auto = fitted()
+    assert (auto.input_, auto.standardize_input_, auto.bow_weight_) == (expected, expected != "lm", 0.5)
+    assert auto.input_size_ == (4 if expected == "embeddings" else 5)
+    explicit = fitted(input=expected, standardize_input=expected != "lm")
+    np.testing.assert_array_equal(auto.document_topic_, explicit.document_topic_)
+    assert DSL().resolved_for(tokens, vocab, docs)["input"] == expected
+    assert DSL().resolved_for(tokens, vocab, [d + "." for d in docs])["input"] == (
+        "lm+embeddings" if expected == "embeddings" else "lm")  # text of the same length
+    loaded = DSL.load(auto.save(tmp_path / "m"), embedding_model=_StubEmbedder())
+    assert loaded.resolved_ == auto.resolved_
+    np.testing.assert_allclose(loaded.transform(docs, out), auto.transform(docs, out), rtol=1e-5, atol=1e-6)
+
+
 def test_auto_input_is_the_explicit_setting_it_resolves_to():
     """On a short corpus, input="auto" trains exactly what input="lm" does (same theta)."""
     rng = np.random.default_rng(4)
