@@ -148,12 +148,13 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.6) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.7) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
-    sentence embedding next to the LM state and a teacher that reads 256 tokens of each document instead of 128.
+    sentence embedding next to the LM state (alone, for long token lists) and a teacher that reads 256 tokens of
+    each document instead of 128.
     ``DSL(preset="paper")`` is the published method.
 
     Args:

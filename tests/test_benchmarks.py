@@ -457,3 +457,17 @@ def test_perf_ray_section(bench):
     perf.main(["--tiny", "--lm", LM, "--section", "ray", "--out", str(out)])
     text = out.read_text()
     assert "## 7. Teacher on Ray" in text and "byte-identical to the single-process pass: **yes**" in text
+
+
+def test_theta_sharpness_tempering_keeps_the_argmax_and_flattens():
+    """The diagnostic's tempered theta: T=1 is theta itself, larger T flattens each row towards uniform (sum 1), the
+    largest topic of every document stays the same (so purity cannot change)."""
+    import numpy as np
+
+    from benchmarks.theta_sharpness import tempered
+
+    theta = np.random.default_rng(0).dirichlet(np.ones(6) * .3, size=20)
+    np.testing.assert_allclose(tempered(theta, 1.0), theta, rtol=1e-6, atol=1e-12)
+    flat = tempered(theta, 3.0)
+    np.testing.assert_allclose(flat.sum(1), 1.0, rtol=1e-9)
+    assert (flat.argmax(1) == theta.argmax(1)).all() and (flat.max(1) < theta.max(1)).all()

@@ -1,0 +1,110 @@
+"""How sharp each model's document-topic proportions are, and what that does to KL-retrieval P@10 (issue 14).
+
+    python -m benchmarks.theta_sharpness            # -> results/theta_sharpness.md (resumable, one line per fit)
+
+A diagnostic, not a lever: no default is chosen from it. For ``DSL()`` and FASTopic at K=50, seeds 0-2, it records
+the mean largest topic share per document ("mean max"), purity and P@10, and for ``DSL()`` also P@10 of its theta
+tempered after the fit, ``softmax(log(theta) / T)`` (= the softmax of the posterior mean / T; argmax, so purity,
+unchanged). The temperature sweep runs on the ``20newsgroups-tokens`` choosing copy only; BBC News (the missed
+acceptance cell) gets the sharpness of both models, not the sweep, so that no later rule is chosen on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from . import results_dir, setup_environment
+
+OUT = "theta_sharpness"  # .jsonl (one line per fit) and .md in results_dir()
+SWEEP_SET, DESCRIBE_SETS = "20newsgroups-tokens", ("bbc_news",)
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 5.0)
+K, SEEDS = 50, (0, 1, 2)
+
+
+def tempered(theta, temperature: float):
+    """``softmax(log(theta) / temperature)`` row by row (theta > 0: a softmax's output)."""
+    import numpy as np
+    from scipy.special import softmax
+
+    return softmax(np.log(np.clip(theta, 1e-30, None)) / temperature, axis=1)
+
+
+def measure(dataset_name: str, model: str, seed: int) -> dict:
+    """One fit of ``model`` ("DSL" = ``DSL()``, or "FASTopic") on the data set: sharpness, purity and P@10 (and for
+    DSL on the sweep set, P@10 per temperature)."""
+    import numpy as np
+    import torch
+
+    from dsl_plugin.baselines import run_baseline
+    from dsl_plugin.metrics import labels_from_dataset, purity, retrieval_precision_at_k
+
+    from .run import TOP_WORDS, fit_dsl, octis_dataset, threads, work_dir
+
+    torch.set_num_threads(threads())
+    dataset = octis_dataset(dataset_name)
+    work = work_dir() / dataset_name
+    if model == "DSL":
+        output, _ = fit_dsl(dataset, {}, K, seed, work)
+    else:
+        output = run_baseline(model, dataset, num_topics=K, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
+    theta = np.asarray(output["topic-document-matrix"], dtype=np.float64).T
+    labels = labels_from_dataset(dataset, "all")
+    record = {"dataset": dataset_name, "model": model, "k": K, "seed": seed,
+              "mean_max": float(theta.max(1).mean()), "purity": float(purity(theta, labels)),
+              "p10": float(retrieval_precision_at_k(theta, labels, ks=(10,))[10])}
+    if model == "DSL" and dataset_name == SWEEP_SET:
+        record["p10_tempered"] = {str(t): float(retrieval_precision_at_k(tempered(theta, t), labels, ks=(10,))[10])
+                                  for t in TEMPERATURES}
+    return record
+
+
+def report(records: list[dict]) -> str:
+    import numpy as np
+
+    lines = ["# Theta sharpness and KL-retrieval P@10 (issue 14 diagnostic)", "",
+             f"Command: `python -m benchmarks.theta_sharpness` (K={K}, seeds {', '.join(map(str, SEEDS))}; machine "
+             "and date per line of `theta_sharpness.jsonl`). Mean max = the mean over documents of the largest topic "
+             f"share (1/K = {1 / K:.3f} is uniform). No default was chosen from this table.", "",
+             "| data set | model | mean max | purity | P@10 | n |", "|---|---|---|---|---|---|"]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["dataset"], r["model"]), []).append(r)
+    for (ds, model), rs in sorted(groups.items()):
+        lines.append(f"| {ds} | {model} | {np.mean([r['mean_max'] for r in rs]):.3f} | "
+                     f"{np.mean([r['purity'] for r in rs]):.3f} | {np.mean([r['p10'] for r in rs]):.3f} | {len(rs)} |")
+    sweep = groups.get((SWEEP_SET, "DSL"), [])
+    if sweep:
+        lines += ["", f"`DSL()` on `{SWEEP_SET}`, theta tempered after the fit (purity does not change):", "",
+                  "| T | " + " | ".join(map(str, TEMPERATURES)) + " |", "|---|" + "---|" * len(TEMPERATURES),
+                  "| P@10 | " + " | ".join(f"{np.mean([r['p10_tempered'][str(t)] for r in sweep]):.3f}"
+                                          for t in TEMPERATURES) + " |"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    from dsl_plugin.compare import append_run, load_runs
+
+    from .machine import machine_info
+
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    setup_environment()
+    path = results_dir() / f"{OUT}.jsonl"
+    done = load_runs(path)  # resumable: a torn last line is ignored and its fit redone
+    cells = {(r["dataset"], r["model"], r["seed"]) for r in done}
+    for ds in (SWEEP_SET, *DESCRIBE_SETS):
+        for model in ("DSL", "FASTopic"):
+            for seed in SEEDS:
+                if (ds, model, seed) in cells:
+                    continue
+                record = {**measure(ds, model, seed), "machine": machine_info(),
+                          "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+                append_run(record, path)
+                done.append(record)
+                print(f"{ds} {model} seed={seed}: mean max {record['mean_max']:.3f} P@10 {record['p10']:.3f}",
+                      flush=True)
+    (results_dir() / f"{OUT}.md").write_text(report(done))
+
+
+if __name__ == "__main__":
+    main()
