@@ -83,12 +83,12 @@ def report(records: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    setup_environment()
     from dsl_plugin.compare import append_run, load_runs
 
     from .machine import machine_info
 
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
-    setup_environment()
     path = results_dir() / f"{OUT}.jsonl"
     done = load_runs(path)  # resumable: a torn last line is ignored and its fit redone
     cells = {(r["dataset"], r["model"], r["seed"]) for r in done}
