@@ -5,6 +5,7 @@
     python -m benchmarks.perf              # speed and memory of the teacher and student (results/perf.md)
     python -m benchmarks.quality_study     # the levers for the default DSL (results/quality_study.md)
     python -m benchmarks.sweep_dsl / choose_lm / compare_tokenizers / diagnose_teacher / judge_check / gpu
+    python -m benchmarks.theta_sharpness   # how flat each model's theta is, and KL-retrieval P@10 (diagnostic)
     python -m benchmarks.bench_data NAME   # a benchmark data set as an OCTIS folder
 
 Every entry point calls :func:`setup_environment` before it imports anything heavy: the one place that sets

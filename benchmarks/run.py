@@ -495,6 +495,8 @@ def report(datasets: list[str] | None = None) -> None:
     for extra, desc in (("FINDINGS.md", "the written reading of these results"),
                         ("quality_study.md", "the quality study (issue 14): how `DSL()`'s defaults were chosen, "
                                              "round by round, each by a rule written before its runs"),
+                        ("theta_sharpness.md", "how flat each model's document-topic proportions are, and what that "
+                                               "does to KL-retrieval P@10 (a diagnostic)"),
                         ("perf.md", "speed and memory"),
                         ("lm_choice.md", "DSL per packaged LM"),
                         ("llm_judge_check.md", "packaged LMs as the LLMRating judge"),
