@@ -80,7 +80,7 @@ TOKEN_SETS = ["stackoverflow-4k-tokens", "tweet_topic-4k-tokens"]
 # 0.1's default (the paper's method on SmolLM2), the paper's method on Gemma, centred logits (tau 2) over it, 0.4's
 # default, and today's default DSL() (0.5 = Q-default-div1e4; their default-protocol runs, e.g. on the confirmation
 # sets)
-REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL-0.5", "DSL"]
+REFERENCES = ["DSL-0.1", "DSL-paper", "DSL-centred", "DSL-0.4", "DSL-0.5", "DSL-0.6", "DSL"]
 TODAY_DEFAULT = "DSL-0.1"  # the default when the study ran
 
 # Written before the final runs (2026-11-25), and not changed after them.
@@ -277,8 +277,8 @@ def _mean_pair(study: list[dict], model: str, dataset: str, k: int = 25,
 
 
 def _load(path: Path) -> list[dict]:
-    """Records of ``path``, each under its variant (the study's levers as their rounds ran them: a later change of
-    what "auto" resolves to does not move a lever's runs; the protocol's runs do move, see ``run.load_runs``)."""
+    """The study's records, each under its lever as its round ran it (a later change of what "auto" resolves to
+    does not move a lever's runs); the protocol's runs are read as ``run.load_runs`` reads them."""
     return newest_runs(load_runs(path, current_only=True, as_resolved_today=False))
 
 
@@ -814,7 +814,7 @@ def report() -> None:
 
     results = results_dir()
     study = _load(results / STUDY_FILE)
-    protocol = _load(results / RUNS_FILE)
+    protocol = newest_runs(load_runs(results / RUNS_FILE))
     per_doc, measured = _teacher_seconds_per_doc(), _measured_costs()
     lines = ["# Quality study: which lever makes the default DSL win? (issue 14)", "",
              "Command: `python -m benchmarks.quality_study` (screening) and the commands in its docstring; every "
