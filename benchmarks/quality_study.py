@@ -359,6 +359,7 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
     its LM(s); an ensemble costs the sum of its members.
     """
     from dsl_plugin import DSL
+    from dsl_plugin.model import EMBEDDING_INPUTS
     from dsl_plugin.teacher import TeacherConfig
 
     rec = (measured or {}).get(dataset)
@@ -370,7 +371,7 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
             keys = [_teacher_key(c) for c in teacher_configs(model_name, dataset)]
             if any(k not in times for k in keys):
                 return None
-            reads_minilm = resolved_settings(model_name, dataset)["input"] == "lm+embeddings"
+            reads_minilm = resolved_settings(model_name, dataset)["input"] in EMBEDDING_INPUTS
             extra = rec["minilm_seconds_per_doc"] if reads_minilm else 0.0
             return sum(times[k] for k in keys) + extra
         mine, base = seconds(name), seconds(TODAY_DEFAULT)

@@ -109,8 +109,10 @@ def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
     """Fit DSL with ``dsl_kwargs`` (no language_model = BENCH_LM) in OCTIS; returns (output, model)."""
     from dsl_plugin import DSL
 
+    from dsl_plugin.model import EMBEDDING_INPUTS
+
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
-    if kwargs.get("input") in ("embeddings", "lm+embeddings"):
+    if kwargs.get("input") in EMBEDDING_INPUTS:
         from dsl_plugin.embeddings import PackagedMiniLM
 
         kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")  # shared with the baselines
@@ -188,6 +190,14 @@ def load_runs(path: Path | None = None, current_only: bool = True, as_resolved_t
     return current
 
 
+def _resolved_otherwise(records: list[dict]) -> dict[tuple[str, str], dict]:
+    """(data set, variant) -> a recorded "resolved" of its runs that today's code no longer resolves to there (the
+    rows of earlier versions and the study's levers keep their runs as recorded; a new run of theirs would train
+    another model under the same name)."""
+    return {(r["dataset"], r["model"]): r["resolved"] for r in records
+            if r.get("model") in DSL_VARIANTS and "metrics" in r and not _resolves_as_recorded(r, r["model"])}
+
+
 def _resolves_as_recorded(record: dict, name: str) -> bool:
     """Whether the DSL variant ``name`` resolves its "auto" settings today on the record's data set as the record's
     run did (its ``"resolved"``; records without one, or of a data set the benchmark no longer has, are taken as
@@ -241,11 +251,18 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     """
     logs = logs_dir()
     logs.mkdir(parents=True, exist_ok=True)
-    done = finished_cells(load_runs(runs_file), need_metrics)
+    records = load_runs(runs_file)
+    done = finished_cells(records, need_metrics)
+    mixed = _resolved_otherwise(records)
     ready: dict[tuple[str, str], bool] = {}
     todo = []
     for ds, m, k, seed in grid:
         if (ds, m, k, seed) in done:
+            continue
+        if (ds, m) in mixed:  # a new run would train another model under the same name
+            print(f"skip {ds} {m} K={k} seed={seed}: its recorded runs resolved 'auto' as {mixed[(ds, m)]}, today's "
+                  "code resolves it otherwise; pin the row's settings (benchmarks/variants.py) to run more",
+                  flush=True)
             continue
         if (m in DSL_VARIANTS or m == "BERTopic-DSL") and not compute_teacher:
             if (ds, m) not in ready:  # every variant needs hidden states or soft labels

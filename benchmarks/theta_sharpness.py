@@ -19,6 +19,7 @@ from . import results_dir, setup_environment
 OUT = "theta_sharpness"  # .jsonl (one line per fit) and .md in results_dir()
 SWEEP_SET, DESCRIBE_SETS = "20newsgroups-tokens", ("bbc_news",)
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 5.0)
+FIRST_VERSION = "0.7.0"  # the package version this diagnostic came with (its first records name none)
 K, SEEDS = 50, (0, 1, 2)
 
 
@@ -44,15 +45,19 @@ def measure(dataset_name: str, model: str, seed: int) -> dict:
     torch.set_num_threads(threads())
     dataset = octis_dataset(dataset_name)
     work = work_dir() / dataset_name
+    extra = {}
     if model == "DSL":
-        output, _ = fit_dsl(dataset, {}, K, seed, work)
+        from dsl_plugin import __version__
+
+        output, dsl = fit_dsl(dataset, {}, K, seed, work)
+        extra = {"dsl_version": __version__, "resolved": dsl.resolved_}  # DSL() means another model in another version
     else:
         output = run_baseline(model, dataset, num_topics=K, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
     theta = np.asarray(output["topic-document-matrix"], dtype=np.float64).T
     labels = labels_from_dataset(dataset, "all")
     record = {"dataset": dataset_name, "model": model, "k": K, "seed": seed,
               "mean_max": float(theta.max(1).mean()), "purity": float(purity(theta, labels)),
-              "p10": float(retrieval_precision_at_k(theta, labels, ks=(10,))[10])}
+              "p10": float(retrieval_precision_at_k(theta, labels, ks=(10,))[10]), **extra}
     if model == "DSL" and dataset_name == SWEEP_SET:
         record["p10_tempered"] = {str(t): float(retrieval_precision_at_k(tempered(theta, t), labels, ks=(10,))[10])
                                   for t in TEMPERATURES}
@@ -62,10 +67,12 @@ def measure(dataset_name: str, model: str, seed: int) -> dict:
 def report(records: list[dict]) -> str:
     import numpy as np
 
+    versions = sorted({r.get("dsl_version", FIRST_VERSION) for r in records if r["model"] == "DSL"})
     lines = ["# Theta sharpness and KL-retrieval P@10 (issue 14 diagnostic)", "",
              f"Command: `python -m benchmarks.theta_sharpness` (K={K}, seeds {', '.join(map(str, SEEDS))}; machine "
              "and date per line of `theta_sharpness.jsonl`). Mean max = the mean over documents of the largest topic "
-             f"share (1/K = {1 / K:.3f} is uniform). No default was chosen from this table.", "",
+             f"share (1/K = {1 / K:.3f} is uniform). `DSL` is `DSL()` of dsl-plugin {', '.join(versions)}. No "
+             "default was chosen from this table.", "",
              "| data set | model | mean max | purity | P@10 | n |", "|---|---|---|---|---|---|"]
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in records:
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     path = results_dir() / f"{OUT}.jsonl"
     done = load_runs(path)  # resumable: a torn last line is ignored and its fit redone
+    from dsl_plugin import __version__
+
+    done = [r for r in done if r["model"] != "DSL" or r.get("dsl_version", FIRST_VERSION) == __version__]
     cells = {(r["dataset"], r["model"], r["seed"]) for r in done}
     for ds in (SWEEP_SET, *DESCRIBE_SETS):
         for model in ("DSL", "FASTopic"):

@@ -17,7 +17,7 @@ BENCH_LM = "gemma3-270m"
 _PAPER = {"preset": "paper"}
 
 DSL_VARIANTS: dict[str, dict] = {
-    # the package default (0.2-0.5: the quality study's choice) and the method as published, on the same LM
+    # the package default (since 0.2: the quality study's choice) and the method as published, on the same LM
     "DSL": {},
     "DSL-paper": _PAPER,
     # 0.3's default (the teacher reads 128 tokens of every document; DSL() since 0.4 reads 256 of a long corpus's,

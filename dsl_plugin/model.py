@@ -38,6 +38,8 @@ ENSEMBLE_SEPARATOR = "+"
 #: the content-free document of contextual calibration (Zhao et al. 2021)
 CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
+#: the inputs that read the sentence embedding (``embedding_model``, by default the packaged MiniLM)
+EMBEDDING_INPUTS = ("embeddings", "lm+embeddings")
 #: ``input="auto"``: a training corpus whose documents hold at least this many vocabulary words on average is *long*,
 #: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4), or alone
 #: when the documents are token lists (round 10)
@@ -45,8 +47,9 @@ LONG_DOCUMENT_WORDS = 32
 #: ``max_doc_tokens="auto"``: the LM tokens the teacher reads of each document of a long training corpus (quality
 #: study, round 5); a short corpus's documents are read up to TeacherConfig's default (128)
 LONG_DOCUMENT_TOKENS = 256
-#: ``bow_weight="auto"``: a training corpus is a *token-list corpus* (an OCTIS folder without raw text: the LM reads
-#: joined keywords) when at least this share of its documents are exactly their token lists joined by single spaces
+#: ``bow_weight="auto"`` and ``input="auto"``: a training corpus is a *token-list corpus* (an OCTIS folder without raw
+#: text: the LM reads joined keywords) when at least this share of its documents are exactly their token lists joined
+#: by single spaces
 TOKEN_LIST_SHARE = 0.95
 #: at most this many training documents (evenly spaced) are compared for it
 TOKEN_LIST_SAMPLE = 10_000
@@ -132,7 +135,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 }
 #: parameters added after models were saved (and benchmark runs recorded) -> the value that trains as those did:
 #: a save without the parameter loads with it (not with today's default, which may differ)
-PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0}
+PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0}
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
@@ -332,19 +335,23 @@ class DSL(AbstractModel):
         """The teacher configurations a fit on these training documents (their token lists) with this vocabulary
         would use: ``max_doc_tokens="auto"`` resolved by their length, as :meth:`fit` does. For filling the teacher
         cache ahead of a fit (``dsl-topic teacher`` uses it); changes nothing on the model."""
+        long = is_long_corpus(token_lists, vocabulary)  # what max_doc_tokens="auto" reads (not the documents' form)
         return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
-                                self.resolved_for(token_lists, vocabulary)["max_doc_tokens"])
+                                self._resolved(long, token_list=False)["max_doc_tokens"])
 
     def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str],
                      documents: Sequence[str] | None = None) -> dict[str, Any]:
-        """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it,
-        None for the token lists joined by spaces, as an OCTIS folder without raw text gives them) with this
-        vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`) and form
-        (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight",
-        "bow_weight"}`` (``diversity_weight``: None resolved to the backbone's), the values a fit stores as
-        ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``. Changes
-        nothing on the model."""
-        token_list = documents is None or is_token_list_corpus(as_documents(documents), token_lists)
+        """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
+        with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
+        and form (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens",
+        "diversity_weight", "bow_weight"}`` (``diversity_weight``: None resolved to the backbone's), the values a fit
+        stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``.
+        ``documents`` is needed when ``input`` or ``bow_weight`` is ``"auto"`` (for an OCTIS folder without raw
+        text: the token lists joined by spaces). Changes nothing on the model."""
+        if documents is None and "auto" in (self.input, self.bow_weight):
+            raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
+                             "spaces) to resolve input='auto' or bow_weight='auto'")
+        token_list = documents is not None and is_token_list_corpus(documents, token_lists)
         return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
     @property
@@ -491,7 +498,7 @@ class DSL(AbstractModel):
         blocks = []
         if self.input_.startswith("lm"):
             blocks.append(lambda rows: teacher_out.read("hidden", rows))
-        if self.input_ in ("embeddings", "lm+embeddings"):
+        if self.input_ in EMBEDDING_INPUTS:
             emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
             blocks.append(lambda rows: emb[rows])
         if self.input_ == "lm+bow":
@@ -569,7 +576,7 @@ class DSL(AbstractModel):
 
     def _needs_teacher(self, fit: bool = True) -> bool:
         """Whether a fit (or, with ``fit=False``, this fitted model's inference) reads teacher outputs."""
-        return (self.input if fit else self.input_) != "embeddings" or (fit and self.target == "soft")
+        return self.input_ != "embeddings" or (fit and self.target == "soft")
 
     def _generator(self, device: str | torch.device = "cpu") -> torch.Generator:
         """A private generator seeded with ``seed`` (fresh random seed when None): batch order (CPU), inference
@@ -933,6 +940,11 @@ def _is_weight(value, high: float) -> bool:
             and 0 <= value <= high)
 
 
+def _by_position(token_lists):
+    """Token lists read by position (a pandas Series by its order, not its index labels, as documents are)."""
+    return list(token_lists) if hasattr(token_lists, "iloc") else token_lists
+
+
 def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
     if token_lists is not None and len(token_lists) != len(documents):
         raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
@@ -1041,10 +1053,11 @@ def _mean_words(bow) -> float:
 
 
 def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequence[str]]) -> bool:
-    """Whether DSL's ``bow_weight="auto"`` treats these training documents as token lists (an OCTIS folder without
-    raw text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE`` of them are exactly
-    their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly spaced, are
-    compared."""
+    """Whether DSL's ``bow_weight="auto"`` and ``input="auto"`` treat these training documents as token lists (an
+    OCTIS folder without raw text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE``
+    of them are exactly their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly
+    spaced, are compared (both read by position)."""
+    documents, token_lists = as_documents(documents), _by_position(token_lists)
     n = len(documents)
     if len(token_lists) != n:
         raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({n})")

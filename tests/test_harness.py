@@ -87,7 +87,10 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     gone = dict(bbc, resolved={**resolved_06, "max_doc_tokens": 512})  # resolved as no variant's settings are
     _write(f, [bbc, ng, gone])
     assert [(r["dataset"], r["model"]) for r in run.load_runs(f)] == [("bbc_news", "DSL-0.6"), ("20newsgroups", "DSL")]
-    assert [r["model"] for r in run.load_runs(f, as_resolved_today=False)] == ["DSL", "DSL", "DSL"]
+    as_recorded = run.load_runs(f, as_resolved_today=False)
+    assert [r["model"] for r in as_recorded] == ["DSL", "DSL", "DSL"]
+    # the harness runs no more cells of a (data set, row) whose runs resolved otherwise: they would mix two models
+    assert run._resolved_otherwise(as_recorded) == {("bbc_news", "DSL"): gone["resolved"]}
 
 
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):

@@ -539,6 +539,8 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
         del config["resolved"][name]
     (path / "config.json").write_text(json.dumps(config))
     assert DSL.load(path).diversity_weight == 0.0 and DSL.load(path).diversity_weight_ == 0.0
+    # bow_weight: 0.1's saves have none (they trained on the pure soft label)
+    assert DSL.load(path).bow_weight == 0.0 and DSL.load(path).bow_weight_ == 0.0
     config["resolved"]["diversity_weight"] = -1.0
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="diversity_weight -1.0"):

@@ -425,6 +425,9 @@ def test_is_token_list_corpus_needs_95_percent_of_the_documents_to_be_their_join
     assert is_token_list_corpus(["Alpha, beta."] * 3 + joined[3:], tokens)  # 57 of 60 joined: 95%
     assert not is_token_list_corpus(["Alpha, beta."] * 4 + joined[4:], tokens)  # 56 of 60
     assert not is_token_list_corpus([], [])
+    pd = pytest.importorskip("pandas")  # read by position, as documents are, not by index label
+    shuffled = pd.Series(tokens, index=range(len(tokens), 0, -1))
+    assert is_token_list_corpus(pd.Series(joined, index=range(100, 160)), shuffled)
     with pytest.raises(ValueError, match="token_lists length"):
         is_token_list_corpus(joined, tokens[:-1])
 
@@ -461,7 +464,9 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     # what a fit would resolve, before any fit: the documents' form needs the documents (None: the tokens joined)
     assert DSL().resolved_for(tokens, vocab, keyword_docs)["bow_weight"] == 0.5
     assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
-    assert DSL().resolved_for(tokens, vocab)["bow_weight"] == 0.5
+    with pytest.raises(ValueError, match="resolved_for needs documents"):
+        DSL().resolved_for(tokens, vocab)  # the form is unknown without them
+    assert DSL(input="lm", bow_weight=0.3).resolved_for(tokens, vocab)["bow_weight"] == 0.3  # nothing to read
     # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
     # its number; params "auto" with nothing resolved is refused, naming it
     folder = auto_keywords.save(tmp_path / "m")

@@ -52,7 +52,7 @@ class DSLCluster:
             raise RuntimeError("DSLCluster needs a fitted DSL model: call dsl.fit(docs) first")
         if getattr(dsl, "input_", "lm") != "lm":
             raise ValueError(f"DSLCluster needs a DSL whose student reads the LM hidden states alone; this one reads "
-                             f"{dsl.input_!r} (DSL's default input='auto' adds the MiniLM embedding for long "
+                             f"{dsl.input_!r} (DSL's default input='auto' reads the MiniLM embedding for long "
                              "documents): fit it with input='lm'")
         x = np.asarray(X, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != dsl.input_size_:
