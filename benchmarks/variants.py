@@ -253,4 +253,7 @@ ROUND10_LEVERS = {"Q-tokens-minilm": {"input": "embeddings", "standardize_input"
                   "Q-tokens-tau3": {"temperature": 3.0}}
 STUDY_VARIANTS.update({name: {"language_model": _GM, "bow_weight": 0.5, **config}
                        for name, config in ROUND10_LEVERS.items()})
+# round 11 (2026-12-04, RULE11): over DSL() 0.7 on long token-list corpora (= Q-tokens-minilm there), the ProdLDA
+# prior kept at its start (mean 0, variance 1 - 1/K) instead of learned: a model-side lever on theta's sharpness
+STUDY_VARIANTS["Q-tokens-minilm-fixedprior"] = {**STUDY_VARIANTS["Q-tokens-minilm"], "learn_priors": False}
 DSL_VARIANTS.update(STUDY_VARIANTS)
