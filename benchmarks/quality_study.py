@@ -719,6 +719,12 @@ keywords), in that order of preference.
 3. Adopted: the DSL rows of the default protocol are rerun on the token-list sets whose settings changed (BBC News;
    DBPedia_IT too if short ones changed). Both were seen before, and BBC's P@10 is why this round exists: not
    held-out tests, reported as they come out, win or loss."""
+ROUND10 = WeightRound("10", "what the student reads of token lists", tuple(ROUND10_LEVERS), ROUND10_REFERENCE,
+                      f"`{ROUND10_REFERENCE}` (= `DSL()` 0.6 on token-list corpora; its study runs)",
+                      dict.fromkeys(ROUND9_SHORT_TOKEN_SETS, ROUND10_REFERENCE), choose_set="20newsgroups-tokens",
+                      long_copy=None, scopes=("every token-list corpus", "long token-list corpora"))
+
+
 # Round 11: written 2026-12-04, before any run of its lever, and not changed after.
 RULE11 = """\
 **Round 11 rule (written 2026-12-04 before any run of its lever, and not changed after).** Why: after round 10 BBC
@@ -737,10 +743,6 @@ ROUND11 = WeightRound("11", "a fixed prior on long token lists", ("Q-tokens-mini
                       "`Q-tokens-minilm` (= `DSL()` 0.7 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
                       scopes=("long token-list corpora", "long token-list corpora"))
-ROUND10 = WeightRound("10", "what the student reads of token lists", tuple(ROUND10_LEVERS), ROUND10_REFERENCE,
-                      f"`{ROUND10_REFERENCE}` (= `DSL()` 0.6 on token-list corpora; its study runs)",
-                      dict.fromkeys(ROUND9_SHORT_TOKEN_SETS, ROUND10_REFERENCE), choose_set="20newsgroups-tokens",
-                      long_copy=None, scopes=("every token-list corpus", "long token-list corpora"))
 
 
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
@@ -900,7 +902,8 @@ def report() -> None:
     _, decision11 = decide_weight_round(ROUND11, study, protocol)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 +
-                  [RULE8, ""] + decision8 + [RULE9, ""] + decision9 + [RULE10, ""] + decision10 + [RULE11, ""] + decision11)
+                  [RULE8, ""] + decision8 + [RULE9, ""] + decision9 + [RULE10, ""] + decision10 +
+                  [RULE11, ""] + decision11)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:
