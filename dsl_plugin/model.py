@@ -480,6 +480,17 @@ class DSL(AbstractModel):
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
 
+    def _embedder_kind(self) -> str | None:
+        """What a save records of the sentence encoder: None (the student reads none), ``"packaged"`` (the packaged
+        MiniLM) or ``"custom: <class>"``."""
+        from .embeddings import PackagedMiniLM
+
+        if self.input_ not in EMBEDDING_INPUTS:
+            return None
+        if self.embedding_model is None or isinstance(self.embedding_model, PackagedMiniLM):
+            return "packaged"
+        return f"custom: {type(self.embedding_model).__name__}"
+
     def _embedder(self):
         if self.embedding_model is None:
             from .embeddings import PackagedMiniLM
@@ -836,7 +847,9 @@ class DSL(AbstractModel):
         failed or interrupted save leaves an existing model at ``path`` as it was. ``path`` must be missing,
         empty or a saved DSL model (any other folder is refused). The weights record the vocabulary's
         checksum, so :meth:`load` detects weights and vocabulary that do not belong together. ``cache_dir``
-        and ``embedding_model`` are not saved. Files get the usual modes (0644 under umask 022).
+        and ``embedding_model`` are not saved; whether the student read the packaged MiniLM or an encoder of yours
+        is (``"embedder"``), so that loading a model of a custom encoder without it is refused rather than fed
+        another encoder's embeddings. Files get the usual modes (0644 under umask 022).
         """
         from safetensors.torch import save as safetensors_bytes
 
@@ -844,7 +857,7 @@ class DSL(AbstractModel):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": self.resolved_},
+                             "resolved": self.resolved_, "embedder": self._embedder_kind()},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
@@ -904,6 +917,11 @@ class DSL(AbstractModel):
         model = cls(**{**{k: v for k, v in params.items() if k not in _NOT_SAVED}, **overrides})
         model.vocabulary_ = vocabulary
         model.input_size_ = config["input_size"]
+        embedder = config.get("embedder")  # None: saved before 0.7.0 (not recorded)
+        if isinstance(embedder, str) and embedder.startswith("custom") and overrides.get("embedding_model") is None:
+            raise ValueError(f"{config_file}: this model's student read the sentence embeddings of your own "
+                             f"encoder ({embedder}); pass it: DSL.load(path, embedding_model=...) (without it the "
+                             "packaged MiniLM would be used, whose embeddings the network was not trained on)")
         # what the student reads (saves before input="auto" existed hold it in their params)
         resolved = config.get("resolved") or {"input": model.input, "standardize_input": model.standardize_input}
         model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")

@@ -70,6 +70,12 @@ def fake_teacher(monkeypatch):
     return teacher
 
 
+def _load(path, **kw) -> DSL:
+    """Load a model of ``_fit_no_lm`` (its student read FakeEmbedder's embeddings: a save says so, and a load
+    without the encoder is refused)."""
+    return DSL.load(path, embedding_model=FakeEmbedder(), **kw)
+
+
 def _fit_no_lm(n: int = 12, **kw) -> tuple[DSL, list[str]]:
     texts, _ = _docs(n)
     return DSL(**{"num_topics": 2, **NO_LM, **kw}).fit(texts), texts
@@ -127,12 +133,12 @@ def test_item2_failed_save_keeps_the_previous_model(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         new.save(path)
     monkeypatch.undo()
-    loaded = DSL.load(path)
+    loaded = _load(path)
     assert loaded.vocabulary_ == old.vocabulary_ and loaded.num_topics == 2
     np.testing.assert_array_equal(loaded.topic_word_matrix_, old.topic_word_matrix_)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary folder left behind
     new.save(path)  # a successful save replaces it
-    assert DSL.load(path).num_topics == 3
+    assert _load(path).num_topics == 3
 
 
 def test_item2_weights_of_another_model_are_detected(tmp_path):
@@ -512,14 +518,14 @@ def test_item8_load_does_not_take_cache_dir_from_the_file(tmp_path):
     model, _ = _fit_no_lm(cache_dir=str(tmp_path / "someone-elses-cache"))
     path = model.save(tmp_path / "m")
     assert "cache_dir" not in json.loads((path / "config.json").read_text())["params"]
-    assert DSL.load(path).cache_dir is None
-    assert DSL.load(path, cache_dir=tmp_path / "mine").cache_dir == str(tmp_path / "mine")
+    assert _load(path).cache_dir is None
+    assert _load(path, cache_dir=tmp_path / "mine").cache_dir == str(tmp_path / "mine")
     # a model saved by an older version (format 1) with a cache_dir: ignored as well
     config = json.loads((path / "config.json").read_text())
     config["params"]["cache_dir"] = str(tmp_path / "someone-elses-cache")
     config["format"] = 1
     (path / "config.json").write_text(json.dumps(config))
-    assert DSL.load(path).cache_dir is None
+    assert _load(path).cache_dir is None
 
 
 def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_with(tmp_path):
@@ -533,18 +539,18 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     config = json.loads((path / "config.json").read_text())
     # the number is saved: a later change of the backbone's default does not change what this model says it is
     assert config["params"]["diversity_weight"] is None and config["resolved"]["diversity_weight"] == 1e4
-    assert DSL.load(path).resolved_["diversity_weight"] == 1e4
+    assert _load(path).resolved_["diversity_weight"] == 1e4
     for name in PARAMS_ADDED_LATER:  # as 0.4 saved it: no such parameter, nothing resolved
         del config["params"][name]
         del config["resolved"][name]
     (path / "config.json").write_text(json.dumps(config))
-    assert DSL.load(path).diversity_weight == 0.0 and DSL.load(path).diversity_weight_ == 0.0
+    assert _load(path).diversity_weight == 0.0 and _load(path).diversity_weight_ == 0.0
     # bow_weight: 0.1's saves have none (they trained on the pure soft label)
-    assert DSL.load(path).bow_weight == 0.0 and DSL.load(path).bow_weight_ == 0.0
+    assert _load(path).bow_weight == 0.0 and _load(path).bow_weight_ == 0.0
     config["resolved"]["diversity_weight"] = -1.0
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="diversity_weight -1.0"):
-        DSL.load(path)
+        _load(path)
 
 
 def test_item8_saved_files_honour_the_umask(tmp_path):

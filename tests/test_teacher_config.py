@@ -364,6 +364,35 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
     np.testing.assert_allclose(loaded.transform(docs, out), auto.transform(docs, out), rtol=1e-5, atol=1e-6)
 
 
+def test_a_model_of_a_custom_encoder_does_not_load_without_it(tmp_path):
+    """The student of input "embeddings" / "lm+embeddings" read one encoder's embeddings; the save records whether it
+    was the packaged MiniLM or your own, and loading a custom one's model without ``embedding_model=`` is refused
+    (it would silently read the packaged MiniLM's, same width or not). Saves of the packaged one load as before."""
+    import json
+
+    rng = np.random.default_rng(10)
+    tokens = [["alpha", "beta"] for _ in range(8)]
+    docs = [" ".join(t) for t in tokens]
+    out = _outputs(rng.normal(size=(8, 3)), rng.normal(size=(8, 4)))
+    model = DSL(num_topics=2, num_epochs=1, input="embeddings", embedding_model=_StubEmbedder(), verbose=False,
+                device="cpu")
+    model.vocabulary_ = ["alpha", "beta", "gamma"]
+    model._fit_arrays(docs, tokens, out)
+    folder = model.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["embedder"] == "custom: _StubEmbedder"
+    with pytest.raises(ValueError, match="your own encoder .*_StubEmbedder.*embedding_model="):
+        DSL.load(folder)
+    np.testing.assert_allclose(DSL.load(folder, embedding_model=_StubEmbedder()).transform(docs, out),
+                               model.transform(docs, out), rtol=1e-5, atol=1e-6)
+    (folder / "config.json").write_text(json.dumps({**config, "embedder": "packaged"}))
+    assert DSL.load(folder).embedding_model is None  # the packaged MiniLM, made when first needed
+    lm_only = DSL(num_topics=2, num_epochs=1, input="lm", verbose=False, device="cpu")
+    lm_only.vocabulary_ = ["alpha", "beta", "gamma"]
+    lm_only._fit_arrays(docs, tokens, out)
+    assert json.loads((lm_only.save(tmp_path / "lm") / "config.json").read_text())["embedder"] is None
+
+
 def test_auto_input_is_the_explicit_setting_it_resolves_to():
     """On a short corpus, input="auto" trains exactly what input="lm" does (same theta)."""
     rng = np.random.default_rng(4)
