@@ -17,7 +17,8 @@ import torch
 from . import seeding
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import default_cache_dir, hash_documents
-from .data import TokenizedTexts, _check_texts, as_documents, bag_of_words, build_vocabulary, check_vocabulary
+from .data import (TokenizedTexts, _check_texts, _positional, as_documents, bag_of_words, build_vocabulary,
+                   check_vocabulary)
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
@@ -443,7 +444,7 @@ class DSL(AbstractModel):
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
-        return self.target == "bow" or self.bow_weight == "auto" or bool(self.bow_weight)
+        return self.target == "bow" or bool(self.bow_weight)  # "auto" too: either weight it resolves to is > 0
 
     def _bow_weight(self) -> float:
         """The bag of words' share of the target: as given, or for ``"auto"`` as this fit resolved it."""
@@ -958,9 +959,10 @@ def _is_weight(value, high: float) -> bool:
             and 0 <= value <= high)
 
 
-def _by_position(token_lists):
-    """Token lists read by position (a pandas Series by its order, not its index labels, as documents are)."""
-    return list(token_lists) if hasattr(token_lists, "iloc") else token_lists
+def _by_position(values, what: str):
+    """A pandas object read by position (:func:`dsl_plugin.data._positional`); any other sequence as it is (a
+    ``TokenizedTexts`` is not materialised)."""
+    return _positional(values, what) if hasattr(values, "iloc") else values
 
 
 def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
@@ -1075,7 +1077,7 @@ def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequenc
     OCTIS folder without raw text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE``
     of them are exactly their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly
     spaced, are compared (both read by position)."""
-    documents, token_lists = as_documents(documents), _by_position(token_lists)
+    documents, token_lists = _by_position(documents, "documents"), _by_position(token_lists, "token_lists")
     n = len(documents)
     if len(token_lists) != n:
         raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({n})")
