@@ -377,6 +377,20 @@ class DSL(AbstractModel):
                 "diversity_weight": self._diversity_weight(),
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight}
 
+    def _check_resolved_agrees(self, source) -> None:
+        """``ValueError`` naming ``source`` if a resolved value (``input_``...) contradicts its parameter where the
+        parameter was set explicitly (not ``"auto"`` / None): a saved config edited by hand, or resolved and
+        params from two different saves, would otherwise load a model that says it is one thing and is another."""
+        explicit = {"input": self.input != "auto", "standardize_input": self.input != "auto",
+                    "max_doc_tokens": self.max_doc_tokens != "auto", "diversity_weight": self.diversity_weight is not None,
+                    "bow_weight": self.bow_weight != "auto"}
+        expected = self._resolved(long=False, token_list=False)  # explicit values resolve to themselves
+        wrong = [f"{name}={getattr(self, name)!r} but resolved {name}={getattr(self, name + '_')!r}"
+                 for name in _RESOLVED if explicit[name] and getattr(self, name + "_") != expected[name]]
+        if wrong:
+            raise ValueError(f"{source}: its params and its resolved settings disagree ({'; '.join(wrong)}); the "
+                             "file was changed after saving")
+
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
         current = self.teachers_
@@ -940,6 +954,7 @@ class DSL(AbstractModel):
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r})")
+        model._check_resolved_agrees(config_file)
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
