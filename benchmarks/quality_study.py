@@ -51,6 +51,9 @@
         stackoverflow-4k-tokens tweet_topic-4k-tokens --ks 25 50
     # round 11 (RULE11): one lever on the 20NG token copy against Q-tokens-minilm (= DSL() 0.7 there)
     python -m benchmarks.quality_study --levers Q-tokens-minilm-fixedprior --datasets 20newsgroups-tokens --ks 25 50
+    # round 12 (RULE12): five levers on the 20NG token copy against Q-tokens-minilm (= DSL() 0.7 there)
+    python -m benchmarks.quality_study --levers Q-tokens-minilm-thetaT15 Q-tokens-minilm-thetaT2 \
+        Q-tokens-minilm-samples Q-tokens-minilm-drop04 Q-tokens-minilm-ep50 --datasets 20newsgroups-tokens --ks 25 50
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -73,7 +76,8 @@ from dsl_plugin.compare import append_run, mean_sd, welch_p
 from . import results_dir, setup_environment
 from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, newest_runs, resolved_settings, run_grid,
                   teacher_configs, teacher_seconds_per_doc)
-from .variants import ROUND7_WEIGHTS, ROUND8_WEIGHTS, ROUND9_WEIGHTS, ROUND10_LEVERS, STUDY_VARIANTS, default_lever
+from .variants import (ROUND7_WEIGHTS, ROUND8_WEIGHTS, ROUND9_WEIGHTS, ROUND10_LEVERS, ROUND12_LEVERS, STUDY_VARIANTS,
+                       default_lever)
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
 CHOOSE_SETS = ["20newsgroups", "stackoverflow-4k", "tweet_topic-4k"]
@@ -396,7 +400,8 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
                                     if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS
                                               + ROUND5_LEVERS + ROUND6_LEVERS + ROUND7_LEVERS
                                               + list(ROUND8.levers) + list(ROUND9.levers)
-                                              + list(ROUND10.levers) + list(ROUND11.levers)])]
+                                              + list(ROUND10.levers) + list(ROUND11.levers)
+                                              + list(ROUND12.levers)])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]
     if not rows:
@@ -745,6 +750,29 @@ ROUND11 = WeightRound("11", "a fixed prior on long token lists", ("Q-tokens-mini
                       scopes=("long token-list corpora", "long token-list corpora"))
 
 
+# Round 12: written 2026-12-04 after uncommitted probes of three of its levers (below), before any run of the harness.
+RULE12 = """\
+**Round 12 rule (written 2026-12-04 before any run of the harness for its levers, and not changed after; three of
+them had been probed first, see below).** Why: BBC News P@10 is still missed after round 11, and the diagnostic
+(`benchmarks.theta_sharpness`) ties it to how sharp DSL's theta is. The levers below make theta flatter or less
+certain *in training* (so the model reports the proportions its decoder learned on, unlike tempering after the fit),
+over `DSL()` 0.7 on long token-list corpora (reference `Q-tokens-minilm`, which has its settings there; no teacher
+cost), in this order of preference: `Q-tokens-minilm-thetaT15` and `-thetaT2` (`theta_temperature` 1.5 / 2: theta =
+softmax(z / T) of the logistic-normal sample, in training and at inference), `-samples` (`theta_estimate="samples"`:
+the posterior expectation, the paper's estimate), `-drop04` (`dropout` .4), `-ep50` (`num_epochs` 50). Before this
+rule, the same session probed T 1.5 / 2 and dropout .4 on this copy with scripts outside the repository (all three
+failed these bars; numbers in the issue-14 note); the harness's runs below are the ones that count.
+1. On `20newsgroups-tokens`, K 25 and 50, seeds 0-2, RULE7's bars (K=50: P@10 gain above +.005 and purity gain above
+   -.005; K=25: both above -.005); of the levers that pass, the largest K=50 P@10 gain (ties within .005: the first
+   listed). None passes: the default stays, reported as a loss.
+2. Passes: the default for long token-list corpora (no other corpus changes), and the BBC News rows of the default
+   protocol are rerun (seen before: not a held-out test). Either way it is reported."""
+ROUND12 = WeightRound("12", "flatter or less certain theta in training (long token lists)", tuple(ROUND12_LEVERS),
+                      "Q-tokens-minilm", "`Q-tokens-minilm` (= `DSL()` 0.7 on long token-list corpora; its study runs)",
+                      {}, choose_set="20newsgroups-tokens", long_copy=None,
+                      scopes=("long token-list corpora", "long token-list corpora"))
+
+
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
     """RULE7 step 1 (:func:`weight_round_step1` of ``ROUND7``)."""
     return weight_round_step1(ROUND7, study, protocol)
@@ -900,10 +928,11 @@ def report() -> None:
     _, decision9 = decide_weight_round(ROUND9, study, protocol)
     _, decision10 = decide_weight_round(ROUND10, study, protocol)
     _, decision11 = decide_weight_round(ROUND11, study, protocol)
+    _, decision12 = decide_weight_round(ROUND12, study, protocol)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 +
                   [RULE8, ""] + decision8 + [RULE9, ""] + decision9 + [RULE10, ""] + decision10 +
-                  [RULE11, ""] + decision11)
+                  [RULE11, ""] + decision11 + [RULE12, ""] + decision12)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:

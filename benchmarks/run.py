@@ -112,7 +112,7 @@ def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
     from dsl_plugin.model import EMBEDDING_INPUTS
 
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
-    if kwargs.get("input") in EMBEDDING_INPUTS:
+    if kwargs.get("input", "auto") in (*EMBEDDING_INPUTS, "auto"):  # "auto" may resolve to one (unused otherwise)
         from dsl_plugin.embeddings import PackagedMiniLM
 
         kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")  # shared with the baselines

@@ -256,4 +256,13 @@ STUDY_VARIANTS.update({name: {"language_model": _GM, "bow_weight": 0.5, **config
 # round 11 (2026-12-04, RULE11): over DSL() 0.7 on long token-list corpora (= Q-tokens-minilm there), the ProdLDA
 # prior kept at its start (mean 0, variance 1 - 1/K) instead of learned: a model-side lever on theta's sharpness
 STUDY_VARIANTS["Q-tokens-minilm-fixedprior"] = {**STUDY_VARIANTS["Q-tokens-minilm"], "learn_priors": False}
+# round 12 (2026-12-04, RULE12): over DSL() 0.7 on long token-list corpora, flatter theta in training (the softmax
+# temperature of the logistic-normal sample, 1.5 and 2: the decoder learns on the proportions the model reports), the
+# posterior expectation of theta (the paper's estimate), more dropout, fewer epochs
+ROUND12_LEVERS = {"Q-tokens-minilm-thetaT15": {"theta_temperature": 1.5},
+                  "Q-tokens-minilm-thetaT2": {"theta_temperature": 2.0},
+                  "Q-tokens-minilm-samples": {"theta_estimate": "samples"},
+                  "Q-tokens-minilm-drop04": {"dropout": 0.4},
+                  "Q-tokens-minilm-ep50": {"num_epochs": 50}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config} for name, config in ROUND12_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -301,6 +301,8 @@ def test_backbone_settings_are_checked_and_cast(dataset, dsl_kwargs):
         DSL(backbone="lda")
     with pytest.raises(ValueError, match="word_embeddings must be one of"):
         DSL(word_embeddings="glove")
+    with pytest.raises(ValueError, match="theta_temperature other than 1 needs backbone='prodlda'"):
+        DSL(backbone="etm", theta_temperature=2.0).teacher_configs_for([["a", "b"]], ["a", "b"])  # before any pass
     # numpy-typed values, as OCTIS's Optimizer passes them
     model = DSL(num_topics=np.int64(3), backbone=np.str_("ecrtm"), word_embeddings=np.str_("word2vec"),
                 **{**dsl_kwargs, "num_epochs": np.int64(2)})

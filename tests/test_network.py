@@ -130,6 +130,33 @@ def test_theta_inference_is_a_distribution_and_seeded():
     assert torch.allclose(a.sum(1), torch.ones(N), atol=1e-5)
 
 
+def test_theta_temperature_divides_the_sample_in_training_and_at_inference():
+    """theta = softmax(z / T): the mean estimate is softmax(mu / T), a training pass's theta is the tempered softmax of
+    the same sample (same generator state), and T > 1 gives flatter proportions; other backbones refuse T != 1."""
+    from dsl_plugin.student import build_backbone
+
+    torch.manual_seed(1)
+    x = torch.randn(N, H)
+    plain = ProdLDANetwork(H, V, num_topics=K, dropout=0.0)
+    warm = ProdLDANetwork(H, V, num_topics=K, dropout=0.0, theta_temperature=2.0)
+    warm.load_state_dict(plain.state_dict())  # the same weights: only the temperature differs
+    for net in (plain, warm):
+        net.eval()
+    mu, log_var = warm.encode(x)
+    assert torch.allclose(warm.theta(x, estimate="mean"), torch.softmax(mu / 2.0, 1))
+    assert torch.allclose(plain.theta(x, estimate="mean"), torch.softmax(mu, 1))
+    assert (warm.theta(x, estimate="mean").max(1).values < plain.theta(x, estimate="mean").max(1).values).all()
+    sampled = [net.theta(x, 3, torch.Generator().manual_seed(5), estimate="samples") for net in (plain, warm)]
+    assert (sampled[1].max(1).values < sampled[0].max(1).values).all()
+    torch.manual_seed(7)
+    eps = torch.randn(mu.shape)
+    torch.manual_seed(7)
+    out = warm(x)  # eval mode: BatchNorm's running statistics, as encode() above
+    assert torch.allclose(out["theta"], torch.softmax((mu + eps * torch.exp(0.5 * log_var)) / 2.0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="theta_temperature other than 1 needs backbone='prodlda'"):
+        build_backbone("fastopic", H, V, K, theta_temperature=2.0)
+
+
 def test_topic_overlap_measures_duplicate_topics_up_to_each_words_offset_and_scale():
     from dsl_plugin.student import topic_overlap
 

@@ -9,7 +9,8 @@ teacher cache); ``_training``: the optimisation and inference loops.
 """
 
 from ._backbones import (BACKBONES, DEFAULT_DIVERSITY_WEIGHTS, DEFAULT_WEIGHTS, DIVERSITY_BACKBONES,
-                         WORD_VECTOR_BACKBONES, build_backbone, resolve_diversity_weight)
+                         WORD_VECTOR_BACKBONES, build_backbone, check_theta_temperature,
+                         resolve_diversity_weight)
 from ._batches import BatchSource, RowSource, TensorSource, column_mean, column_std, row_chunks
 from ._ecrtm import ECRTMNetwork
 from ._etm import ETMNetwork
@@ -22,5 +23,5 @@ __all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_DIVERSITY_WEIGHT
            "DIVERSITY_BACKBONES", "ECRTMNetwork", "ETMNetwork", "FASTopicNetwork", "ProdLDANetwork", "RowSource",
            "TensorSource", "TrainConfig", "WORD_VECTOR_BACKBONES", "bow_features", "bow_targets", "build_backbone",
            "column_mean", "column_std", "corpus_logit_mean", "dsl_loss", "infer_theta", "prior_kl",
-           "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "soft_targets", "topic_overlap",
+           "reconstruction_loss", "check_theta_temperature", "resolve_diversity_weight", "row_chunks", "soft_targets", "topic_overlap",
            "train_network"]

@@ -58,9 +58,18 @@ def resolve_diversity_weight(backbone: str, weight: float | None) -> float:
     return float(weight)
 
 
+def check_theta_temperature(backbone: str, temperature: float) -> float:
+    """The softmax temperature of theta a backbone trains with; ``ValueError`` naming the setting for a value other
+    than 1 on a backbone other than ProdLDA (the only one that takes it)."""
+    if temperature != 1 and backbone != "prodlda":
+        raise ValueError(f"theta_temperature other than 1 needs backbone='prodlda'; backbone={backbone!r} takes 1, "
+                         f"got {temperature}")
+    return float(temperature)
+
+
 def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int, hidden_sizes=(200, 200),
                    activation: str = "softplus", dropout: float = 0.2, learn_priors: bool = True,
-                   word_vectors: np.ndarray | None = None) -> nn.Module:
+                   word_vectors: np.ndarray | None = None, theta_temperature: float = 1.0) -> nn.Module:
     """A freshly initialised backbone (random initialisation draws from torch's global generator).
 
     Args:
@@ -71,6 +80,7 @@ def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int,
         hidden_sizes, activation, dropout: the encoder of the VAE backbones (not FASTopic's: it has none).
         learn_priors: ProdLDA's learnable prior (ETM and ECRTM have fixed priors).
         word_vectors: V x D word embeddings for :data:`WORD_VECTOR_BACKBONES` (their initial values for ECRTM).
+        theta_temperature: ProdLDA's softmax temperature of theta (:func:`check_theta_temperature`).
     """
     if name not in BACKBONES:
         raise ValueError(f"backbone must be one of {list(BACKBONES)}, got {name!r}")
@@ -78,8 +88,10 @@ def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int,
         if word_vectors is None or np.shape(word_vectors)[0] != vocab_size:
             raise ValueError(f"the {name} backbone needs word_vectors with one row per vocabulary word ({vocab_size}), "
                              f"got {None if word_vectors is None else np.shape(word_vectors)}")
+    check_theta_temperature(name, theta_temperature)
     if name == "prodlda":
-        return ProdLDANetwork(input_size, vocab_size, num_topics, tuple(hidden_sizes), activation, dropout, learn_priors)
+        return ProdLDANetwork(input_size, vocab_size, num_topics, tuple(hidden_sizes), activation, dropout, learn_priors,
+                              theta_temperature)
     if name == "etm":
         return ETMNetwork(input_size, word_vectors, num_topics, tuple(hidden_sizes), activation, dropout)
     if name == "ecrtm":

@@ -3,7 +3,8 @@
 Architecture (identical to the ProdLDA / CTM baselines): encoder Linear(H->200)-softplus-
 Linear(200->200)-softplus-dropout; mean and log-variance heads each followed by BatchNorm
 (affine=False); theta = softmax(reparameterised sample) with dropout; decoder beta (K x |V|);
-word logits = BatchNorm(theta . beta); learnable logistic-normal prior (mean 0, variance 1 - 1/K).
+word logits = BatchNorm(theta . beta); learnable logistic-normal prior (mean 0, variance 1 - 1/K). Optionally
+theta = softmax(z / T), a temperature T on the logistic-normal sample in training and at inference alike.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ class ProdLDANetwork(nn.Module):
         activation: ``"softplus"`` or ``"relu"``.
         dropout: dropout after the encoder and on theta.
         learn_priors: learn the prior mean and variance.
+        theta_temperature: theta = softmax(z / theta_temperature) of the posterior sample z, in training and at
+            inference (1: ProdLDA; above 1 flatter proportions, which the decoder is trained on too).
     """
 
     def __init__(self, input_size: int, vocab_size: int, num_topics: int, hidden_sizes=(200, 200),
-                 activation: str = "softplus", dropout: float = 0.2, learn_priors: bool = True):
+                 activation: str = "softplus", dropout: float = 0.2, learn_priors: bool = True,
+                 theta_temperature: float = 1.0):
         super().__init__()
+        self.theta_temperature = float(theta_temperature)
         self.encoder, self.f_mu, self.f_sigma = gaussian_encoder(input_size, num_topics, hidden_sizes, activation,
                                                                  dropout)
         self.f_mu_bn = nn.BatchNorm1d(num_topics, affine=False)
@@ -55,15 +60,16 @@ class ProdLDANetwork(nn.Module):
         return self.f_mu_bn(self.f_mu(h)), self.f_sigma_bn(self.f_sigma(h))
 
     @staticmethod
-    def sample_theta(mu: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """softmax of one reparameterised sample."""
+    def sample_theta(mu: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
+                     temperature: float = 1.0) -> torch.Tensor:
+        """softmax of one reparameterised sample, divided by ``temperature``."""
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return F.softmax(mu + eps * torch.exp(0.5 * log_var), dim=1)
+        return F.softmax((mu + eps * torch.exp(0.5 * log_var)) / temperature, dim=1)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """One training pass: posterior, theta and the decoder's word logits (before softmax)."""
         mu, log_var = self.encode(x)
-        theta = self.drop_theta(self.sample_theta(mu, log_var))
+        theta = self.drop_theta(self.sample_theta(mu, log_var, temperature=self.theta_temperature))
         word_logits = self.beta_bn(theta @ self.beta)
         return {"mu": mu, "log_var": log_var, "theta": theta, "word_logits": word_logits}
 
@@ -72,7 +78,7 @@ class ProdLDANetwork(nn.Module):
               estimate: str = "samples") -> torch.Tensor:
         """Document-topic proportions (call in eval mode): the mean of ``num_samples`` posterior samples
         (``estimate="samples"``) or the softmax of the posterior mean (``"mean"``)."""
-        return posterior_theta(*self.encode(x), num_samples, generator, estimate)
+        return posterior_theta(*self.encode(x), num_samples, generator, estimate, self.theta_temperature)
 
     # the backbone interface (dsl_plugin.student._backbones): loss against a target, and a no-op after training
     full_batch = False
@@ -111,14 +117,16 @@ def gaussian_encoder(input_size: int, num_topics: int, hidden_sizes=(200, 200), 
 
 
 def posterior_theta(mu: torch.Tensor, log_var: torch.Tensor, num_samples: int = 10,
-                    generator: torch.Generator | None = None, estimate: str = "samples") -> torch.Tensor:
-    """theta of a logistic-normal posterior: the mean of ``num_samples`` draws of softmax(mu + eps * sigma)
-    (``"samples"``) or softmax(mu) (``"mean"``)."""
+                    generator: torch.Generator | None = None, estimate: str = "samples",
+                    temperature: float = 1.0) -> torch.Tensor:
+    """theta of a logistic-normal posterior: the mean of ``num_samples`` draws of softmax((mu + eps * sigma) / T)
+    (``"samples"``) or softmax(mu / T) (``"mean"``), T = ``temperature``."""
     if estimate == "mean":
-        return F.softmax(mu, dim=1)
+        return F.softmax(mu / temperature, dim=1)
     if estimate != "samples":
         raise ValueError(f"estimate must be 'samples' or 'mean', got {estimate!r}")
-    return torch.stack([ProdLDANetwork.sample_theta(mu, log_var, generator) for _ in range(num_samples)]).mean(0)
+    return torch.stack([ProdLDANetwork.sample_theta(mu, log_var, generator, temperature)
+                        for _ in range(num_samples)]).mean(0)
 
 
 def prior_kl(mu: torch.Tensor, log_var: torch.Tensor, prior_mean: torch.Tensor, prior_var: torch.Tensor) -> torch.Tensor:
