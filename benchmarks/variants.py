@@ -264,5 +264,6 @@ ROUND12_LEVERS = {"Q-tokens-minilm-thetaT15": {"theta_temperature": 1.5},
                   "Q-tokens-minilm-samples": {"theta_estimate": "samples"},
                   "Q-tokens-minilm-drop04": {"dropout": 0.4},
                   "Q-tokens-minilm-ep50": {"num_epochs": 50}}
-STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config} for name, config in ROUND12_LEVERS.items()})
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config}
+                       for name, config in ROUND12_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -22,8 +22,8 @@ from .data import (TokenizedTexts, _check_texts, _positional, as_documents, bag_
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
-                      check_theta_temperature, corpus_logit_mean, infer_theta, resolve_diversity_weight, row_chunks, soft_targets,
-                      train_network)
+                      check_theta_temperature, corpus_logit_mean, infer_theta, resolve_diversity_weight, row_chunks,
+                      soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -389,8 +389,8 @@ class DSL(AbstractModel):
         parameter was set explicitly (not ``"auto"`` / None): a saved config edited by hand, or resolved and
         params from two different saves, would otherwise load a model that says it is one thing and is another."""
         explicit = {"input": self.input != "auto", "standardize_input": self.input != "auto",
-                    "max_doc_tokens": self.max_doc_tokens != "auto", "diversity_weight": self.diversity_weight is not None,
-                    "bow_weight": self.bow_weight != "auto"}
+                    "max_doc_tokens": self.max_doc_tokens != "auto",
+                    "diversity_weight": self.diversity_weight is not None, "bow_weight": self.bow_weight != "auto"}
         expected = self._resolved(long=False, token_list=False)  # explicit values resolve to themselves
         wrong = [f"{name}={getattr(self, name)!r} but resolved {name}={getattr(self, name + '_')!r}"
                  for name in _RESOLVED if explicit[name] and getattr(self, name + "_") != expected[name]]

@@ -22,6 +22,6 @@ from ._training import TrainConfig, infer_theta, train_network
 __all__ = ["BACKBONES", "BatchSource", "CALIBRATIONS", "DEFAULT_DIVERSITY_WEIGHTS", "DEFAULT_WEIGHTS",
            "DIVERSITY_BACKBONES", "ECRTMNetwork", "ETMNetwork", "FASTopicNetwork", "ProdLDANetwork", "RowSource",
            "TensorSource", "TrainConfig", "WORD_VECTOR_BACKBONES", "bow_features", "bow_targets", "build_backbone",
-           "column_mean", "column_std", "corpus_logit_mean", "dsl_loss", "infer_theta", "prior_kl",
-           "reconstruction_loss", "check_theta_temperature", "resolve_diversity_weight", "row_chunks", "soft_targets", "topic_overlap",
+           "check_theta_temperature", "column_mean", "column_std", "corpus_logit_mean", "dsl_loss", "infer_theta",
+           "prior_kl", "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "soft_targets", "topic_overlap",
            "train_network"]

@@ -90,8 +90,8 @@ def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int,
                              f"got {None if word_vectors is None else np.shape(word_vectors)}")
     check_theta_temperature(name, theta_temperature)
     if name == "prodlda":
-        return ProdLDANetwork(input_size, vocab_size, num_topics, tuple(hidden_sizes), activation, dropout, learn_priors,
-                              theta_temperature)
+        return ProdLDANetwork(input_size, vocab_size, num_topics, tuple(hidden_sizes), activation, dropout,
+                              learn_priors, theta_temperature)
     if name == "etm":
         return ETMNetwork(input_size, word_vectors, num_topics, tuple(hidden_sizes), activation, dropout)
     if name == "ecrtm":
