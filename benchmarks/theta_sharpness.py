@@ -82,18 +82,16 @@ def report(records: list[dict]) -> str:
     for (ds, model), rs in sorted(groups.items()):
         lines.append(f"| {ds} | {model} | {np.mean([r['mean_max'] for r in rs]):.3f} | "
                      f"{np.mean([r['purity'] for r in rs]):.3f} | {np.mean([r['p10'] for r in rs]):.3f} | {len(rs)} |")
-    swept = [(m, [r for r in groups.get((SWEEP_SET, m), []) if "p10_tempered" in r]) for m in SWEEP_MODELS]
+    swept = [(m, groups.get((SWEEP_SET, m), [])) for m in SWEEP_MODELS]  # main() keeps fully swept records only
     if any(rs for _, rs in swept):
         lines += ["", f"P@10 on `{SWEEP_SET}` of each model's theta tempered after the fit, softmax(log theta / T) "
-                  "(purity does not change; T=1 is the model as it is; '–': not measured for this T):", "",
+                  "(purity does not change; T=1 is the model as it is):", "",
                   "| model | n | " + " | ".join(f"T={t}" for t in TEMPERATURES) + " |",
                   "|---|---|" + "---|" * len(TEMPERATURES)]
         for m, rs in swept:
             if rs:
                 lines.append(f"| {m} | {len(rs)} | " + " | ".join(
-                    f"{np.mean(v):.3f}" if len(v := [r['p10_tempered'][str(t)] for r in rs
-                                                     if str(t) in r['p10_tempered']]) == len(rs) else "–"
-                    for t in TEMPERATURES) + " |")
+                    f"{np.mean([r['p10_tempered'][str(t)] for r in rs]):.3f}" for t in TEMPERATURES) + " |")
     return "\n".join(lines) + "\n"
 
 

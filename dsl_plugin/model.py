@@ -115,7 +115,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "activation": ("softplus", choice(*_ACTIVATIONS)),
     "dropout": (0.2, real(0, 1, high_open=True)),
     "learn_priors": (True, boolean),
-    "theta_temperature": (1.0, _POSITIVE),
+    # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
+    "theta_temperature": (1.0, real(0.01)),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -274,8 +275,7 @@ class DSL(AbstractModel):
                  diversity_weight: float | None = None, kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
-                 learn_priors: bool = True, theta_temperature: float = 1.0, lr: float = 2e-3,
-                 betas: Sequence[float] = (0.99, 0.99),
+                 learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
                  lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
                  num_samples: int = 10, theta_estimate: str = "mean", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
                  prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
@@ -287,7 +287,8 @@ class DSL(AbstractModel):
                  device: str = "auto",
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
-                 word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"]):
+                 word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
+                 theta_temperature: float = 1.0):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -383,20 +384,6 @@ class DSL(AbstractModel):
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": self._diversity_weight(),
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight}
-
-    def _check_resolved_agrees(self, source) -> None:
-        """``ValueError`` naming ``source`` if a resolved value (``input_``...) contradicts its parameter where the
-        parameter was set explicitly (not ``"auto"`` / None): a saved config edited by hand, or resolved and
-        params from two different saves, would otherwise load a model that says it is one thing and is another."""
-        explicit = {"input": self.input != "auto", "standardize_input": self.input != "auto",
-                    "max_doc_tokens": self.max_doc_tokens != "auto",
-                    "diversity_weight": self.diversity_weight is not None, "bow_weight": self.bow_weight != "auto"}
-        expected = self._resolved(long=False, token_list=False)  # explicit values resolve to themselves
-        wrong = [f"{name}={getattr(self, name)!r} but resolved {name}={getattr(self, name + '_')!r}"
-                 for name in _RESOLVED if explicit[name] and getattr(self, name + "_") != expected[name]]
-        if wrong:
-            raise ValueError(f"{source}: its params and its resolved settings disagree ({'; '.join(wrong)}); the "
-                             "file was changed after saving")
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -962,7 +949,6 @@ class DSL(AbstractModel):
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r})")
-        model._check_resolved_agrees(config_file)
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
             raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")

@@ -318,6 +318,7 @@ BAD_SETTINGS = [
     ("activation", "tanh", "one of"), ("lr_scheduler", "linear", "one of"), ("verbose", "maybe", "boolean"),
     ("embedding_model", "minilm", "encode"), ("device", "gpu9", "device"),
     ("diversity_weight", -1, ">= 0"), ("diversity_weight", math.inf, "finite"),
+    ("theta_temperature", 0, ">= 0.01"), ("theta_temperature", 1e-300, ">= 0.01"),
 ]
 
 
@@ -554,24 +555,15 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
         _load(path)
 
 
-def test_a_save_whose_resolved_settings_contradict_its_explicit_params_is_refused(tmp_path):
-    """An explicit parameter resolves to itself: a config.json whose "resolved" says otherwise (edited by hand, or
-    put together from two saves) is refused, naming the parameter; "auto" parameters may resolve to anything allowed."""
-    model, _ = _fit_no_lm(bow_weight=0.2, max_doc_tokens=64)
-    path = model.save(tmp_path / "m")
-    config = json.loads((path / "config.json").read_text())
-    for name, other in (("bow_weight", 0.5), ("max_doc_tokens", 128), ("input", "lm"), ("standardize_input", True),
-                        ("diversity_weight", 0.0)):
-        assert config["resolved"][name] != other
-        if name == "diversity_weight":
-            config["params"][name] = config["resolved"][name]  # explicit (None resolves to the backbone's)
-        edited = {**config, "resolved": {**config["resolved"], name: other}}
-        (path / "config.json").write_text(json.dumps(edited))
-        with pytest.raises(ValueError, match=f"{name}=.* but resolved {name}={other!r}"):
-            _load(path)
-    config["params"]["bow_weight"] = "auto"  # auto: the saved number is what it resolved to
-    (path / "config.json").write_text(json.dumps({**config, "resolved": {**config["resolved"], "bow_weight": 0.5}}))
-    assert _load(path).bow_weight_ == 0.5
+def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_path):
+    """theta_temperature shapes theta at inference too: a loaded model infers the theta it was saved with."""
+    model, texts = _fit_no_lm(theta_temperature=2.0)
+    loaded = _load(model.save(tmp_path / "m"))
+    assert loaded.theta_temperature == 2.0
+    np.testing.assert_allclose(loaded.transform(texts), model.transform(texts), atol=1e-6)
+    np.testing.assert_allclose(loaded.transform(texts), model.document_topic_, atol=1e-6)
+    plain = _load(model.save(tmp_path / "m1"), theta_temperature=1.0)  # a different temperature, another theta
+    assert not np.allclose(plain.transform(texts), model.document_topic_, atol=1e-3)
 
 
 def test_item8_saved_files_honour_the_umask(tmp_path):
