@@ -562,7 +562,7 @@ def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_
     assert loaded.theta_temperature == 2.0
     np.testing.assert_allclose(loaded.transform(texts), model.transform(texts), atol=1e-6)
     np.testing.assert_allclose(loaded.transform(texts), model.document_topic_, atol=1e-6)
-    plain = _load(model.save(tmp_path / "m1"), theta_temperature=1.0)  # a different temperature, another theta
+    plain = _load(model.save(tmp_path / "m1"), theta_temperature=1.0)  # an override sets the network
     assert not np.allclose(plain.transform(texts), model.document_topic_, atol=1e-3)
 
 
