@@ -399,9 +399,7 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
                                    [m for m in STUDY_VARIANTS
                                     if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS
                                               + ROUND5_LEVERS + ROUND6_LEVERS + ROUND7_LEVERS
-                                              + list(ROUND8.levers) + list(ROUND9.levers)
-                                              + list(ROUND10.levers) + list(ROUND11.levers)
-                                              + list(ROUND12.levers)])]
+                                              + [m for _, rnd in LATER_ROUNDS for m in rnd.levers]])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]
     if not rows:
@@ -773,6 +771,10 @@ ROUND12 = WeightRound("12", "flatter or less certain theta in training (long tok
                       scopes=("long token-list corpora", "long token-list corpora"))
 
 
+#: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
+LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12))
+
+
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
     """RULE7 step 1 (:func:`weight_round_step1` of ``ROUND7``)."""
     return weight_round_step1(ROUND7, study, protocol)
@@ -924,15 +926,9 @@ def report() -> None:
     _, decision5 = decide_round5(study, per_doc, measured)
     _, decision6 = decide_round6(study, protocol)
     _, decision7 = decide_round7(study, protocol)
-    _, decision8 = decide_weight_round(ROUND8, study, protocol)
-    _, decision9 = decide_weight_round(ROUND9, study, protocol)
-    _, decision10 = decide_weight_round(ROUND10, study, protocol)
-    _, decision11 = decide_weight_round(ROUND11, study, protocol)
-    _, decision12 = decide_weight_round(ROUND12, study, protocol)
+    later = [line for rule, rnd in LATER_ROUNDS for line in [rule, ""] + decide_weight_round(rnd, study, protocol)[1]]
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
-                  decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 +
-                  [RULE8, ""] + decision8 + [RULE9, ""] + decision9 + [RULE10, ""] + decision10 +
-                  [RULE11, ""] + decision11 + [RULE12, ""] + decision12)
+                  decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:

@@ -455,7 +455,8 @@ class DSL(AbstractModel):
         return self.target == "bow" or bool(self.bow_weight)  # "auto" too: either weight it resolves to is > 0
 
     def _bow_weight(self) -> float:
-        """The bag of words' share of the target: as given, or for ``"auto"`` as this fit resolved it."""
+        """The bag of words' share of the target: as given, or for ``"auto"`` as this fit resolved it (a target built
+        outside a fit, e.g. ``_targets`` of an unfitted model with a number, needs no resolution)."""
         return self.bow_weight_ if self.bow_weight == "auto" else self.bow_weight
 
     def _input_bow(self, documents: Sequence[str], token_lists, fit: bool):
@@ -1087,9 +1088,8 @@ def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequenc
     of them are exactly their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly
     spaced, are compared (both read by position)."""
     documents, token_lists = _by_position(documents, "documents"), _by_position(token_lists, "token_lists")
+    _check_token_lists(token_lists, documents)
     n = len(documents)
-    if len(token_lists) != n:
-        raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({n})")
     if n == 0:
         return False
     rows = np.unique(np.linspace(0, n - 1, min(n, TOKEN_LIST_SAMPLE)).astype(np.int64))

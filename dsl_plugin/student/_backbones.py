@@ -58,13 +58,12 @@ def resolve_diversity_weight(backbone: str, weight: float | None) -> float:
     return float(weight)
 
 
-def check_theta_temperature(backbone: str, temperature: float) -> float:
-    """The softmax temperature of theta a backbone trains with; ``ValueError`` naming the setting for a value other
-    than 1 on a backbone other than ProdLDA (the only one that takes it)."""
+def check_theta_temperature(backbone: str, temperature: float) -> None:
+    """``ValueError`` naming the setting for a softmax temperature of theta other than 1 on a backbone other than
+    ProdLDA (the only one that takes it)."""
     if temperature != 1 and backbone != "prodlda":
         raise ValueError(f"theta_temperature other than 1 needs backbone='prodlda'; backbone={backbone!r} takes 1, "
                          f"got {temperature}")
-    return float(temperature)
 
 
 def build_backbone(name: str, input_size: int, vocab_size: int, num_topics: int, hidden_sizes=(200, 200),
