@@ -109,13 +109,11 @@ def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
     """Fit DSL with ``dsl_kwargs`` (no language_model = BENCH_LM) in OCTIS; returns (output, model)."""
     from dsl_plugin import DSL
 
-    from dsl_plugin.model import EMBEDDING_INPUTS
+    from dsl_plugin.embeddings import PackagedMiniLM
 
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
-    if kwargs.get("input", "auto") in (*EMBEDDING_INPUTS, "auto"):  # "auto" may resolve to one (unused otherwise)
-        from dsl_plugin.embeddings import PackagedMiniLM
-
-        kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")  # shared with the baselines
+    # the baselines' MiniLM cache, for whichever setting reads sentence embeddings (loaded only if one does)
+    kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")
     model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
     return model.train_model(dataset, top_words=TOP_WORDS), model
 

@@ -266,4 +266,14 @@ ROUND12_LEVERS = {"Q-tokens-minilm-thetaT15": {"theta_temperature": 1.5},
                   "Q-tokens-minilm-ep50": {"num_epochs": 50}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config}
                        for name, config in ROUND12_LEVERS.items()})
+# round 13 (2026-12-05, RULE13): over DSL() 0.8 on short token-list corpora (= Q-default-bow05 there), for short token
+# lists (the tweets' token copy trails FASTopic): targets pooled with the nearest training documents' (MiniLM cosine),
+# the MiniLM embedding as input (alone, or next to the LM state), the FASTopic backbone
+ROUND13_LEVERS = {"Q-short-nbr5": {"target_neighbours": 5},
+                  "Q-short-nbr15": {"target_neighbours": 15},
+                  "Q-short-minilm-nbr5": {"input": "embeddings", "standardize_input": True, "target_neighbours": 5},
+                  "Q-short-lmminilm": {"input": "lm+embeddings", "standardize_input": True},
+                  "Q-short-fastopic": {"backbone": "fastopic"}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config}
+                       for name, config in ROUND13_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)

@@ -22,8 +22,8 @@ from .data import (TokenizedTexts, _check_texts, _positional, as_documents, bag_
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
-                      check_theta_temperature, corpus_logit_mean, infer_theta, resolve_diversity_weight, row_chunks,
-                      soft_targets, train_network)
+                      check_theta_temperature, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
+                      resolve_diversity_weight, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -71,7 +71,8 @@ WORD_EMBEDDINGS = ("word2vec", "lm")
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
-              "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0},
+              "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
+              "target_neighbours": 0},
 }
 
 
@@ -117,6 +118,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "learn_priors": (True, boolean),
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": (1.0, real(0.01)),
+    "target_neighbours": (0, integer(0)),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -138,7 +140,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 }
 #: parameters added after models were saved (and benchmark runs recorded) -> the value that trains as those did:
 #: a save without the parameter loads with it (not with today's default, which may differ)
-PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0}
+PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
+                                      "target_neighbours": 0}
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
@@ -218,6 +221,11 @@ class DSL(AbstractModel):
             sample z, in training and at inference (the decoder learns on the same proportions the model reports).
             1 (the default) is ProdLDA; above 1 gives flatter document-topic proportions. Not a default lever: the
             quality study's round 12 measured 1.5 and 2 (purity fell); other backbones take 1 only.
+        target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
+            training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
+            packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
+            corpus): a short document's few words are pooled with its neighbours'. Training only (``transform``
+            reads no neighbours); every backbone and target. 0 (the default) is off.
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -288,7 +296,7 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float = 1.0):
+                 theta_temperature: float = 1.0, target_neighbours: int = 0):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -509,18 +517,18 @@ class DSL(AbstractModel):
                                                   else os.path.join(self.cache_dir, "embeddings"))
         return self.embedding_model
 
-    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, bow=None):
+    def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, bow=None, embeddings=None):
         """``rows -> the student's input rows`` (float32); with ``standardize_input`` z-scored by the training
         statistics, which ``fit`` computes first (passes over the rows, block by block).
 
         ``input="lm+bow"`` appends the document's row of ``bow`` (the bag of words, :meth:`_bow`) at unit length,
         scaled by ``bow_input_scale_``, the training rows' mean hidden-state length (so both blocks start on the same
-        scale; fitted here with ``fit``)."""
+        scale; fitted here with ``fit``). ``embeddings``: the documents' sentence embeddings when already encoded."""
         blocks = []
         if self.input_.startswith("lm"):
             blocks.append(lambda rows: teacher_out.read("hidden", rows))
         if self.input_ in EMBEDDING_INPUTS:
-            emb = np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
+            emb = self._embeddings(documents) if embeddings is None else embeddings
             blocks.append(lambda rows: emb[rows])
         if self.input_ == "lm+bow":
             if fit:
@@ -537,6 +545,10 @@ class DSL(AbstractModel):
             self._set_input_statistics(lambda: (raw(r) for r in row_chunks(len(documents))))
         return lambda rows: self._standardized(raw(rows))
 
+    def _embeddings(self, documents: Sequence[str]) -> np.ndarray:
+        """The documents' sentence embeddings (``embedding_model``), float32."""
+        return np.asarray(self._embedder().encode(list(documents)), dtype=np.float32)
+
     def _set_input_statistics(self, chunks) -> None:
         """The standardisation statistics from ``chunks()`` (an iterable of row blocks; read twice)."""
         self.input_mean_ = column_mean(chunks())
@@ -551,10 +563,16 @@ class DSL(AbstractModel):
             self._set_input_statistics(lambda: [x])
         return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
-    def _target_rows(self, teacher_out, bow):
+    def _target_rows(self, teacher_out, bow, neighbours: np.ndarray | None = None):
         """``rows -> the training targets`` (float32), built per block from the teacher logits and/or ``bow`` (the bag
         of words, :meth:`_bow`; None when neither the target nor ``bow_weight`` reads it) by the pure functions of
-        :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one pass over the logits."""
+        :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one pass over the logits.
+        ``neighbours`` (``target_neighbours``: :func:`~dsl_plugin.student.neighbour_index` of the documents): each
+        row's target is the mean of its own and its neighbours'."""
+        rows_of = self._own_target_rows(teacher_out, bow)
+        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours)
+
+    def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
             normalise = self.loss == "kl"
             return lambda rows: bow_targets(bow[rows], normalise=normalise)
@@ -587,8 +605,12 @@ class DSL(AbstractModel):
         words from :meth:`_input_bow` (built once, for the input and the target alike), or None.
         """
         n = len(documents)
-        inputs = self._input_rows(documents, teacher_out, fit, bow)
-        targets = self._target_rows(teacher_out, bow) if fit else None
+        pooled = fit and self.target_neighbours > 0
+        embeddings = (self._embeddings(documents)
+                      if self.input_ in EMBEDDING_INPUTS or pooled else None)  # encoded once for both
+        inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
+        neighbours = neighbour_index(embeddings, self.target_neighbours, self.seed) if pooled else None
+        targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
             return source

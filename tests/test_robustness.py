@@ -319,6 +319,7 @@ BAD_SETTINGS = [
     ("embedding_model", "minilm", "encode"), ("device", "gpu9", "device"),
     ("diversity_weight", -1, ">= 0"), ("diversity_weight", math.inf, "finite"),
     ("theta_temperature", 0, ">= 0.01"), ("theta_temperature", 1e-300, ">= 0.01"),
+    ("target_neighbours", -1, "integer >= 0"), ("target_neighbours", 2.5, "integer >= 0"),
 ]
 
 
@@ -549,6 +550,7 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     # bow_weight: 0.1's saves have none (they trained on the pure soft label)
     assert _load(path).bow_weight == 0.0 and _load(path).bow_weight_ == 0.0
     assert _load(path).theta_temperature == 1.0  # added in 0.8: every earlier save trained with 1
+    assert _load(path).target_neighbours == 0  # added in 0.9: every earlier save trained on its own targets
     config["resolved"]["diversity_weight"] = -1.0
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="diversity_weight -1.0"):

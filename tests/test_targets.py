@@ -32,3 +32,74 @@ def test_centred_logits_remove_the_corpus_mean_per_word():
     assert plain[:, 0].min() > 0.99
     np.testing.assert_allclose(centred, _softmax(logits - logits.mean(0)), rtol=1e-6)
     assert centred[0].argmax() == 1 and centred[1].argmax() == 2
+
+
+# --------------------------------------------------------------------------- target_neighbours
+
+
+def test_neighbour_index_is_each_row_then_its_nearest_others_by_cosine():
+    from dsl_plugin.student import neighbour_index
+
+    v = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [2, 2.1]], np.float32)
+    idx = neighbour_index(v, 1)
+    np.testing.assert_array_equal(idx, [[0, 1], [1, 0], [2, 3], [3, 2], [4, 3]])  # cosine: scale does not count
+    idx = neighbour_index(v, 6)  # more than there are: every other row once, then the row itself
+    assert all(sorted(r[:5]) == [0, 1, 2, 3, 4] and r[0] == i and set(r[5:]) == {i} for i, r in enumerate(idx))
+    dup = neighbour_index(np.ones((3, 2), np.float32), 1)  # identical rows: another row, never itself
+    assert all(r[1] != i for i, r in enumerate(dup))
+
+
+def test_neighbour_index_of_a_large_corpus_stays_within_seeded_blocks():
+    from dsl_plugin.student import neighbour_index
+
+    v = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    a, b = neighbour_index(v, 3, seed=1, block=20), neighbour_index(v, 3, seed=1, block=20)
+    np.testing.assert_array_equal(a, b)
+    assert (a[:, 1:] != np.arange(50)[:, None]).all()  # blocks of 16-17 rows: three others each
+    block_of = np.empty(50, int)
+    for j, part in enumerate(np.array_split(np.random.default_rng(1).permutation(50), 3)):
+        block_of[part] = j
+    assert (block_of[a] == block_of[:, None]).all()
+    exact = neighbour_index(v, 3)  # one block: the exact neighbours
+    sim = (v / np.linalg.norm(v, axis=1, keepdims=True)) @ (v / np.linalg.norm(v, axis=1, keepdims=True)).T
+    np.fill_diagonal(sim, -np.inf)
+    np.testing.assert_array_equal(exact[:, 1:], np.argsort(-sim, axis=1)[:, :3])
+
+
+def test_target_neighbours_trains_on_the_mean_of_each_documents_and_its_neighbours_targets():
+    from dsl_plugin.student import neighbour_index
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 3)).astype(np.float32)
+    out = TeacherOutputs(logits=logits, hidden=np.zeros((6, 2), np.float32))
+    model = DSL(temperature=1.0, calibration="corpus", bow_weight=0)
+    own = model._target_rows(out, None)(np.arange(6))
+    index = neighbour_index(rng.normal(size=(6, 5)), 2)
+    pooled = model._target_rows(out, None, index)(np.array([4, 0]))
+    np.testing.assert_allclose(pooled, [own[index[4]].mean(0), own[index[0]].mean(0)], rtol=1e-6)
+    np.testing.assert_allclose(pooled.sum(1), 1, rtol=1e-6)
+
+
+class _CountingEmbedder:
+    def __init__(self):
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        return np.array([[len(t), t.count("a") + 1.0, t.count("e") + 1.0] for t in texts], np.float32)
+
+
+def test_a_fit_with_target_neighbours_encodes_once_and_transform_reads_no_neighbours(tmp_path):
+    docs = [f"{'alpha beta' if i % 2 else 'gamma delta'} text {i}" for i in range(24)]
+    kw = dict(num_topics=2, input="embeddings", target="bow", num_epochs=3, verbose=False, device="cpu")
+    plain = DSL(embedding_model=_CountingEmbedder(), **kw).fit(docs)
+    enc = _CountingEmbedder()
+    model = DSL(embedding_model=enc, target_neighbours=3, **kw).fit(docs)
+    assert enc.calls == 1  # once for the input, the neighbours and the training documents' theta
+    assert not np.allclose(model.document_topic_, plain.document_topic_)  # another target
+    np.testing.assert_allclose(model.transform(docs), model.document_topic_, rtol=1e-6)
+    loaded = DSL.load(model.save(tmp_path / "m"), embedding_model=_CountingEmbedder())
+    assert loaded.target_neighbours == 3
+    np.testing.assert_allclose(loaded.transform(docs), model.document_topic_, atol=1e-6)
+    with pytest.raises(ValueError, match="target_neighbours must be an integer >= 0"):
+        DSL(target_neighbours=-1)

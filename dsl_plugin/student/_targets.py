@@ -73,5 +73,44 @@ def bow_features(bow) -> np.ndarray:
     return (bow / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+#: :func:`neighbour_index` searches a large corpus's neighbours within random blocks of at most this many documents
+#: (exact within a block; time and memory linear in the corpus size)
+NEIGHBOUR_BLOCK = 50_000
+
+
+def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK) -> np.ndarray:
+    """Each row of ``vectors`` (N x D, e.g. sentence embeddings) and its ``k`` nearest other rows by cosine
+    similarity: an N x (1 + k) int64 array, the row itself first. A corpus of more than ``block`` rows is split into
+    random blocks (seeded by ``seed``) of at most ``block`` rows and neighbours are searched within each; in a block of
+    ``n <= k`` rows each row has the ``n - 1`` others, and itself in the places left."""
+    from sklearn.neighbors import NearestNeighbors
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n = len(vectors)
+    out = np.repeat(np.arange(n, dtype=np.int64)[:, None], 1 + k, axis=1)
+    if k == 0 or n < 2:
+        return out
+    order = np.random.default_rng(seed).permutation(n) if n > block else np.arange(n)
+    for part in np.array_split(order, -(-n // block)):
+        m = min(k, len(part) - 1)
+        if m == 0:
+            continue
+        found = NearestNeighbors(n_neighbors=m, metric="cosine", algorithm="brute").fit(
+            vectors[part]).kneighbors(return_distance=False)  # without a query: each row's m others, not itself
+        out[part, 1:1 + m] = part[found]
+    return out
+
+
+def pooled_rows(rows_of, index: np.ndarray):
+    """``rows -> the mean of rows_of(r)`` over each row ``r`` and its neighbours (``index``: from
+    :func:`neighbour_index`), as ``rows_of`` takes and returns them (an int64 index array -> float32 rows)."""
+    def read(rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        group = index[rows]
+        values = rows_of(group.ravel())
+        return values.reshape(len(rows), group.shape[1], -1).mean(axis=1, dtype=np.float32)
+    return read
+
+
 def _dense(bow) -> np.ndarray:
     return np.asarray(bow.toarray() if hasattr(bow, "toarray") else bow, dtype=np.float32)
