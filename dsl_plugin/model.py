@@ -148,6 +148,11 @@ _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight")
+#: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
+#: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
+#: network is or how a load rebuilds it
+_NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "dropout", "learn_priors",
+                   "theta_temperature")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 
 
@@ -720,8 +725,9 @@ class DSL(AbstractModel):
         source = self._source(documents, teacher_out, bow, fit=True, device=dev)
         input_size = int(source.inputs(slice(0, 1)).shape[1])
         word_vectors = self._word_vectors(token_lists) if self.backbone in WORD_VECTOR_BACKBONES else None
+        settings = {name: getattr(self, name) for name in _NETWORK_PARAMS}
         with self._seeded_global_torch(dev):
-            self.network_ = self._network(input_size, word_vectors).to(dev)
+            self.network_ = self._network(input_size, word_vectors, settings).to(dev)
             # FASTopic's documents -> topics transport couples a batch's documents: it trains on all at once
             cfg = TrainConfig(batch_size=len(source) if self.network_.full_batch else self.batch_size,
                               num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
@@ -732,15 +738,16 @@ class DSL(AbstractModel):
             if self.network_.full_batch:  # it keeps state of the training documents (all in memory already)
                 self.network_.prepare_inference(source.inputs(slice(0, len(source))))
         self.input_size_ = input_size
+        self.network_settings_ = settings
         self.word_dim_ = None if word_vectors is None else int(word_vectors.shape[1])
         source = source.without_targets()  # inference reads the inputs only: the targets (bag of words) are freed
         self.document_topic_ = self._theta(source)
 
-    def _network(self, input_size: int, word_vectors: np.ndarray | None):
-        """A fresh (untrained) student network of this model's backbone."""
-        return build_backbone(self.backbone, input_size, len(self.vocabulary_), self.num_topics,
-                              tuple(self.hidden_sizes), self.activation, self.dropout, self.learn_priors, word_vectors,
-                              self.theta_temperature)
+    def _network(self, input_size: int, word_vectors: np.ndarray | None, settings: dict[str, Any]):
+        """A fresh (untrained) student network built by ``settings`` (a value for each of ``_NETWORK_PARAMS``)."""
+        return build_backbone(settings["backbone"], input_size, len(self.vocabulary_), settings["num_topics"],
+                              tuple(settings["hidden_sizes"]), settings["activation"], settings["dropout"],
+                              settings["learn_priors"], word_vectors, settings["theta_temperature"])
 
     def _word_vectors(self, token_lists) -> np.ndarray:
         """Word vectors of the vocabulary for the ETM / ECRTM backbones (V x D), from ``word_embeddings``: skip-gram
@@ -825,7 +832,7 @@ class DSL(AbstractModel):
 
         return topic_words(self.topic_word_matrix_, self.vocabulary_, top_n=top_n, max_topics=max_topics,
                            theta=getattr(self, "document_topic_", None), topics=topics,
-                           title=f"DSL ({self.language_model}), K={self.num_topics}", path=path)
+                           title=f"DSL ({self.language_model}), K={self.network_settings_['num_topics']}", path=path)
 
     # ------------------------------------------------------------------ OCTIS API
     def train_model(self, dataset, hyperparameters: dict | None = None, top_words: int = 10) -> dict:
@@ -887,10 +894,11 @@ class DSL(AbstractModel):
         from safetensors.torch import save as safetensors_bytes
 
         self._check_fitted()
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k not in _NOT_SAVED}
+        params = _json_safe({k: v for k, v in self.get_params().items() if k not in _NOT_SAVED})
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": self.resolved_, "embedder": self._embedder_kind()},
+                             "resolved": self.resolved_, "embedder": self._embedder_kind(),
+                             "network": _json_safe(self.network_settings_)},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
         state.update({_INPUT_STATS + k: torch.from_numpy(getattr(self, k)) for k in _INPUT_STAT_NAMES
@@ -972,17 +980,33 @@ class DSL(AbstractModel):
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r})")
+        # the network as fitted (saves before 0.9 hold no "network": their params), a load override wins
+        network = config.get("network") or {name: getattr(model, name) for name in _NETWORK_PARAMS}
+        if not isinstance(network, dict) or set(network) != set(_NETWORK_PARAMS):
+            raise ValueError(f"{config_file}: 'network' must give {', '.join(_NETWORK_PARAMS)}")
+        try:
+            model.network_settings_ = validate(_PARAMS, {**network, **{k: v for k, v in overrides.items()
+                                                                       if k in _NETWORK_PARAMS}}, "DSL")
+        except ValueError as e:
+            raise ValueError(f"{config_file} 'network': {e}") from e
+        backbone = model.network_settings_["backbone"]
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
-        if model.backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
-            raise ValueError(f"{config_file} has no word_dim, which the {model.backbone} backbone needs")
+        if backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
+            raise ValueError(f"{config_file} has no word_dim, which the {backbone} backbone needs")
         net = model._network(model.input_size_, None if model.word_dim_ is None
-                              else np.zeros((len(vocabulary), model.word_dim_), dtype=np.float32))
+                             else np.zeros((len(vocabulary), model.word_dim_), dtype=np.float32),
+                             model.network_settings_)
         for k in _INPUT_STAT_NAMES:
             if _INPUT_STATS + k in state:
                 setattr(model, k, state.pop(_INPUT_STATS + k).numpy())
         net.load_state_dict(state)
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def _json_safe(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` as JSON writes them back (tuples as lists)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}
 
 
 def _is_weight(value, high: float) -> bool:

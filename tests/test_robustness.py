@@ -568,6 +568,24 @@ def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_
     assert not np.allclose(plain.transform(texts), model.document_topic_, atol=1e-3)
 
 
+@pytest.mark.parametrize("change", [{"hidden_sizes": (7,)}, {"activation": "relu"}, {"dropout": 0.5},
+                                    {"learn_priors": False}, {"theta_temperature": 3.0}, {"num_topics": 5}])
+def test_a_network_setting_changed_after_the_fit_does_not_change_what_a_save_loads(tmp_path, change):
+    """set_params after a fit changes the next fit (sklearn's rule); the save still loads the network it holds."""
+    model, texts = _fit_no_lm()
+    theta = model.transform(texts)
+    model.set_params(**change)
+    loaded = _load(model.save(tmp_path / "m"))
+    assert {k: getattr(loaded, k) for k in change} == change  # the params as they are now, for the next fit
+    np.testing.assert_allclose(loaded.transform(texts), theta, atol=1e-6)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["network"]["num_topics"] == 2 and config["network"]["hidden_sizes"] == [200, 200]
+    config["network"]["dropout"] = 2.0
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="'network': dropout must be"):
+        _load(tmp_path / "m")
+
+
 def test_item8_saved_files_honour_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
