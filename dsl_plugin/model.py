@@ -202,8 +202,8 @@ class DSL(AbstractModel):
             bag of words`` (0: the paper's pure soft label; documents with no vocabulary word keep the soft label).
             ``"auto"`` (the default; chosen at fit, kept as ``bow_weight_``): ``TOKEN_LIST_BOW_WEIGHT`` = 0.5 for a
             corpus of token lists, where the LM reads joined keywords (:func:`is_token_list_corpus`: at least 95%
-            of the training documents are exactly their token lists joined by spaces, as in an OCTIS folder
-            without raw text; quality study round 9), ``TEXT_BOW_WEIGHT`` = 0.3 for text (round 1).
+            of the training documents are exactly their token lists, or words of the vocabulary, joined by single
+            spaces, as in an OCTIS folder without raw text; quality study round 9), ``TEXT_BOW_WEIGHT`` = 0.3 for text (round 1).
         diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
             like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
@@ -372,7 +372,7 @@ class DSL(AbstractModel):
         if documents is None and "auto" in (self.input, self.bow_weight):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
                              "spaces) to resolve input='auto' or bow_weight='auto'")
-        token_list = documents is not None and is_token_list_corpus(documents, token_lists)
+        token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
     @property
@@ -490,7 +490,7 @@ class DSL(AbstractModel):
         words = _mean_words(bow) if by_length else 0.0
         long = words >= LONG_DOCUMENT_WORDS
         token_list = "auto" in (self.input, self.bow_weight) and is_token_list_corpus(
-            documents, token_lists if token_lists is not None else TokenizedTexts(documents))
+            documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
         for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
         if by_length:
@@ -1128,19 +1128,27 @@ def _mean_words(bow) -> float:
     return float(bow.sum()) / max(bow.shape[0], 1)
 
 
-def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequence[str]]) -> bool:
-    """Whether DSL's ``bow_weight="auto"`` and ``input="auto"`` treat these training documents as token lists (an
-    OCTIS folder without raw text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE``
-    of them are exactly their token lists joined by single spaces. At most ``TOKEN_LIST_SAMPLE`` documents, evenly
-    spaced, are compared (both read by position)."""
+def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequence[str]],
+                         vocabulary: Sequence[str] | None = None) -> bool:
+    """Whether DSL's ``"auto"`` settings treat these training documents as token lists (an OCTIS folder without raw
+    text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE`` of them are exactly their
+    token lists joined by single spaces, or (``vocabulary`` given) are words of the vocabulary joined by single spaces,
+    as an OCTIS folder's documents are (so that ``fit`` on the joined lists without ``token_lists``, tokenised by
+    another tokenizer than the folder's, still counts). At most ``TOKEN_LIST_SAMPLE`` documents, evenly spaced, are
+    compared (both read by position)."""
     documents, token_lists = _by_position(documents, "documents"), _by_position(token_lists, "token_lists")
     _check_token_lists(token_lists, documents)
     n = len(documents)
     if n == 0:
         return False
+    words = frozenset(vocabulary) if vocabulary is not None else frozenset()
+
+    def joined(doc: str, tokens) -> bool:
+        return doc == " ".join(tokens) or (bool(words) and doc == " ".join(split := doc.split())
+                                           and all(w in words for w in split))
+
     rows = np.unique(np.linspace(0, n - 1, min(n, TOKEN_LIST_SAMPLE)).astype(np.int64))
-    joined = sum(documents[i] == " ".join(token_lists[i]) for i in rows)
-    return joined >= TOKEN_LIST_SHARE * len(rows)
+    return sum(joined(documents[i], token_lists[i]) for i in rows) >= TOKEN_LIST_SHARE * len(rows)
 
 
 def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:

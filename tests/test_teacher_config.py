@@ -461,6 +461,20 @@ def test_is_token_list_corpus_needs_95_percent_of_the_documents_to_be_their_join
         is_token_list_corpus(joined, tokens[:-1])
 
 
+def test_is_token_list_corpus_counts_documents_of_vocabulary_words_when_the_vocabulary_is_given():
+    """An OCTIS folder's documents hold only its vocabulary's words: fit(joined lists, vocabulary) without the token
+    lists tokenises them with DSL's tokenizer (which drops e.g. two-letter words) and still recognises them."""
+    from dsl_plugin.data import TokenizedTexts
+    from dsl_plugin.model import is_token_list_corpus
+
+    docs = ["uk bank rate rise", "film star award", "uk vote poll"] * 20
+    vocabulary = ["uk", "bank", "rate", "rise", "film", "star", "award", "vote", "poll"]
+    assert not is_token_list_corpus(docs, TokenizedTexts(docs))  # the tokenizer drops "uk"
+    assert is_token_list_corpus(docs, TokenizedTexts(docs), vocabulary)
+    assert not is_token_list_corpus([d + " the" for d in docs], TokenizedTexts(docs), vocabulary)  # not a vocab word
+    assert not is_token_list_corpus([d.replace(" ", "  ") for d in docs], TokenizedTexts(docs), vocabulary)
+
+
 def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_corpus(tmp_path):
     """bow_weight="auto" (the default): .5 when the training documents are their token lists joined (an OCTIS
     folder without raw text; quality study round 9), .3 for text; it trains exactly what the number does, is saved
