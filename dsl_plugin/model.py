@@ -57,6 +57,10 @@ TOKEN_LIST_SAMPLE = 10_000
 #: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
+#: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
+#: short token lists (a token-list corpus that is not long; quality study round 13: chosen on the tweets' token copy);
+#: other corpora: 0
+SHORT_TOKEN_LIST_NEIGHBOURS = 15
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
                 "embeddings": "the MiniLM embedding alone (standardised)"}
@@ -118,7 +122,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "learn_priors": (True, boolean),
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": (1.0, real(0.01)),
-    "target_neighbours": (0, integer(0)),
+    "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -147,7 +151,7 @@ PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
-_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight")
+_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -230,7 +234,10 @@ class DSL(AbstractModel):
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
             corpus): a short document's few words are pooled with its neighbours'. Training only (``transform``
-            reads no neighbours); every backbone and target. 0 (the default) is off.
+            reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
+            as ``target_neighbours_``): ``SHORT_TOKEN_LIST_NEIGHBOURS`` = 15 for a corpus of short token lists (token
+            lists as ``bow_weight="auto"`` detects them, fewer than 32 vocabulary words per document as
+            ``input="auto"`` measures it; quality study round 13), 0 for every other corpus.
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -301,7 +308,7 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float = 1.0, target_neighbours: int = 0):
+                 theta_temperature: float = 1.0, target_neighbours: int | str = "auto"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -365,22 +372,24 @@ class DSL(AbstractModel):
         """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
         and form (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens",
-        "diversity_weight", "bow_weight"}`` (``diversity_weight``: None resolved to the backbone's), the values a fit
-        stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``.
-        ``documents`` is needed when ``input`` or ``bow_weight`` is ``"auto"`` (for an OCTIS folder without raw
-        text: the token lists joined by spaces). Changes nothing on the model."""
-        if documents is None and "auto" in (self.input, self.bow_weight):
+        "diversity_weight", "bow_weight", "target_neighbours"}`` (``diversity_weight``: None resolved to the
+        backbone's), the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``,
+        ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``. ``documents`` is needed when ``input``,
+        ``bow_weight`` or ``target_neighbours`` is ``"auto"`` (for an OCTIS folder without raw text: the token lists
+        joined by spaces). Changes nothing on the model."""
+        if documents is None and "auto" in (self.input, self.bow_weight, self.target_neighbours):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
-                             "spaces) to resolve input='auto' or bow_weight='auto'")
+                             "spaces) to resolve input, bow_weight or target_neighbours 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
     @property
     def resolved_(self) -> dict[str, Any]:
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{"input",
-        "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight"}`` (the attributes ``input_``,
-        ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``; saved with it, so that a
-        later change of a default does not change what a saved model says it is)."""
+        "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours"}`` (the
+        attributes ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``,
+        ``target_neighbours_``; saved with it, so that a later change of a default does not change what a saved
+        model says it is)."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
@@ -391,12 +400,14 @@ class DSL(AbstractModel):
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
+        auto_neighbours = SHORT_TOKEN_LIST_NEIGHBOURS if token_list and not long else 0
         check_theta_temperature(self.backbone, self.theta_temperature)  # before any LM pass, like diversity_weight
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": self._diversity_weight(),
-                "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight}
+                "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
+                "target_neighbours": auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours}
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -461,7 +472,8 @@ class DSL(AbstractModel):
         """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting (the
         documents' length) reads the bag of words."""
         if fit:
-            return self.input in ("auto", "lm+bow") or self.max_doc_tokens == "auto" or self._target_reads_bow()
+            return (self.input in ("auto", "lm+bow") or "auto" in (self.max_doc_tokens, self.target_neighbours)
+                    or self._target_reads_bow())
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
@@ -482,14 +494,14 @@ class DSL(AbstractModel):
 
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
         """This fit's ``input_``, ``standardize_input_`` (what the student reads), ``max_doc_tokens_`` (what the
-        teacher reads) and ``bow_weight_`` (the target): as given, or for ``"auto"`` chosen by :meth:`_resolved`
+        teacher reads), ``bow_weight_`` and ``target_neighbours_`` (the target): as given, or for ``"auto"`` chosen by :meth:`_resolved`
         from the training documents' length (the mean number of vocabulary words in ``bow``, their bag of words;
         long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``, ``token_lists``;
         ``token_lists`` None: tokenised from ``documents``)."""
         by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
-        words = _mean_words(bow) if by_length else 0.0
+        words = _mean_words(bow) if by_length or self.target_neighbours == "auto" else 0.0
         long = words >= LONG_DOCUMENT_WORDS
-        token_list = "auto" in (self.input, self.bow_weight) and is_token_list_corpus(
+        token_list = "auto" in (self.input, self.bow_weight, self.target_neighbours) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
         for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
@@ -502,6 +514,10 @@ class DSL(AbstractModel):
             logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
+        if self.target_neighbours == "auto" and self.target_neighbours_:
+            logger.info("DSL: target_neighbours='auto': the training documents are short token lists (%.1f vocabulary "
+                        "words on average): each document's target is pooled with its %d nearest neighbours'", words,
+                        self.target_neighbours_)
 
     def _embedder_kind(self) -> str | None:
         """What a save records of the sentence encoder: None (the student reads none), ``"packaged"`` (the packaged
@@ -610,11 +626,11 @@ class DSL(AbstractModel):
         words from :meth:`_input_bow` (built once, for the input and the target alike), or None.
         """
         n = len(documents)
-        pooled = fit and self.target_neighbours > 0
+        pooled = fit and self.target_neighbours_ > 0
         embeddings = (self._embeddings(documents)
                       if self.input_ in EMBEDDING_INPUTS or pooled else None)  # encoded once for both
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
-        neighbours = neighbour_index(embeddings, self.target_neighbours, self.seed) if pooled else None
+        neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed) if pooled else None
         targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
@@ -972,14 +988,17 @@ class DSL(AbstractModel):
         model.diversity_weight_ = resolved.get("diversity_weight", model._diversity_weight())
         # saves before bow_weight="auto" existed hold a number in their params
         model.bow_weight_ = resolved.get("bow_weight", model.bow_weight)
+        # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER)
+        model.target_neighbours_ = resolved.get("target_neighbours", model.target_neighbours)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
                 or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
-                or not _is_weight(model.bow_weight_, 1.0)):
+                or not _is_weight(model.bow_weight_, 1.0) or isinstance(model.target_neighbours_, bool)
+                or not isinstance(model.target_neighbours_, int) or model.target_neighbours_ < 0):
             raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
-                             f"{model.bow_weight_!r})")
+                             f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r})")
         # the network as fitted (saves before 0.9 hold no "network": their params), a load override wins
         network = config.get("network") or {name: getattr(model, name) for name in _NETWORK_PARAMS}
         if not isinstance(network, dict) or set(network) != set(_NETWORK_PARAMS):

@@ -319,7 +319,7 @@ BAD_SETTINGS = [
     ("embedding_model", "minilm", "encode"), ("device", "gpu9", "device"),
     ("diversity_weight", -1, ">= 0"), ("diversity_weight", math.inf, "finite"),
     ("theta_temperature", 0, ">= 0.01"), ("theta_temperature", 1e-300, ">= 0.01"),
-    ("target_neighbours", -1, "integer >= 0"), ("target_neighbours", 2.5, "integer >= 0"),
+    ("target_neighbours", -1, "'auto' or an integer >= 0"), ("target_neighbours", 2.5, "'auto' or an integer >= 0"),
 ]
 
 

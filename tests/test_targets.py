@@ -101,5 +101,6 @@ def test_a_fit_with_target_neighbours_encodes_once_and_transform_reads_no_neighb
     loaded = DSL.load(model.save(tmp_path / "m"), embedding_model=_CountingEmbedder())
     assert loaded.target_neighbours == 3
     np.testing.assert_allclose(loaded.transform(docs), model.document_topic_, atol=1e-6)
-    with pytest.raises(ValueError, match="target_neighbours must be an integer >= 0"):
-        DSL(target_neighbours=-1)
+    for bad in (-1, 2.5, "more", True):
+        with pytest.raises(ValueError, match="target_neighbours must be 'auto' or an integer >= 0"):
+            DSL(target_neighbours=bad)

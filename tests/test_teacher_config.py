@@ -326,7 +326,7 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
                                                    "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
-                                                   "bow_weight": 0.3}  # text (not the token lists joined)
+                                                   "bow_weight": 0.3, "target_neighbours": 0}  # text, not lists
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -492,7 +492,7 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     out = _outputs(rng.normal(size=(16, 3)), rng.normal(size=(16, 4)))
 
     def fitted(docs, **kw):
-        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", **kw)
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(), **kw)
         model.vocabulary_ = vocab
         model._fit_arrays(docs, tokens, out)
         return model
@@ -509,7 +509,7 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
     with pytest.raises(ValueError, match="resolved_for needs documents"):
         DSL().resolved_for(tokens, vocab)  # the form is unknown without them
-    assert DSL(input="lm", bow_weight=0.3).resolved_for(tokens, vocab)["bow_weight"] == 0.3  # nothing to read
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(tokens, vocab)["bow_weight"] == 0.3
     # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
     # its number; params "auto" with nothing resolved is refused, naming it
     folder = auto_keywords.save(tmp_path / "m")
@@ -524,6 +524,43 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     for bad in ("more", 1.5, -0.1, True):
         with pytest.raises(ValueError, match="bow_weight.*'auto' or a number in \\[0, 1\\]"):
             DSL(bow_weight=bad)
+
+
+def test_target_neighbours_auto_pools_the_targets_of_short_token_lists_only(tmp_path):
+    """target_neighbours="auto" (the default): SHORT_TOKEN_LIST_NEIGHBOURS for a corpus of short token lists (quality
+    study round 13), 0 for text and for long token lists; it trains what the number does, and is saved as resolved."""
+    import json
+
+    from dsl_plugin.model import LONG_DOCUMENT_WORDS, SHORT_TOKEN_LIST_NEIGHBOURS
+
+    assert SHORT_TOKEN_LIST_NEIGHBOURS == 15
+    rng = np.random.default_rng(3)
+    vocab = ["alpha", "beta", "gamma", "delta"]
+    short = [[vocab[(i + j) % 4] for j in range(1 + i % 3)] for i in range(40)]
+    long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS)] for i in range(40)]
+    out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
+
+    def fitted(tokens, docs=None, **kw):
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(), **kw)
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
+        return model
+    auto = fitted(short)
+    assert auto.target_neighbours == "auto" and auto.target_neighbours_ == 15
+    np.testing.assert_array_equal(auto.document_topic_, fitted(short, target_neighbours=15).document_topic_)
+    assert not np.allclose(auto.document_topic_, fitted(short, target_neighbours=0).document_topic_)
+    assert fitted(long).target_neighbours_ == 0  # long token lists
+    assert fitted(short, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]).target_neighbours_ == 0
+    assert fitted(short, target_neighbours=4).target_neighbours_ == 4  # an explicit number wins
+    assert DSL(preset="paper").target_neighbours == 0
+    assert DSL().resolved_for(short, vocab, [" ".join(t) for t in short])["target_neighbours"] == 15
+    folder = auto.save(tmp_path / "m")
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).resolved_["target_neighbours"] == 15
+    config = json.loads((folder / "config.json").read_text())
+    config["resolved"]["target_neighbours"] = "auto"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="target_neighbours 'auto'"):
+        DSL.load(folder)
 
 
 def test_bow_weight_auto_reads_the_default_tokenizer_when_fit_gets_no_token_lists(monkeypatch):
