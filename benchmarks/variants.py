@@ -279,6 +279,12 @@ ROUND13_LEVERS = {"Q-short-nbr5": {"target_neighbours": 5},
                   "Q-short-fastopic": {"backbone": "fastopic"}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config}
                        for name, config in ROUND13_LEVERS.items()})
+# round 14 (2026-12-05, RULE14): over DSL() 0.9 on long token-list corpora (= Q-tokens-minilm there), the targets pooled
+# with the nearest training documents' as round 13 adopted for short token lists
+ROUND14_LEVERS = {"Q-tokens-minilm-nbr5": {"target_neighbours": 5},
+                  "Q-tokens-minilm-nbr15": {"target_neighbours": 15}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config}
+                       for name, config in ROUND14_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)

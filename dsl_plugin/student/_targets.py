@@ -105,10 +105,11 @@ def pooled_rows(rows_of, index: np.ndarray):
     """``rows -> the mean of rows_of(r)`` over each row ``r`` and its neighbours (``index``: from
     :func:`neighbour_index`), as ``rows_of`` takes and returns them (an int64 index array -> float32 rows)."""
     def read(rows):
-        rows = np.asarray(rows, dtype=np.int64)
-        group = index[rows]
-        values = rows_of(group.ravel())
-        return values.reshape(len(rows), group.shape[1], -1).mean(axis=1, dtype=np.float32)
+        group = index[np.asarray(rows, dtype=np.int64)]
+        total = rows_of(group[:, 0]).astype(np.float32)  # summed one neighbour at a time: memory of two blocks
+        for j in range(1, group.shape[1]):
+            total += rows_of(group[:, j])
+        return total / np.float32(group.shape[1])
     return read
 
 
