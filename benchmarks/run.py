@@ -30,7 +30,7 @@ from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table
 from . import logs_dir, results_dir, setup_environment, threads, work_dir
 from .bench_data import DATASETS, octis_dataset, prepare
 from .machine import machine_info
-from .variants import BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
+from .variants import AUTO_ROWS, BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
 
 RUNS_FILE = "runs.jsonl"  # in results_dir()
 
@@ -163,8 +163,9 @@ def load_runs(path: Path | None = None, current_only: bool = True, as_resolved_t
     """Records of ``path`` (default ``runs.jsonl`` of the results folder; a torn last line from a killed run is
     ignored, and redone). With ``current_only``, each DSL run is counted under the variant that has its settings
     today (``variants.variant_of``: a run of 0.1's "DSL" is a "DSL-paper" run), and runs whose settings no
-    variant has any more are left out. With ``as_resolved_today`` too, a run of the package default's row ("DSL")
-    whose ``"auto"`` settings resolved otherwise than ``DSL()``'s resolve today on that data set
+    variant has any more are left out. With ``as_resolved_today`` too, a run of a version's default ("DSL", and the
+    other ``variants.AUTO_ROWS``) whose ``"auto"`` settings resolved otherwise than that row's resolve today on that
+    data set
     (:func:`resolved_settings`; a later version changed what "auto" means there) counts under the variant whose
     explicit settings are what it resolved to (0.6's "DSL" on BBC News is "DSL-0.6"), or is left out. Other rows
     keep the runs of their settings as recorded: an earlier version's default ("DSL-0.5") holds what that version
@@ -179,7 +180,7 @@ def load_runs(path: Path | None = None, current_only: bool = True, as_resolved_t
     for r in runs:
         if r.get("model") in DSL_VARIANTS or "settings" in r:
             name = variant_of(r)
-            if name == "DSL" and as_resolved_today and not _resolves_as_recorded(r, name):
+            if name in AUTO_ROWS and as_resolved_today and not _resolves_as_recorded(r, name):
                 name = variant_of({**r, "settings": {**r["settings"], **r["resolved"]}})
             if name is None:
                 continue

@@ -57,10 +57,10 @@ TOKEN_LIST_SAMPLE = 10_000
 #: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
-#: ``target_neighbours="auto"`` (opt-in): the neighbours whose targets each document's target is pooled with, for a
-#: corpus of short token lists (a token-list corpus that is not long; quality study round 13, chosen on the tweets'
-#: token copy; not the default: it lost on the round's confirmation set, DBPedia_IT); other corpora: 0
-SHORT_TOKEN_LIST_NEIGHBOURS = 15
+#: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
+#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); other corpora: 0 (round 13 chose
+#: 15 for short token lists, and it was withdrawn after it lost on its confirmation set, DBPedia_IT)
+LONG_TOKEN_LIST_NEIGHBOURS = 5
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
                 "embeddings": "the MiniLM embedding alone (standardised)"}
@@ -122,7 +122,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "learn_priors": (True, boolean),
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": (1.0, real(0.01)),
-    "target_neighbours": (0, either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
+    "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -166,13 +166,14 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.7) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.9) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
-    sentence embedding next to the LM state (alone, for long token lists) and a teacher that reads 256 tokens of
-    each document instead of 128.
+    sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
+    nearest neighbours': ``target_neighbours="auto"``) and a teacher that reads 256 tokens of each document instead
+    of 128.
     ``DSL(preset="paper")`` is the published method.
 
     Args:
@@ -234,12 +235,12 @@ class DSL(AbstractModel):
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
             corpus): a short document's few words are pooled with its neighbours'. Training only (``transform``
-            reads no neighbours); every backbone and target; 0 (the default) is off. ``"auto"`` (chosen at fit, kept
-            as ``target_neighbours_``): ``SHORT_TOKEN_LIST_NEIGHBOURS`` = 15 for a corpus of short token lists (token
-            lists as ``bow_weight="auto"`` detects them, fewer than 32 vocabulary words per document as
-            ``input="auto"`` measures it), 0 for every other corpus. Not a default: the quality study's round 13
-            chose it on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50), and it lost .043 / .062 on the
-            round's confirmation set, DBPedia_IT (an OCTIS folder of short Italian token lists).
+            reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
+            as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus of long token lists (token
+            lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as
+            ``input="auto"`` measures it; quality study round 14), 0 for every other corpus. Short token lists keep
+            0: round 13 chose 15 for them on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50), and it
+            lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -310,7 +311,7 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float = 1.0, target_neighbours: int | str = 0):
+                 theta_temperature: float = 1.0, target_neighbours: int | str = "auto"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -402,7 +403,7 @@ class DSL(AbstractModel):
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        auto_neighbours = SHORT_TOKEN_LIST_NEIGHBOURS if token_list and not long else 0
+        auto_neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list and long else 0
         check_theta_temperature(self.backbone, self.theta_temperature)  # before any LM pass, like diversity_weight
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
@@ -517,7 +518,7 @@ class DSL(AbstractModel):
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
         if self.target_neighbours == "auto" and self.target_neighbours_:
-            logger.info("DSL: target_neighbours='auto': the training documents are short token lists (%.1f vocabulary "
+            logger.info("DSL: target_neighbours='auto': the training documents are long token lists (%.1f vocabulary "
                         "words on average): each document's target is pooled with its %d nearest neighbours'", words,
                         self.target_neighbours_)
 

