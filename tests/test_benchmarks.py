@@ -459,6 +459,23 @@ def test_perf_ray_section(bench):
     assert "## 7. Teacher on Ray" in text and "byte-identical to the single-process pass: **yes**" in text
 
 
+def test_neighbours_cost(bench):
+    from benchmarks import neighbours_cost
+
+    neighbours_cost.main(["--sizes", "300", "600", "--batches", "4", "--target-docs", "200"])
+    text = (bench / "results" / "neighbours_cost.md").read_text()
+    assert re.search(r"\| 600 \| 1 \| \d+\.\d \| \d\.\d{3} \|", text), text
+    assert re.search(r"Pooled / own: \d+\.\dx per batch", text), text
+
+
+def test_neighbour_agreement(bench):
+    from benchmarks import neighbour_agreement
+
+    neighbour_agreement.main(["--datasets", TINY, "--k", "3"])
+    text = (bench / "results" / "neighbour_agreement.md").read_text()
+    assert re.search(rf"\| {TINY} \| 36 \| [01]\.\d{{3}} \| [01]\.\d{{3}} \| 0\.\d{{3}} \|", text), text
+
+
 def test_theta_sharpness_tempering_keeps_the_argmax_and_flattens():
     """The diagnostic's tempered theta: T=1 is theta itself, larger T flattens each row towards uniform (sum 1), the
     largest topic of every document stays the same (so purity cannot change)."""
