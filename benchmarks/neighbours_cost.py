@@ -10,7 +10,7 @@ Two costs, each measured in one run on one thread (BLAS limited to one thread to
    then linear in the number of blocks. Reported: seconds per size, and the ratios that show the two regimes.
 2. The training targets: a batch of 64 pooled targets reads and softmaxes 64 x 6 rows instead of 64. Reported:
    seconds per 100 batches of ``DSL._target_rows`` with and without neighbours (in-memory logits, |V| = 2000), and
-   the ratio; a streamed fit reads the 16x rows from the teacher cache.
+   the ratio; a streamed fit reads the (k + 1)x rows from the teacher cache.
 
 The MiniLM encoding the neighbours need is the one ``input="embeddings"`` already pays on long token lists (measured
 in the quality study's teacher cost), so it is not timed here.

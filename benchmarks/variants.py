@@ -296,6 +296,8 @@ AUTO_ROWS = ("DSL", "DSL-0.8")
 # target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists; every row but "DSL" was defined
 # before it and trained on each document's own target unless it says otherwise: pinned at 0, so that its recorded
 # runs keep their name and a new run trains as they did
-for _name, _config in DSL_VARIANTS.items():
-    if _name != "DSL":
-        _config.setdefault("target_neighbours", 0)
+# (new dicts: the configs are shared between the two tables, and "DSL-paper" is _PAPER itself)
+for _table in (DSL_VARIANTS, STUDY_VARIANTS):
+    for _name in _table:
+        if _name != "DSL":
+            _table[_name] = {"target_neighbours": 0, **_table[_name]}

@@ -208,7 +208,8 @@ class DSL(AbstractModel):
             ``"auto"`` (the default; chosen at fit, kept as ``bow_weight_``): ``TOKEN_LIST_BOW_WEIGHT`` = 0.5 for a
             corpus of token lists, where the LM reads joined keywords (:func:`is_token_list_corpus`: at least 95%
             of the training documents are exactly their token lists, or words of the vocabulary, joined by single
-            spaces, as in an OCTIS folder without raw text; quality study round 9), ``TEXT_BOW_WEIGHT`` = 0.3 for text (round 1).
+            spaces, as in an OCTIS folder without raw text; quality study round 9), ``TEXT_BOW_WEIGHT`` = 0.3 for
+            text (round 1).
         diversity_weight: weight of a penalty on duplicate topics, added to every document's loss (a batch term,
             like ECRTM's regulariser): this weight x :func:`~dsl_plugin.student.topic_overlap` of the topic-word
             matrix (over every two topics, the squared positive part of the cosine similarity of their word
@@ -234,7 +235,7 @@ class DSL(AbstractModel):
         target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
-            corpus): a short document's few words are pooled with its neighbours'. Training only (``transform``
+            corpus), so a document's few or noisy words are pooled with its neighbours'. Training only (``transform``
             reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
             as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus of long token lists (token
             lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as
@@ -398,7 +399,8 @@ class DSL(AbstractModel):
 
     def _resolved(self, long: bool, token_list: bool) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
-        text); the one place that says what ``input``, ``max_doc_tokens`` and ``bow_weight`` ``"auto"`` become."""
+        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight`` and ``target_neighbours``
+        ``"auto"`` become."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
@@ -493,14 +495,15 @@ class DSL(AbstractModel):
         bow = self._bow(token_lists, documents) if self._bow_needed(fit) else None
         if fit:
             self._resolve_settings(bow, documents, token_lists)
+            self._check_embedder(documents)
         return bow
 
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
         """This fit's ``input_``, ``standardize_input_`` (what the student reads), ``max_doc_tokens_`` (what the
-        teacher reads), ``bow_weight_`` and ``target_neighbours_`` (the target): as given, or for ``"auto"`` chosen by :meth:`_resolved`
-        from the training documents' length (the mean number of vocabulary words in ``bow``, their bag of words;
-        long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``, ``token_lists``;
-        ``token_lists`` None: tokenised from ``documents``)."""
+        teacher reads), ``bow_weight_`` and ``target_neighbours_`` (the target): as given, or for ``"auto"`` chosen by
+        :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``, their
+        bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``,
+        ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
         by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
         words = _mean_words(bow) if by_length or self.target_neighbours == "auto" else 0.0
         long = words >= LONG_DOCUMENT_WORDS
@@ -533,17 +536,22 @@ class DSL(AbstractModel):
             return "packaged"
         return f"custom: {type(self.embedding_model).__name__}"
 
-    def _check_embedder(self) -> None:
-        """Before the teacher pass of a fit: when this fit's resolved settings read sentence embeddings and no
-        ``embedding_model`` was given, ``ImportError`` now (naming the settings and the install commands) if the
-        packaged MiniLM is not installed, rather than after the LM pass."""
-        reads = [f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []
-        reads += [f"target_neighbours_={self.target_neighbours_}"] if self.target_neighbours_ else []
-        if reads and self.embedding_model is None:
-            from .embeddings import PackagedMiniLM
+    def _fit_reads_embeddings(self) -> list[str]:
+        """The resolved settings of this fit that read the documents' sentence embeddings (none: an empty list)."""
+        return ([f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []) + (
+            [f"target_neighbours_={self.target_neighbours_}"] if self.target_neighbours_ else [])
 
-            PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings "
-                                           "are resolved by the training documents' length and form), but ")
+    def _check_embedder(self, documents: Sequence[str]) -> None:
+        """Before the teacher pass of a fit (``fit`` and ``train_model``, once the settings are resolved): when the
+        fit reads sentence embeddings from the packaged MiniLM and they are not cached, ``ImportError`` now (naming
+        the settings and the install commands) if its packages are missing, rather than after the LM pass."""
+        from .embeddings import PackagedMiniLM
+
+        reads = self._fit_reads_embeddings()
+        if not reads or not isinstance(self._embedder(), PackagedMiniLM) or self._embedder().is_cached(documents):
+            return
+        PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings are "
+                                       "resolved by the training documents' length and form), but ")
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -626,7 +634,7 @@ class DSL(AbstractModel):
         return self._input_rows(documents, teacher_out, fit, self._input_bow(documents, token_lists, fit))(slice(None))
 
     def _targets(self, teacher_out, token_lists) -> np.ndarray:
-        """The training targets of every document, in one array."""
+        """Every document's own training target (no neighbours pooled), in one array."""
         bow = self._bow(token_lists) if self._target_reads_bow() else None
         n = bow.shape[0] if self.target == "bow" else len(teacher_out)
         return self._target_rows(teacher_out, bow)(np.arange(n))
@@ -642,8 +650,8 @@ class DSL(AbstractModel):
         """
         n = len(documents)
         pooled = fit and self.target_neighbours_ > 0
-        embeddings = (self._embeddings(documents)
-                      if self.input_ in EMBEDDING_INPUTS or pooled else None)  # encoded once for both
+        embeddings = (self._embeddings(documents)  # encoded once for the input and the neighbours
+                      if (self._fit_reads_embeddings() if fit else self.input_ in EMBEDDING_INPUTS) else None)
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
         neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed) if pooled else None
         targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
@@ -749,7 +757,6 @@ class DSL(AbstractModel):
             self.__dict__.pop(name, None)
         if bow is None:
             bow = self._input_bow(documents, token_lists, fit=True)  # resolves the "auto" settings
-        self._check_embedder()
         if teacher_out is None and self._needs_teacher():
             teacher_out = self._teacher_outputs(documents, self.vocabulary_)
         self._check_teacher_out(teacher_out, len(documents))
@@ -1004,8 +1011,8 @@ class DSL(AbstractModel):
         model.diversity_weight_ = resolved.get("diversity_weight", model._diversity_weight())
         # saves before bow_weight="auto" existed hold a number in their params
         model.bow_weight_ = resolved.get("bow_weight", model.bow_weight)
-        # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER)
-        model.target_neighbours_ = resolved.get("target_neighbours", model.target_neighbours)
+        # saves before target_neighbours existed trained on their own targets (a load override does not change that)
+        model.target_neighbours_ = resolved.get("target_neighbours", PARAMS_ADDED_LATER["target_neighbours"])
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
                 or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
@@ -1016,7 +1023,7 @@ class DSL(AbstractModel):
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r})")
         # the network as fitted (saves before 0.9 hold no "network": their params), a load override wins
-        network = config.get("network") or {name: getattr(model, name) for name in _NETWORK_PARAMS}
+        network = config["network"] if "network" in config else {name: getattr(model, name) for name in _NETWORK_PARAMS}
         if not isinstance(network, dict) or set(network) != set(_NETWORK_PARAMS):
             raise ValueError(f"{config_file}: 'network' must give {', '.join(_NETWORK_PARAMS)}")
         try:
@@ -1034,7 +1041,10 @@ class DSL(AbstractModel):
         for k in _INPUT_STAT_NAMES:
             if _INPUT_STATS + k in state:
                 setattr(model, k, state.pop(_INPUT_STATS + k).numpy())
-        net.load_state_dict(state)
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as e:  # e.g. a "network" edited after the save: other shapes than the weights'
+            raise ValueError(f"{weights_file} does not fit the network {config_file} describes: {e}") from e
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
 
@@ -1187,8 +1197,9 @@ def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequenc
 
 
 def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:
-    """Whether DSL's ``"auto"`` settings (``input``, ``max_doc_tokens``) treat these training documents (their token
-    lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on average."""
+    """Whether DSL's ``"auto"`` settings (``input``, ``max_doc_tokens``, ``target_neighbours``) treat these training
+    documents (their token lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on
+    average."""
     return _mean_words(bag_of_words(token_lists, check_vocabulary(vocabulary))) >= LONG_DOCUMENT_WORDS
 
 

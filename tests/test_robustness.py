@@ -545,12 +545,14 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     for name in PARAMS_ADDED_LATER:  # as 0.4 saved it: no such parameter, nothing resolved
         del config["params"][name]
         config["resolved"].pop(name, None)  # theta_temperature has nothing to resolve
+    del config["network"]  # saved since 0.9: before, the params built the network
     (path / "config.json").write_text(json.dumps(config))
     assert _load(path).diversity_weight == 0.0 and _load(path).diversity_weight_ == 0.0
     # bow_weight: 0.1's saves have none (they trained on the pure soft label)
     assert _load(path).bow_weight == 0.0 and _load(path).bow_weight_ == 0.0
     assert _load(path).theta_temperature == 1.0  # added in 0.8: every earlier save trained with 1
     assert _load(path).target_neighbours == 0  # added in 0.9: every earlier save trained on its own targets
+    assert _load(path).target_neighbours_ == 0 and _load(path, target_neighbours="auto").target_neighbours_ == 0
     config["resolved"]["diversity_weight"] = -1.0
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="diversity_weight -1.0"):
@@ -583,6 +585,14 @@ def test_a_network_setting_changed_after_the_fit_does_not_change_what_a_save_loa
     config["network"]["dropout"] = 2.0
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="'network': dropout must be"):
+        _load(tmp_path / "m")
+    config["network"].update(dropout=0.2, num_topics=3)  # valid, but not the network the weights are
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="does not fit the network"):
+        _load(tmp_path / "m")
+    config["network"] = {}
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="'network' must give"):
         _load(tmp_path / "m")
 
 

@@ -157,7 +157,15 @@ SETTINGS = {
     "ensemble+contextual": dict(language_model="org/stub-a+org/stub-b", calibration="contextual", bow_weight=0.0,
                                 theta_estimate="mean"),
     "float16-cache": dict(cache_dtype="float16", calibration=None, standardize_input=False, bow_weight=0.0),
+    "pooled-targets": dict(target_neighbours=3, bow_weight=0.3, calibration="corpus", embedding_model=None),
 }
+
+
+class _HashEmbedder:
+    """A deterministic sentence-embedding stand-in (no model): 6 numbers per document from its characters."""
+
+    def encode(self, documents):
+        return np.array([[sum(map(ord, d)) % p + 1.0 for p in (3, 5, 7, 11, 13, 17)] for d in documents], np.float32)
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
@@ -167,6 +175,8 @@ def test_a_fit_streamed_from_the_cache_equals_the_in_memory_fit(tmp_path, monkey
     from dsl_plugin.teacher import _teacher
 
     kw = {"language_model": "org/stub-a", **SETTINGS[name]}
+    if "embedding_model" in kw:
+        kw["embedding_model"] = _HashEmbedder()
     docs, vocab = _stub_corpus(tmp_path, kw["language_model"].split("+"), cache_dtype=kw.get("cache_dtype", "float32"))
     new_docs = docs[100:140]
 

