@@ -235,7 +235,7 @@ class DSL(AbstractModel):
         target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
-            corpus), so a document's few or noisy words are pooled with its neighbours'. Training only (``transform``
+            corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'. Training only (``transform``
             reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
             as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus of long token lists (token
             lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as
@@ -653,7 +653,7 @@ class DSL(AbstractModel):
         embeddings = (self._embeddings(documents)  # encoded once for the input and the neighbours
                       if (self._fit_reads_embeddings() if fit else self.input_ in EMBEDDING_INPUTS) else None)
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
-        neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed) if pooled else None
+        neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed, device=device) if pooled else None
         targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):

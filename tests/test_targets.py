@@ -67,6 +67,26 @@ def test_neighbour_index_of_a_large_corpus_stays_within_seeded_blocks():
     np.testing.assert_array_equal(exact[:, 1:], np.argsort(-sim, axis=1)[:, :3])
 
 
+def test_the_torch_neighbour_search_of_a_gpu_finds_what_scikit_learn_finds():
+    """The GPU path (torch, in chunks of query rows, own similarity masked) run here on the CPU: the same neighbours as
+    scikit-learn's brute-force cosine search, except among exact ties (a zero row is equally far from every row)."""
+    from dsl_plugin.student._targets import _sklearn_neighbours, _torch_neighbours
+
+    x = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)
+    x[5] = 0
+    cpu, gpu_path = _sklearn_neighbours(x, 7), _torch_neighbours(x, 7, "cpu", rows=120)
+    assert np.flatnonzero((cpu != gpu_path).any(axis=1)).tolist() in ([], [5])
+    assert (gpu_path != np.arange(500)[:, None]).all()  # never the row itself
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_neighbour_index_on_a_gpu_equals_the_cpu_search():
+    from dsl_plugin.student import neighbour_index
+
+    x = np.random.default_rng(1).normal(size=(3000, 32)).astype(np.float32)
+    np.testing.assert_array_equal(neighbour_index(x, 5, device="cuda"), neighbour_index(x, 5))
+
+
 def test_target_neighbours_trains_on_the_mean_of_each_documents_and_its_neighbours_targets():
     from dsl_plugin.student import neighbour_index
 

@@ -78,14 +78,18 @@ def bow_features(bow) -> np.ndarray:
 NEIGHBOUR_BLOCK = 50_000
 
 
-def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK) -> np.ndarray:
+def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK,
+                    device=None) -> np.ndarray:
     """Each row of ``vectors`` (N x D, e.g. sentence embeddings) and its ``k`` nearest other rows by cosine
     similarity: an N x (1 + m) int64 array, the row itself first, m = ``k`` capped at the rows of the smallest block
     minus one. A corpus of more than ``block`` rows is split into random blocks (seeded by ``seed``; their sizes differ
-    by at most one) of at most ``block`` rows, and neighbours are searched within each."""
-    from sklearn.neighbors import NearestNeighbors
+    by at most one) of at most ``block`` rows, and neighbours are searched within each: with scikit-learn on the CPU
+    (``device`` None or a CPU), or with torch on a GPU ``device`` (:func:`_torch_neighbours`; the same neighbours up
+    to ties and float rounding)."""
+    import torch
 
     vectors = np.asarray(vectors, dtype=np.float32)
+    on_gpu = device is not None and torch.device(device).type != "cpu"
     n = len(vectors)
     order = np.random.default_rng(seed).permutation(n) if n > block else np.arange(n)
     parts = np.array_split(order, max(1, -(-n // block)))
@@ -95,9 +99,32 @@ def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: in
     if m <= 0:
         return out
     for part in parts:
-        found = NearestNeighbors(n_neighbors=m, metric="cosine", algorithm="brute").fit(
-            vectors[part]).kneighbors(return_distance=False)  # without a query: each row's m others, not itself
-        out[part, 1:] = part[found]
+        out[part, 1:] = part[_torch_neighbours(vectors[part], m, device) if on_gpu
+                             else _sklearn_neighbours(vectors[part], m)]
+    return out
+
+
+def _sklearn_neighbours(x: np.ndarray, m: int) -> np.ndarray:
+    """Each row's ``m`` nearest other rows of ``x`` by cosine distance (exact, brute force; n x m positions)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    # without a query, kneighbors gives each row its m nearest *other* rows
+    return NearestNeighbors(n_neighbors=m, metric="cosine", algorithm="brute").fit(x).kneighbors(return_distance=False)
+
+
+def _torch_neighbours(x: np.ndarray, m: int, device, rows: int = 4096) -> np.ndarray:
+    """:func:`_sklearn_neighbours` with torch on ``device`` (meant for a GPU): unit rows (a zero row stays zero, as in
+    scikit-learn's cosine), similarities ``rows`` query rows at a time, each row's own similarity masked, top ``m``."""
+    import torch
+
+    with torch.no_grad():
+        t = torch.nn.functional.normalize(torch.from_numpy(x).to(device), dim=1)
+        out = np.empty((len(x), m), dtype=np.int64)
+        for a in range(0, len(x), rows):
+            sims = t[a:a + rows] @ t.T
+            own = torch.arange(a, min(a + rows, len(x)), device=t.device)
+            sims[own - a, own] = -torch.inf
+            out[a:a + rows] = sims.topk(m, dim=1).indices.cpu().numpy()
     return out
 
 
