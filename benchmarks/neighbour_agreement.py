@@ -56,10 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     started = time.strftime("%Y-%m-%d %H:%M")
     rows = [agreement(ds, args.k) for ds in args.datasets]
+    command = f"python -m benchmarks.neighbour_agreement --datasets {' '.join(args.datasets)} --k {args.k}"
     lines = [f"# Neighbours' label agreement (k = {args.k})", "",
-             f"`python -m benchmarks.neighbour_agreement --datasets {' '.join(args.datasets)} --k {args.k}` ({started}; "
-             f"{machine_info()}). Share of each document's {args.k} nearest training documents that carry its label "
-             "(reads the labels: a diagnostic, not something DSL does). See the module's docstring.", "",
+             f"`{command}` ({started}; {machine_info()}). Share of each document's {args.k} nearest training "
+             "documents that carry its label (reads the labels: a diagnostic, not something DSL does). See the "
+             "module's docstring.", "",
              "| data set | documents | MiniLM (what DSL pools by) | tf-idf | chance |", "|---|---|---|---|---|"]
     lines += [f"| {r['dataset']} | {r['documents']:,} | {r['minilm']:.3f} | {r['tfidf']:.3f} | {r['chance']:.3f} |"
               for r in rows]

@@ -235,13 +235,13 @@ class DSL(AbstractModel):
         target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
-            corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'. Training only (``transform``
-            reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the default; chosen at fit, kept
-            as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus of long token lists (token
-            lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as
-            ``input="auto"`` measures it; quality study round 14), 0 for every other corpus. Short token lists keep
-            0: round 13 chose 15 for them on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50), and it
-            lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
+            corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'.
+            Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
+            default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
+            of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
+            document as ``input="auto"`` measures it; quality study round 14), 0 for every other corpus. Short token
+            lists keep 0: round 13 chose 15 for them on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50),
+            and it lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
