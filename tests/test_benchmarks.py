@@ -468,6 +468,15 @@ def test_neighbours_cost(bench):
     assert re.search(r"Pooled / own: \d+\.\dx per batch", text), text
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="measures on the GPU when there is one")
+def test_neighbours_cost_on_a_gpu_skips_cleanly_without_cuda(bench, capsys):
+    from benchmarks import neighbours_cost
+
+    neighbours_cost.main(["--device", "cuda", "--sizes", "300"])
+    assert "needs CUDA" in capsys.readouterr().out
+    assert not (bench / "results" / "neighbours_cost_cuda.md").exists()
+
+
 def test_neighbour_agreement(bench):
     from benchmarks import neighbour_agreement
 
