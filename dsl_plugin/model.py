@@ -994,7 +994,10 @@ class DSL(AbstractModel):
         params = {**PARAMS_ADDED_LATER, **params}
         if "center_logits" in params:  # saved before calibration replaced it
             params["calibration"] = "corpus" if params.pop("center_logits") else None
-        model = cls(**{**{k: v for k, v in params.items() if k not in _NOT_SAVED}, **overrides})
+        saved = {k: v for k, v in params.items() if k not in _NOT_SAVED}
+        model = cls(**{**saved, **overrides})
+        # what it trained with, for saves that do not say it under "resolved": the saved params, not the overrides
+        as_saved = cls(**saved) if overrides else model
         model.vocabulary_ = vocabulary
         model.input_size_ = config["input_size"]
         embedder = config.get("embedder")  # None: saved before 0.7.0 (not recorded)
@@ -1003,16 +1006,16 @@ class DSL(AbstractModel):
                              f"encoder ({embedder}); pass it: DSL.load(path, embedding_model=...) (without it the "
                              "packaged MiniLM would be used, whose embeddings the network was not trained on)")
         # what the student reads (saves before input="auto" existed hold it in their params)
-        resolved = config.get("resolved") or {"input": model.input, "standardize_input": model.standardize_input}
+        resolved = config.get("resolved") or {"input": as_saved.input, "standardize_input": as_saved.standardize_input}
         model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
         # saves before max_doc_tokens="auto" existed hold an integer in their params
-        model.max_doc_tokens_ = resolved.get("max_doc_tokens", model.max_doc_tokens)
+        model.max_doc_tokens_ = resolved.get("max_doc_tokens", as_saved.max_doc_tokens)
         # saves before it was resolved: their params (0 before the parameter existed: PARAMS_ADDED_LATER)
-        model.diversity_weight_ = resolved.get("diversity_weight", model._diversity_weight())
+        model.diversity_weight_ = resolved.get("diversity_weight", as_saved._diversity_weight())
         # saves before bow_weight="auto" existed hold a number in their params
-        model.bow_weight_ = resolved.get("bow_weight", model.bow_weight)
-        # saves before target_neighbours existed trained on their own targets (a load override does not change that)
-        model.target_neighbours_ = resolved.get("target_neighbours", PARAMS_ADDED_LATER["target_neighbours"])
+        model.bow_weight_ = resolved.get("bow_weight", as_saved.bow_weight)
+        # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER, in their params here)
+        model.target_neighbours_ = resolved.get("target_neighbours", as_saved.target_neighbours)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
                 or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)

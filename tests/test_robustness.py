@@ -553,6 +553,10 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     assert _load(path).theta_temperature == 1.0  # added in 0.8: every earlier save trained with 1
     assert _load(path).target_neighbours == 0  # added in 0.9: every earlier save trained on its own targets
     assert _load(path).target_neighbours_ == 0 and _load(path, target_neighbours="auto").target_neighbours_ == 0
+    # what it trained with comes from the file, not from a load override (which sets the params for a refit)
+    overridden = _load(path, bow_weight=0.5, diversity_weight=1e3)
+    assert (overridden.bow_weight, overridden.bow_weight_) == (0.5, 0.0)
+    assert (overridden.diversity_weight, overridden.diversity_weight_) == (1e3, 0.0)
     config["resolved"]["diversity_weight"] = -1.0
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="diversity_weight -1.0"):
