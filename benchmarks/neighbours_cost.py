@@ -50,23 +50,24 @@ def search_seconds(n: int, seed: int = 0, device: str | None = None) -> float:
 
 
 def target_seconds(n: int, batches: int, pooled: bool) -> float:
-    """Wall seconds of ``batches`` batches of training targets of ``DSL()`` (tau 2, corpus calibration), with or
-    without the targets of the default's neighbours pooled in."""
+    """Wall seconds of ``batches`` batches of training targets as ``DSL()`` builds them (its temperature, corpus
+    calibration, no bag of words), with or without the targets of the default's neighbours pooled in."""
     import numpy as np
 
     from dsl_plugin import DSL
-    from dsl_plugin.student import neighbour_index
-    from dsl_plugin.teacher import TeacherOutputs
+    from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets
 
     rng = np.random.default_rng(1)
-    out = TeacherOutputs(logits=rng.normal(0, 4, size=(n, VOCAB)).astype(np.float32),
-                         hidden=np.zeros((n, 1), np.float32))
-    index = neighbour_index(rng.normal(size=(n, DIM)).astype(np.float32), _k()) if pooled else None
-    rows = DSL(bow_weight=0, target_neighbours=_k() if pooled else 0)._target_rows(out, None, index)
+    logits = rng.normal(0, 4, size=(n, VOCAB)).astype(np.float32)
+    offset, tau = corpus_logit_mean(logits), DSL().temperature
+
+    def own(rows):
+        return soft_targets(logits[rows], tau, offset)
+    rows_of = pooled_rows(own, neighbour_index(rng.normal(size=(n, DIM)).astype(np.float32), _k())) if pooled else own
     order = rng.permutation(n)
     t0 = time.perf_counter()
     for b in range(batches):
-        rows(order[(b * BATCH) % n:][:BATCH])
+        rows_of(order[(b * BATCH) % n:][:BATCH])
     return time.perf_counter() - t0
 
 

@@ -78,6 +78,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from dsl_plugin.compare import append_run, mean_sd, welch_p
@@ -578,6 +579,7 @@ class WeightRound:
     bars: dict = field(default_factory=lambda: dict(ROUND7_BARS))  # K -> metric -> the gain must be above
     long_copy: str | None = "20newsgroups-tokens"  # the no-harm set whose harm stops the round (None: none does)
     scopes: tuple[str, str] = ("every corpus", "long corpora")  # adopted for: every no-harm set holds, some fail
+    after: Callable[[list[dict]], list[str]] | None = None  # protocol runs -> lines reported after the decision
 
 
 def _weight_reference(rnd: WeightRound, study: list[dict], protocol: list[dict], dataset: str,
@@ -805,13 +807,6 @@ embedding alone, standardised), `Q-short-lmminilm` (the MiniLM embedding next to
    their settings, so no acceptance cell of issue 14 changes. The default protocol's DSL rows are rerun on both
    token copies and on DBPedia_IT (an OCTIS folder of short Italian token lists, not used by this round's steps: the
    round's confirmation, reported as it comes out, win or loss), next to every baseline."""
-ROUND13 = WeightRound("13", "short token lists", tuple(ROUND13_LEVERS), ROUND10_REFERENCE,
-                      f"`{ROUND10_REFERENCE}` (= `DSL()` 0.8 on short token-list corpora; its study runs)",
-                      {ROUND13_NO_HARM: ROUND10_REFERENCE}, choose_set=ROUND13_SET,
-                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
-                      scopes=("short token-list corpora", "short token-list corpora"))
-
-
 def protocol_check(protocol: list[dict], candidate: str, before: str, sets, label: str) -> list[str]:
     """A round's check in the default protocol: ``candidate``'s runs against ``before``'s (the model the round
     changed) and the best baseline of each metric on each of ``sets``, mean over K 25 and 50 x seeds 0-2, purity /
@@ -862,6 +857,13 @@ def round13_confirmation(protocol: list[dict]) -> list[str]:
                "stays one argument away (`target_neighbours=15`).", ""])
 
 
+ROUND13 = WeightRound("13", "short token lists", tuple(ROUND13_LEVERS), ROUND10_REFERENCE,
+                      f"`{ROUND10_REFERENCE}` (= `DSL()` 0.8 on short token-list corpora; its study runs)",
+                      {ROUND13_NO_HARM: ROUND10_REFERENCE}, choose_set=ROUND13_SET,
+                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
+                      scopes=("short token-list corpora", "short token-list corpora"), after=round13_confirmation)
+
+
 def round14_check(protocol: list[dict]) -> list[str]:
     """Round 14's step 2: the BBC News rows of the default protocol with the adopted lever (:func:`protocol_check`)."""
     return (["Step 2, the default protocol on BBC News (seen before; not a held-out test): `DSL()` 0.9 (5 "
@@ -888,7 +890,7 @@ teacher cost, in this order: `Q-tokens-minilm-nbr5`, `Q-tokens-minilm-nbr15` (`t
 ROUND14 = WeightRound("14", "pooled targets for long token lists", tuple(ROUND14_LEVERS), "Q-tokens-minilm",
                       "`Q-tokens-minilm` (= `DSL()` 0.8 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
-                      scopes=("long token-list corpora", "long token-list corpora"))
+                      scopes=("long token-list corpora", "long token-list corpora"), after=round14_check)
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
@@ -1048,7 +1050,7 @@ def report() -> None:
     _, decision6 = decide_round6(study, protocol)
     _, decision7 = decide_round7(study, protocol)
     later = [line for rule, rnd in LATER_ROUNDS for line in [rule, ""] + decide_weight_round(rnd, study, protocol)[1]
-             + {"13": round13_confirmation, "14": round14_check}.get(rnd.name, lambda _: [])(protocol)]
+             + (rnd.after(protocol) if rnd.after else [])]
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     ran = {r["model"] for r in study}

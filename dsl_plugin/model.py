@@ -548,10 +548,14 @@ class DSL(AbstractModel):
         from .embeddings import PackagedMiniLM
 
         reads = self._fit_reads_embeddings()
-        if not reads or not isinstance(self._embedder(), PackagedMiniLM) or self._embedder().is_cached(documents):
+        if not reads or not isinstance(self._embedder(), PackagedMiniLM):
             return
-        PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings are "
-                                       "resolved by the training documents' length and form), but ")
+        try:
+            PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings "
+                                           "are resolved by the training documents' length and form), but ")
+        except ImportError:
+            if not self._embedder().is_cached(documents):  # (hashes every document: only when the packages miss)
+                raise
 
     def _embedder(self):
         if self.embedding_model is None:
@@ -650,8 +654,8 @@ class DSL(AbstractModel):
         """
         n = len(documents)
         pooled = fit and self.target_neighbours_ > 0
-        embeddings = (self._embeddings(documents)  # encoded once for the input and the neighbours
-                      if (self._fit_reads_embeddings() if fit else self.input_ in EMBEDDING_INPUTS) else None)
+        reads_embeddings = self._fit_reads_embeddings() if fit else self.input_ in EMBEDDING_INPUTS
+        embeddings = self._embeddings(documents) if reads_embeddings else None  # once, for input and neighbours
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
         neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed, device=device) if pooled else None
         targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
@@ -1026,7 +1030,8 @@ class DSL(AbstractModel):
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r})")
         # the network as fitted (saves before 0.9 hold no "network": their params), a load override wins
-        network = config["network"] if "network" in config else {name: getattr(model, name) for name in _NETWORK_PARAMS}
+        network = (config["network"] if "network" in config
+                   else {name: getattr(as_saved, name) for name in _NETWORK_PARAMS})
         if not isinstance(network, dict) or set(network) != set(_NETWORK_PARAMS):
             raise ValueError(f"{config_file}: 'network' must give {', '.join(_NETWORK_PARAMS)}")
         try:
