@@ -289,6 +289,15 @@ ROUND14_LEVERS = {"Q-tokens-minilm-nbr5": {"target_neighbours": 5},
                   "Q-tokens-minilm-nbr15": {"target_neighbours": 15}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm"], **config}
                        for name, config in ROUND14_LEVERS.items()})
+# round 15 (2026-12-05, RULE15): over DSL() 0.9 on long token-list corpora (= Q-tokens-minilm-nbr5 there), student-side
+# settings of theta's read-out and the encoder: a flatter theta in training (round 12's lever, now over pooled targets),
+# no dropout, a wider encoder
+ROUND15_LEVERS = {"Q-tokens-nbr5-thetaT13": {"theta_temperature": 1.3},
+                  "Q-tokens-nbr5-thetaT15": {"theta_temperature": 1.5},
+                  "Q-tokens-nbr5-drop0": {"dropout": 0.0},
+                  "Q-tokens-nbr5-wide": {"hidden_sizes": [500, 500]}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm-nbr5"], **config}
+                       for name, config in ROUND15_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
