@@ -29,6 +29,9 @@ DSL_VARIANTS: dict[str, dict] = {
     # 0.8's default (0.7 trains the same model): every document on its own target (DSL() since 0.9 pools the targets
     # of long token lists with 5 neighbours', round 14; on other corpora 0.8 and 0.9 train the same model)
     "DSL-0.8": {"target_neighbours": 0},
+    # 0.9's default: ProdLDA's theta at temperature 1 on every corpus (DSL() since 0.10 reads 1.3 on long token lists,
+    # round 15; on other corpora 0.9 and 0.10 train the same model)
+    "DSL-0.9": {"target_neighbours": "auto", "theta_temperature": 1.0},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets
     # pooled with 15 neighbours'), rerun as a candidate default and withdrawn: it lost on its confirmation set
     # (DBPedia_IT). Its runs on other corpora trained DSL() 0.8's model and count under "DSL" / "DSL-0.8"
@@ -301,12 +304,13 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm-nbr5"], **config
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
-AUTO_ROWS = ("DSL", "DSL-0.8")
-# target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists; every row but "DSL" was defined
-# before it and trained on each document's own target unless it says otherwise: pinned at 0, so that its recorded
-# runs keep their name and a new run trains as they did
+AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9")
+# target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists and theta_temperature="auto" (since
+# 0.10) flattens their theta; every row but "DSL" was defined before them and trained on each document's own target
+# with theta at temperature 1 unless it says otherwise: pinned there, so that its recorded runs keep their name and
+# a new run trains as they did
 # (new dicts: the configs are shared between the two tables, and "DSL-paper" is _PAPER itself)
 for _table in (DSL_VARIANTS, STUDY_VARIANTS):
     for _name in _table:
         if _name != "DSL":
-            _table[_name] = {"target_neighbours": 0, **_table[_name]}
+            _table[_name] = {"target_neighbours": 0, "theta_temperature": 1.0, **_table[_name]}

@@ -61,6 +61,9 @@ TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); other corpora: 0 (round 13 chose
 #: 15 for short token lists, and it was withdrawn after it lost on its confirmation set, DBPedia_IT)
 LONG_TOKEN_LIST_NEIGHBOURS = 5
+#: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
+#: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
+LONG_TOKEN_LIST_THETA_TEMPERATURE = 1.3
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
                 "embeddings": "the MiniLM embedding alone (standardised)"}
@@ -76,7 +79,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
-              "target_neighbours": 0},
+              "target_neighbours": 0, "theta_temperature": 1.0},
 }
 
 
@@ -121,7 +124,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "dropout": (0.2, real(0, 1, high_open=True)),
     "learn_priors": (True, boolean),
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
-    "theta_temperature": (1.0, real(0.01)),
+    "theta_temperature": ("auto", either(choice("auto"), real(0.01), "'auto' or a number >= 0.01")),
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
@@ -151,10 +154,13 @@ PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
-_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours")
+_RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
+             "theta_temperature")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
+#: the "auto" settings resolved by whether the training documents are token lists (:func:`is_token_list_corpus`)
+_BY_FORM = ("input", "bow_weight", "target_neighbours", "theta_temperature")
 _NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "dropout", "learn_priors",
                    "theta_temperature")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
@@ -166,14 +172,14 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.9) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.10) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
     sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
-    nearest neighbours': ``target_neighbours="auto"``) and a teacher that reads 256 tokens of each document instead
-    of 128.
+    nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
+    ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128.
     ``DSL(preset="paper")`` is the published method.
 
     Args:
@@ -230,8 +236,11 @@ class DSL(AbstractModel):
             encoders'; their priors are fixed, so ``learn_priors`` is ProdLDA's only; FASTopic has no encoder).
         theta_temperature: ProdLDA only: theta = softmax(z / theta_temperature) of the logistic-normal posterior
             sample z, in training and at inference (the decoder learns on the same proportions the model reports).
-            1 (the default) is ProdLDA; above 1 gives flatter document-topic proportions. Not a default lever: the
-            quality study's round 12 measured 1.5 and 2 (purity fell); other backbones take 1 only.
+            1 is ProdLDA; above 1 gives flatter document-topic proportions; other backbones take 1 only. ``"auto"``
+            (the default; chosen at fit, kept as ``theta_temperature_``):
+            ``LONG_TOKEN_LIST_THETA_TEMPERATURE`` = 1.3 for a ProdLDA fit on long token lists (as for
+            ``target_neighbours``; quality study round 15, over pooled targets), 1 for every other corpus and
+            backbone. Round 12 measured 1.5 and 2 there before pooled targets (purity fell).
         target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
             training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
             packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
@@ -312,7 +321,7 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float = 1.0, target_neighbours: int | str = "auto"):
+                 theta_temperature: float | str = "auto", target_neighbours: int | str = "auto"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -376,43 +385,50 @@ class DSL(AbstractModel):
         """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
         and form (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens",
-        "diversity_weight", "bow_weight", "target_neighbours"}`` (``diversity_weight``: None resolved to the
-        backbone's), the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``,
-        ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``. ``documents`` is needed when ``input``,
-        ``bow_weight`` or ``target_neighbours`` is ``"auto"`` (for an OCTIS folder without raw text: the token lists
-        joined by spaces). Changes nothing on the model."""
-        if documents is None and "auto" in (self.input, self.bow_weight, self.target_neighbours):
+        "diversity_weight", "bow_weight", "target_neighbours", "theta_temperature"}`` (``diversity_weight``: None
+        resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
+        ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``theta_temperature_``.
+        ``documents`` is needed when a setting that reads the documents' form (:data:`_BY_FORM`) is ``"auto"`` (for
+        an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
+        if documents is None and self._auto_by_form():
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
-                             "spaces) to resolve input, bow_weight or target_neighbours 'auto'")
+                             f"spaces) to resolve {', '.join(self._auto_by_form())} 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
     @property
     def resolved_(self) -> dict[str, Any]:
-        """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{"input",
-        "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours"}`` (the
-        attributes ``input_``, ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``,
-        ``target_neighbours_``; saved with it, so that a later change of a default does not change what a saved
-        model says it is)."""
+        """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
+        getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
+        ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``theta_temperature``);
+        saved with it, so that a later change of a default does not change what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
     def _resolved(self, long: bool, token_list: bool) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
-        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight`` and ``target_neighbours``
-        ``"auto"`` become."""
+        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours`` and
+        ``theta_temperature`` ``"auto"`` become."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
         auto_neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list and long else 0
-        check_theta_temperature(self.backbone, self.theta_temperature)  # before any LM pass, like diversity_weight
+        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if token_list and long and self.backbone == "prodlda" else 1.0
+        theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
+        check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": self._diversity_weight(),
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
-                "target_neighbours": auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours}
+                "target_neighbours": auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours,
+                "theta_temperature": theta_t}
+
+    def _auto_by_form(self) -> list[str]:
+        """The settings of :data:`_BY_FORM` that are ``"auto"`` (resolved by whether the documents are token
+        lists)."""
+        return [name for name in _BY_FORM if getattr(self, name) == "auto"]
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -477,7 +493,8 @@ class DSL(AbstractModel):
         """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting (the
         documents' length) reads the bag of words."""
         if fit:
-            return (self.input in ("auto", "lm+bow") or "auto" in (self.max_doc_tokens, self.target_neighbours)
+            return (self.input in ("auto", "lm+bow") or "auto" in (self.max_doc_tokens, self.target_neighbours,
+                                                                    self.theta_temperature)
                     or self._target_reads_bow())
         return self.input_ == "lm+bow"
 
@@ -505,9 +522,10 @@ class DSL(AbstractModel):
         bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``,
         ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
         by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
-        words = _mean_words(bow) if by_length or self.target_neighbours == "auto" else 0.0
+        by_form = self._auto_by_form()
+        words = _mean_words(bow) if by_length or set(by_form) - {"bow_weight"} else 0.0
         long = words >= LONG_DOCUMENT_WORDS
-        token_list = "auto" in (self.input, self.bow_weight, self.target_neighbours) and is_token_list_corpus(
+        token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
         for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
@@ -524,6 +542,9 @@ class DSL(AbstractModel):
             logger.info("DSL: target_neighbours='auto': the training documents are long token lists (%.1f vocabulary "
                         "words on average): each document's target is pooled with its %d nearest neighbours'", words,
                         self.target_neighbours_)
+        if self.theta_temperature == "auto" and self.theta_temperature_ != 1:
+            logger.info("DSL: theta_temperature='auto': long token lists: theta = softmax(z / %g)",
+                        self.theta_temperature_)
 
     def _embedder_kind(self) -> str | None:
         """What a save records of the sentence encoder: None (the student reads none), ``"packaged"`` (the packaged
@@ -768,7 +789,7 @@ class DSL(AbstractModel):
         source = self._source(documents, teacher_out, bow, fit=True, device=dev)
         input_size = int(source.inputs(slice(0, 1)).shape[1])
         word_vectors = self._word_vectors(token_lists) if self.backbone in WORD_VECTOR_BACKBONES else None
-        settings = {name: getattr(self, name) for name in _NETWORK_PARAMS}
+        settings = {name: getattr(self, name + "_" if name in _RESOLVED else name) for name in _NETWORK_PARAMS}
         with self._seeded_global_torch(dev):
             self.network_ = self._network(input_size, word_vectors, settings).to(dev)
             # FASTopic's documents -> topics transport couples a batch's documents: it trains on all at once
@@ -1039,6 +1060,11 @@ class DSL(AbstractModel):
                                                                        if k in _NETWORK_PARAMS}}, "DSL")
         except ValueError as e:
             raise ValueError(f"{config_file} 'network': {e}") from e
+        if "auto" in model.network_settings_.values():
+            raise ValueError(f"{config_file} 'network' (and a load's overrides of it) must give the values the network "
+                             f"was built with, not 'auto': {model.network_settings_}")
+        # resolved at fit since 0.10 (saves before it held a number, 1 before the parameter existed): the network's
+        model.theta_temperature_ = model.network_settings_["theta_temperature"]
         backbone = model.network_settings_["backbone"]
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)
         if backbone in WORD_VECTOR_BACKBONES and not isinstance(model.word_dim_, int):
