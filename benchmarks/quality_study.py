@@ -66,6 +66,8 @@
     # round 15 (RULE15): four levers on the 20NG token copy against Q-tokens-minilm-nbr5 (= DSL() 0.9 there)
     python -m benchmarks.quality_study --levers Q-tokens-nbr5-thetaT13 Q-tokens-nbr5-thetaT15 Q-tokens-nbr5-drop0 \
         Q-tokens-nbr5-wide --datasets 20newsgroups-tokens --ks 25 50
+    python -m benchmarks.run --models DSL --datasets bbc_news dbpedia_it tweet_topic-4k-tokens \
+        stackoverflow-4k-tokens 20newsgroups stackoverflow-4k tweet_topic-4k     # 0.10's DSL rows (round 15 adopted)
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -896,6 +898,14 @@ ROUND14 = WeightRound("14", "pooled targets for long token lists", tuple(ROUND14
                       scopes=("long token-list corpora", "long token-list corpora"), after=round14_check)
 
 
+def round15_check(protocol: list[dict]) -> list[str]:
+    """Round 15's step 2: the BBC News rows of the default protocol with the adopted lever (:func:`protocol_check`)."""
+    return (["Step 2, the default protocol on BBC News (seen before; not a held-out test): `DSL()` 0.10 (theta at "
+             "temperature 1.3 on long token lists) against 0.9's default and the best baseline, mean over K 25 and 50 "
+             "x seeds 0-2, purity / P@10, Welch p:", ""]
+            + protocol_check(protocol, "DSL", "DSL-0.9", ("bbc_news",), "0.10"))
+
+
 # Round 15: written 2026-12-05 after uncommitted probes (below), before any run of the harness for its levers.
 RULE15 = """\
 **Round 15 rule (written 2026-12-05 before any run of the harness for its levers, and not changed after).** Why:
@@ -920,7 +930,7 @@ ROUND15 = WeightRound("15", "theta and the encoder over pooled targets (long tok
                       "Q-tokens-minilm-nbr5",
                       "`Q-tokens-minilm-nbr5` (= `DSL()` 0.9 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
-                      scopes=("long token-list corpora", "long token-list corpora"))
+                      scopes=("long token-list corpora", "long token-list corpora"), after=round15_check)
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order

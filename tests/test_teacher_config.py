@@ -659,3 +659,55 @@ def test_saves_without_a_resolved_max_doc_tokens_load_with_their_integer(tmp_pat
     (folder / "config.json").write_text(json.dumps(config))  # params "auto", nothing resolved
     with pytest.raises(ValueError, match="max_doc_tokens 'auto'"):
         DSL.load(folder)
+
+
+def test_theta_temperature_auto_flattens_theta_of_long_token_lists_with_prodlda_only(tmp_path):
+    """theta_temperature="auto" (the default): LONG_TOKEN_LIST_THETA_TEMPERATURE for a ProdLDA fit on long token
+    lists (quality study round 15), 1 for text, short token lists and other backbones; the network is built with
+    the resolved number, which is saved, and a load rebuilds that network ('auto' is no network setting)."""
+    import json
+
+    from dsl_plugin.model import LONG_DOCUMENT_WORDS, LONG_TOKEN_LIST_THETA_TEMPERATURE
+
+    assert LONG_TOKEN_LIST_THETA_TEMPERATURE == 1.3
+    rng = np.random.default_rng(4)
+    vocab = ["alpha", "beta", "gamma", "delta"]
+    short = [[vocab[(i + j) % 4] for j in range(1 + i % 3)] for i in range(40)]
+    long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS + i % 3)] for i in range(40)]
+    out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
+
+    def fitted(tokens, docs=None, **kw):
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(),
+                    target_neighbours=0, **kw)
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
+        return model
+    auto = fitted(long)
+    assert auto.theta_temperature == "auto" and auto.theta_temperature_ == 1.3
+    assert auto.network_.theta_temperature == 1.3 and auto.network_settings_["theta_temperature"] == 1.3
+    np.testing.assert_array_equal(auto.document_topic_, fitted(long, theta_temperature=1.3).document_topic_)
+    assert not np.allclose(auto.document_topic_, fitted(long, theta_temperature=1.0).document_topic_)
+    assert fitted(short).theta_temperature_ == 1.0  # short token lists
+    assert fitted(long, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]).theta_temperature_ == 1.0
+    assert fitted(long, theta_temperature=2.0).theta_temperature_ == 2.0  # an explicit number wins
+    assert DSL(preset="paper").theta_temperature == 1.0
+    for backbone, expected in (("prodlda", 1.3), ("etm", 1.0), ("fastopic", 1.0)):
+        docs = [" ".join(t) for t in long]
+        assert DSL(backbone=backbone).resolved_for(long, vocab, docs)["theta_temperature"] == expected
+    with pytest.raises(ValueError, match="resolved_for needs documents.*theta_temperature"):
+        DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(long, vocab)
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(long, vocab)
+    folder = auto.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["params"]["theta_temperature"] == "auto"
+    assert config["resolved"]["theta_temperature"] == config["network"]["theta_temperature"] == 1.3
+    loaded = DSL.load(folder, embedding_model=_StubEmbedder())
+    assert loaded.theta_temperature_ == 1.3 and loaded.network_.theta_temperature == 1.3
+    with pytest.raises(ValueError, match="not 'auto'"):
+        DSL.load(folder, embedding_model=_StubEmbedder(), theta_temperature="auto")
+    config["network"]["theta_temperature"] = "auto"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="not 'auto'"):
+        DSL.load(folder, embedding_model=_StubEmbedder())
+    with pytest.raises(ValueError, match="theta_temperature must be 'auto' or a number >= 0.01"):
+        DSL(theta_temperature="hot")
