@@ -47,8 +47,10 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     older["prompt_template"] = DEFAULT_PROMPT
     _write(f, [dict(new_dsl, settings=older)])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
-    # records made before target_neighbours existed (0.9) hold no such key: they trained on their own targets
-    pre_09 = {k: v for k, v in new_dsl["settings"].items() if k != "target_neighbours"}
+    # records of 0.8 and 0.9 hold theta_temperature 1 (a number before "auto", 0.10); records made before
+    # target_neighbours existed (0.9) hold no such key: they trained on their own targets
+    pre_010 = {**new_dsl["settings"], "theta_temperature": 1.0}
+    pre_09 = {k: v for k, v in pre_010.items() if k != "target_neighbours"}
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
     dsl_03 = dict(new_dsl, settings={**{k: v for k, v in pre_09.items() if k != "diversity_weight"},
                                      "max_doc_tokens": 128, "bow_weight": 0.3})  # before diversity_weight existed
@@ -70,6 +72,9 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     # 0.8's "DSL" (every document on its own target) counts as "DSL-0.8" since target_neighbours="auto" (round 14)
     _write(f, [dict(new_dsl, settings=pre_09)])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.8", "DSL")]
+    # 0.9's "DSL" (theta at temperature 1) counts as "DSL-0.9" since theta_temperature="auto" (round 15)
+    _write(f, [dict(new_dsl, settings=pre_010)])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.9", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
@@ -82,7 +87,7 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     quality study reads its log as recorded."""
     f = tmp_path / "runs.jsonl"
     dsl = run.settings(run.DSL_VARIANTS["DSL"])
-    dsl_06 = {k: v for k, v in dsl.items() if k != "target_neighbours"}  # 0.6 had no such parameter
+    dsl_06 = {k: v for k, v in dsl.items() if k not in ("target_neighbours", "theta_temperature")}  # not in 0.6
     resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
                    "diversity_weight": 1e4, "bow_weight": 0.5}
     today = {"bbc_news": {**resolved_06, "input": "embeddings", "target_neighbours": 0},

@@ -326,7 +326,8 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
                                                    "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
-                                                   "bow_weight": 0.3, "target_neighbours": 0}  # text, not lists
+                                                   "bow_weight": 0.3, "target_neighbours": 0,
+                                                   "theta_temperature": 1.0}  # text, not lists
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -509,7 +510,8 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
     with pytest.raises(ValueError, match="resolved_for needs documents"):
         DSL().resolved_for(tokens, vocab)  # the form is unknown without them
-    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(tokens, vocab)["bow_weight"] == 0.3
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(
+        tokens, vocab)["bow_weight"] == 0.3
     # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
     # its number; params "auto" with nothing resolved is refused, naming it
     folder = auto_keywords.save(tmp_path / "m")
