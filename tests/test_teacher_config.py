@@ -528,36 +528,60 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
             DSL(bow_weight=bad)
 
 
-def test_target_neighbours_auto_pools_the_targets_of_long_token_lists_only(tmp_path):
-    """target_neighbours="auto" (the default): LONG_TOKEN_LIST_NEIGHBOURS for a corpus of long token lists (quality
-    study round 14), 0 for text and for short token lists (round 13's 15 there was withdrawn); it trains what the
-    number does, and is saved as resolved."""
-    import json
+def _token_list_corpora(seed: int, **settings):
+    """(vocabulary, 40 short token lists, 40 long ones, fitted): ``fitted(tokens, docs=None, **kw)`` is a DSL with
+    ``settings`` and ``kw`` fitted for two epochs on ``tokens`` (LM-free: random teacher outputs; the documents are
+    the token lists joined by spaces unless ``docs``)."""
+    from dsl_plugin.model import LONG_DOCUMENT_WORDS
 
-    from dsl_plugin.model import LONG_DOCUMENT_WORDS, LONG_TOKEN_LIST_NEIGHBOURS
-
-    assert LONG_TOKEN_LIST_NEIGHBOURS == 5
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     vocab = ["alpha", "beta", "gamma", "delta"]
     short = [[vocab[(i + j) % 4] for j in range(1 + i % 3)] for i in range(40)]
     long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS + i % 3)] for i in range(40)]
     out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
 
     def fitted(tokens, docs=None, **kw):
-        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(), **kw)
+        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(),
+                    **{**settings, **kw})
         model.vocabulary_ = vocab
         model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
         return model
+    return vocab, short, long, fitted
+
+
+@pytest.mark.parametrize("name, long_value, off, other", [("target_neighbours", 5, 0, 15),
+                                                        ("theta_temperature", 1.3, 1.0, 2.0)])
+def test_an_auto_setting_for_long_token_lists_resolves_there_only(name, long_value, off, other):
+    """target_neighbours="auto" (round 14) and theta_temperature="auto" (round 15), the defaults: their long token-list
+    value (LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE) for a corpus of long token lists, off for
+    text and for short token lists (round 13's 15 neighbours there were withdrawn); "auto" trains what the number
+    does; an explicit number wins; the paper preset is off; resolved_for says it before a fit."""
+    from dsl_plugin import model as module
+
+    constant = {"target_neighbours": module.LONG_TOKEN_LIST_NEIGHBOURS,
+                "theta_temperature": module.LONG_TOKEN_LIST_THETA_TEMPERATURE}
+    assert constant[name] == long_value
+    others_off = {n: v for n, v in (("target_neighbours", 0), ("theta_temperature", 1.0)) if n != name}
+    vocab, short, long, fitted = _token_list_corpora(seed=3, **others_off)  # each setting on its own
     auto = fitted(long)
-    assert auto.target_neighbours == "auto" and auto.target_neighbours_ == 5
-    np.testing.assert_array_equal(auto.document_topic_, fitted(long, target_neighbours=5).document_topic_)
-    assert not np.allclose(auto.document_topic_, fitted(long, target_neighbours=0).document_topic_)
-    assert fitted(short).target_neighbours_ == 0  # short token lists
-    assert fitted(long, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]).target_neighbours_ == 0
-    assert fitted(short, target_neighbours=15).target_neighbours_ == 15  # an explicit number wins
-    assert DSL(preset="paper").target_neighbours == 0
-    assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])["target_neighbours"] == 5
-    assert DSL().resolved_for(short, vocab, [" ".join(t) for t in short])["target_neighbours"] == 0
+    assert getattr(auto, name) == "auto" and getattr(auto, name + "_") == long_value
+    np.testing.assert_array_equal(auto.document_topic_, fitted(long, **{name: long_value}).document_topic_)
+    assert not np.allclose(auto.document_topic_, fitted(long, **{name: off}).document_topic_)
+    assert getattr(fitted(short), name + "_") == off  # short token lists
+    text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
+    assert getattr(fitted(long, text), name + "_") == off  # text
+    assert getattr(fitted(short, **{name: other}), name + "_") == other  # an explicit number wins
+    assert getattr(DSL(preset="paper"), name) == off
+    assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])[name] == long_value
+    assert DSL().resolved_for(short, vocab, [" ".join(t) for t in short])[name] == off
+
+
+def test_target_neighbours_auto_is_saved_as_resolved(tmp_path):
+    """The resolved number of neighbours is saved; a save that says 'auto' for it is refused."""
+    import json
+
+    _, _, long, fitted = _token_list_corpora(seed=3)
+    auto = fitted(long)
     folder = auto.save(tmp_path / "m")
     assert DSL.load(folder, embedding_model=_StubEmbedder()).resolved_["target_neighbours"] == 5
     config = json.loads((folder / "config.json").read_text())
@@ -565,7 +589,6 @@ def test_target_neighbours_auto_pools_the_targets_of_long_token_lists_only(tmp_p
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="target_neighbours 'auto'"):
         DSL.load(folder, embedding_model=_StubEmbedder())
-
 
 def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_the_teacher_pass(monkeypatch):
     """target_neighbours reads MiniLM embeddings: without the packaged model installed, the ImportError names the
@@ -663,36 +686,15 @@ def test_saves_without_a_resolved_max_doc_tokens_load_with_their_integer(tmp_pat
         DSL.load(folder)
 
 
-def test_theta_temperature_auto_flattens_theta_of_long_token_lists_with_prodlda_only(tmp_path):
-    """theta_temperature="auto" (the default): LONG_TOKEN_LIST_THETA_TEMPERATURE for a ProdLDA fit on long token
-    lists (quality study round 15), 1 for text, short token lists and other backbones; the network is built with
-    the resolved number, which is saved, and a load rebuilds that network ('auto' is no network setting)."""
+def test_theta_temperature_auto_builds_the_network_with_the_resolved_number(tmp_path):
+    """theta_temperature="auto" is ProdLDA's only (1 on other backbones) and needs the documents to resolve; the
+    network is built with the resolved number, which is saved, and a load rebuilds that network ('auto' is no network
+    setting, in a save or a load's override)."""
     import json
 
-    from dsl_plugin.model import LONG_DOCUMENT_WORDS, LONG_TOKEN_LIST_THETA_TEMPERATURE
-
-    assert LONG_TOKEN_LIST_THETA_TEMPERATURE == 1.3
-    rng = np.random.default_rng(4)
-    vocab = ["alpha", "beta", "gamma", "delta"]
-    short = [[vocab[(i + j) % 4] for j in range(1 + i % 3)] for i in range(40)]
-    long = [[vocab[(i + j) % 4] for j in range(LONG_DOCUMENT_WORDS + i % 3)] for i in range(40)]
-    out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
-
-    def fitted(tokens, docs=None, **kw):
-        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu", embedding_model=_StubEmbedder(),
-                    target_neighbours=0, **kw)
-        model.vocabulary_ = vocab
-        model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
-        return model
+    vocab, short, long, fitted = _token_list_corpora(seed=4, target_neighbours=0)
     auto = fitted(long)
-    assert auto.theta_temperature == "auto" and auto.theta_temperature_ == 1.3
     assert auto.network_.theta_temperature == 1.3 and auto.network_settings_["theta_temperature"] == 1.3
-    np.testing.assert_array_equal(auto.document_topic_, fitted(long, theta_temperature=1.3).document_topic_)
-    assert not np.allclose(auto.document_topic_, fitted(long, theta_temperature=1.0).document_topic_)
-    assert fitted(short).theta_temperature_ == 1.0  # short token lists
-    assert fitted(long, [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]).theta_temperature_ == 1.0
-    assert fitted(long, theta_temperature=2.0).theta_temperature_ == 2.0  # an explicit number wins
-    assert DSL(preset="paper").theta_temperature == 1.0
     for backbone, expected in (("prodlda", 1.3), ("etm", 1.0), ("fastopic", 1.0)):
         docs = [" ".join(t) for t in long]
         assert DSL(backbone=backbone).resolved_for(long, vocab, docs)["theta_temperature"] == expected
