@@ -869,18 +869,25 @@ ROUND13 = WeightRound("13", "short token lists", tuple(ROUND13_LEVERS), ROUND10_
                       scopes=("short token-list corpora", "short token-list corpora"), after=round13_confirmation)
 
 
-def bbc_step(candidate: str, version: str, change: str, before: str) -> Callable[[list[dict]], list[str]]:
-    """A round's step 2 that reruns the BBC News rows of the default protocol with the adopted lever: a function of
-    the protocol's runs -> Markdown lines (:func:`protocol_check`). ``candidate``: the benchmark row of the default
-    the round made (``"DSL"`` until a later version changes the default, then that version's pinned row),
-    ``version`` it, ``change`` what the round changed, ``before``: the row of the default before it."""
-    def check(protocol: list[dict]) -> list[str]:
-        previous = before.removeprefix("DSL-")
-        return ([f"Step 2, the default protocol on BBC News (seen before; not a held-out test): `DSL()` {version} "
-                 f"({change}) against {previous}'s default and the best baseline, mean over K 25 and 50 x seeds 0-2, "
-                 "purity / P@10, Welch p:", ""]
-                + protocol_check(protocol, candidate, before, ("bbc_news",), version))
-    return check
+@dataclass(frozen=True)
+class BbcStep:
+    """A round's step 2 that reruns the BBC News rows of the default protocol with the adopted lever: called with the
+    protocol's runs, the Markdown lines of :func:`protocol_check`. ``candidate``: the benchmark row of the default the
+    round made (``"DSL"`` until a later version changes the default, then that version's pinned row, e.g.
+    ``"DSL-0.9"``), ``version`` its version, ``change`` what the round changed, ``before``: the row of the default
+    before it."""
+
+    candidate: str
+    version: str
+    change: str
+    before: str
+
+    def __call__(self, protocol: list[dict]) -> list[str]:
+        previous = self.before.removeprefix("DSL-")
+        return ([f"Step 2, the default protocol on BBC News (seen before; not a held-out test): `DSL()` "
+                 f"{self.version} ({self.change}) against {previous}'s default and the best baseline, mean over K 25 "
+                 "and 50 x seeds 0-2, purity / P@10, Welch p:", ""]
+                + protocol_check(protocol, self.candidate, self.before, ("bbc_news",), self.version))
 
 
 # Round 14: written 2026-12-05, before any run of its levers, and not changed after.
@@ -902,7 +909,7 @@ ROUND14 = WeightRound("14", "pooled targets for long token lists", tuple(ROUND14
                       "`Q-tokens-minilm` (= `DSL()` 0.8 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
                       scopes=("long token-list corpora", "long token-list corpora"),
-                      after=bbc_step("DSL-0.9", "0.9", "5 neighbours on long token lists", "DSL-0.8"))
+                      after=BbcStep("DSL-0.9", "0.9", "5 neighbours on long token lists", "DSL-0.8"))
 
 
 # Round 15: written 2026-12-05 after uncommitted probes (below), before any run of the harness for its levers.
@@ -930,7 +937,7 @@ ROUND15 = WeightRound("15", "theta and the encoder over pooled targets (long tok
                       "`Q-tokens-minilm-nbr5` (= `DSL()` 0.9 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
                       scopes=("long token-list corpora", "long token-list corpora"),
-                      after=bbc_step("DSL", "0.10", "theta at temperature 1.3 on long token lists", "DSL-0.9"))
+                      after=BbcStep("DSL", "0.10", "theta at temperature 1.3 on long token lists", "DSL-0.9"))
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order

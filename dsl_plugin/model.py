@@ -156,11 +156,13 @@ _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisati
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
              "theta_temperature")
+#: the "auto" settings resolved by the training documents' length (:func:`is_long_corpus`) and by whether they are
+#: token lists (:func:`is_token_list_corpus`); theta_temperature only on ProdLDA (other backbones take 1)
+_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "theta_temperature")
+_BY_FORM = ("input", "bow_weight", "target_neighbours", "theta_temperature")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
-#: the "auto" settings resolved by whether the training documents are token lists (:func:`is_token_list_corpus`)
-_BY_FORM = ("input", "bow_weight", "target_neighbours", "theta_temperature")
 _NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "dropout", "learn_priors",
                    "theta_temperature")
 MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
@@ -283,7 +285,8 @@ class DSL(AbstractModel):
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
         preset: None (the package defaults) or ``"paper"`` (the method as published: raw soft labels at tau 3,
-            theta from posterior samples, the LM's last hidden state in; on ``language_model``). The arguments
+            theta from posterior samples at temperature 1, the LM's last hidden state in, 128 tokens per document,
+            no duplicate-topic penalty, no pooled targets; on ``language_model``). The arguments
             you pass win over the preset. Applied at construction only.
 
     Every value is checked when it is set (constructor, :meth:`set_params`, :meth:`set_hyperparameters`,
@@ -390,9 +393,9 @@ class DSL(AbstractModel):
         ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``theta_temperature_``.
         ``documents`` is needed when a setting that reads the documents' form (:data:`_BY_FORM`) is ``"auto"`` (for
         an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
-        if documents is None and self._auto_by_form():
+        if documents is None and self._auto_in(_BY_FORM):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
-                             f"spaces) to resolve {', '.join(self._auto_by_form())} 'auto'")
+                             f"spaces) to resolve {', '.join(self._auto_in(_BY_FORM))} 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
 
@@ -425,10 +428,11 @@ class DSL(AbstractModel):
                 "target_neighbours": auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours,
                 "theta_temperature": theta_t}
 
-    def _auto_by_form(self) -> list[str]:
-        """The settings of :data:`_BY_FORM` that are ``"auto"`` (resolved by whether the documents are token
-        lists)."""
-        return [name for name in _BY_FORM if getattr(self, name) == "auto"]
+    def _auto_in(self, names: Sequence[str]) -> list[str]:
+        """The settings of ``names`` (``_BY_LENGTH`` or ``_BY_FORM``) whose ``"auto"`` the training documents decide
+        (``theta_temperature="auto"`` only on ProdLDA: other backbones take 1 whatever the documents)."""
+        return [name for name in names if getattr(self, name) == "auto"
+                and (name != "theta_temperature" or self.backbone == "prodlda")]
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -490,12 +494,10 @@ class DSL(AbstractModel):
         return bag_of_words(token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
 
     def _bow_needed(self, fit: bool) -> bool:
-        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting (the
-        documents' length) reads the bag of words."""
+        """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting of
+        ``_BY_LENGTH`` (the documents' length) reads the bag of words."""
         if fit:
-            return (self.input in ("auto", "lm+bow") or "auto" in (self.max_doc_tokens, self.target_neighbours,
-                                                                    self.theta_temperature)
-                    or self._target_reads_bow())
+            return self.input == "lm+bow" or bool(self._auto_in(_BY_LENGTH)) or self._target_reads_bow()
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
@@ -516,14 +518,15 @@ class DSL(AbstractModel):
         return bow
 
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
-        """This fit's ``input_``, ``standardize_input_`` (what the student reads), ``max_doc_tokens_`` (what the
-        teacher reads), ``bow_weight_`` and ``target_neighbours_`` (the target): as given, or for ``"auto"`` chosen by
-        :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``, their
-        bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of ``documents``,
-        ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
-        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]
-        by_form = self._auto_by_form()
-        words = _mean_words(bow) if by_length or set(by_form) - {"bow_weight"} else 0.0
+        """This fit's resolved settings (each name of ``_RESOLVED`` + ``_``: ``input_``, ``standardize_input_``
+        (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
+        ``target_neighbours_`` (the target), ``theta_temperature_`` (the network)): as given, or for ``"auto"`` chosen
+        by :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``,
+        their bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of
+        ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
+        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (logged)
+        by_form = self._auto_in(_BY_FORM)
+        words = _mean_words(bow) if self._auto_in(_BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
@@ -1050,20 +1053,24 @@ class DSL(AbstractModel):
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r})")
-        # the network as fitted (saves before 0.9 hold no "network": their params), a load override wins
+        # the network as fitted (saves before 0.9 hold no "network": their params)
         network = (config["network"] if "network" in config
                    else {name: getattr(as_saved, name) for name in _NETWORK_PARAMS})
         if not isinstance(network, dict) or set(network) != set(_NETWORK_PARAMS):
             raise ValueError(f"{config_file}: 'network' must give {', '.join(_NETWORK_PARAMS)}")
         try:
-            model.network_settings_ = validate(_PARAMS, {**network, **{k: v for k, v in overrides.items()
-                                                                       if k in _NETWORK_PARAMS}}, "DSL")
+            network = validate(_PARAMS, network, "DSL")
         except ValueError as e:
             raise ValueError(f"{config_file} 'network': {e}") from e
-        if "auto" in model.network_settings_.values():
-            raise ValueError(f"{config_file} 'network' (and a load's overrides of it) must give the values the network "
-                             f"was built with, not 'auto': {model.network_settings_}")
-        # resolved at fit since 0.10 (saves before it held a number, 1 before the parameter existed): the network's
+        # theta_temperature is resolved at fit since 0.10 and saved twice (saves before it: the number in their params)
+        saved_t = resolved.get("theta_temperature", network["theta_temperature"])
+        if "auto" in network.values() or saved_t != network["theta_temperature"]:
+            raise ValueError(f"{config_file}: 'network' must give the values the network was built with (not "
+                             f"'auto'), its theta_temperature the resolved one ({saved_t!r}): {network}")
+        # a load override of a network setting builds another network, which is then what the model is and infers
+        # with (theta_temperature_ included); an "auto" override sets the param only, for a refit
+        model.network_settings_ = {**network, **{k: v for k, v in overrides.items()
+                                                 if k in _NETWORK_PARAMS and not (isinstance(v, str) and v == "auto")}}
         model.theta_temperature_ = model.network_settings_["theta_temperature"]
         backbone = model.network_settings_["backbone"]
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)

@@ -497,3 +497,17 @@ def test_theta_sharpness_tempering_keeps_the_argmax_and_flattens():
     flat = tempered(theta, 3.0)
     np.testing.assert_allclose(flat.sum(1), 1.0, rtol=1e-9)
     assert (flat.argmax(1) == theta.argmax(1)).all() and (flat.max(1) < theta.max(1)).all()
+
+
+def test_only_the_newest_default_is_read_from_the_dsl_row():
+    """A round's BBC step reads the row of the default it made: "DSL" means today's default, so only the round that
+    made it may read "DSL"; an earlier round reads its version's pinned row (once a later default replaced it, reading
+    "DSL" would show the newer model's numbers as the older one's)."""
+    from benchmarks import quality_study, variants
+
+    steps = [r.after for _, r in quality_study.LATER_ROUNDS if isinstance(r.after, quality_study.BbcStep)]
+    assert steps and [s.candidate for s in steps].count("DSL") <= 1
+    assert all(s.candidate == "DSL" or s.candidate in variants.DSL_VARIANTS for s in steps)
+    assert all(s.before in variants.DSL_VARIANTS for s in steps)
+    newest = f"DSL-{steps[-1].version}"
+    assert steps[-1].candidate == "DSL" and newest not in variants.DSL_VARIANTS  # 0.10's row is "DSL" itself

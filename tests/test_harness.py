@@ -103,6 +103,14 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     assert [r["model"] for r in as_recorded] == ["DSL-0.8", "DSL", "DSL-0.8"]  # 0.6's settings = 0.8's default's
     # the harness runs no more cells of a (data set, row) whose runs resolved otherwise: they would mix two models
     assert run._resolved_otherwise(as_recorded) == {("bbc_news", "DSL-0.8"): gone["resolved"]}
+    # so do the runs of 0.9's row (an AUTO_ROW: target_neighbours "auto"): one that pooled 5 neighbours where its
+    # settings resolve 0 today is no "DSL-0.9" run (no row has its resolved values: left out); one that resolved as
+    # today stays
+    dsl_09 = run.settings(run.DSL_VARIANTS["DSL-0.9"])
+    pooled = dict(bbc, model="DSL-0.9", settings=dsl_09, resolved={**today["bbc_news"], "target_neighbours": 5})
+    as_today = dict(pooled, resolved=today["bbc_news"])
+    _write(f, [pooled, as_today])
+    assert [r["model"] for r in run.load_runs(f)] == ["DSL-0.9"]
 
 
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):

@@ -544,13 +544,14 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     assert _load(path).resolved_["diversity_weight"] == 1e4
     for name in PARAMS_ADDED_LATER:  # as 0.4 saved it: no such parameter, nothing resolved
         del config["params"][name]
-        config["resolved"].pop(name, None)  # theta_temperature has nothing to resolve
+        config["resolved"].pop(name, None)
     del config["network"]  # saved since 0.9: before, the params built the network
     (path / "config.json").write_text(json.dumps(config))
     assert _load(path).diversity_weight == 0.0 and _load(path).diversity_weight_ == 0.0
     # bow_weight: 0.1's saves have none (they trained on the pure soft label)
     assert _load(path).bow_weight == 0.0 and _load(path).bow_weight_ == 0.0
     assert _load(path).theta_temperature == 1.0  # added in 0.8: every earlier save trained with 1
+    assert _load(path).theta_temperature_ == _load(path).resolved_["theta_temperature"] == 1.0
     assert _load(path).target_neighbours == 0  # added in 0.9: every earlier save trained on its own targets
     assert _load(path).target_neighbours_ == 0 and _load(path, target_neighbours="auto").target_neighbours_ == 0
     # what it trained with comes from the file, not from a load override (which sets the params for a refit)

@@ -700,18 +700,33 @@ def test_theta_temperature_auto_builds_the_network_with_the_resolved_number(tmp_
         assert DSL(backbone=backbone).resolved_for(long, vocab, docs)["theta_temperature"] == expected
     with pytest.raises(ValueError, match="resolved_for needs documents.*theta_temperature"):
         DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(long, vocab)
-    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(long, vocab)
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(
+        long, vocab)["theta_temperature"] == 1.0
+    # on another backbone "auto" is 1 whatever the documents: nothing to read
+    assert DSL(backbone="etm", input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(
+        long, vocab)["theta_temperature"] == 1.0
+    # theta_temperature the only "auto" setting: the fit still reads the documents' length and form
+    alone = fitted(long, input="embeddings", standardize_input=True, max_doc_tokens=256, bow_weight=0.5)
+    assert alone.theta_temperature_ == 1.3 and alone.network_.theta_temperature == 1.3
+    assert fitted(long, theta_temperature=1.0).theta_temperature_ == 1.0  # an explicit number wins on long lists
     folder = auto.save(tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
     assert config["params"]["theta_temperature"] == "auto"
     assert config["resolved"]["theta_temperature"] == config["network"]["theta_temperature"] == 1.3
     loaded = DSL.load(folder, embedding_model=_StubEmbedder())
     assert loaded.theta_temperature_ == 1.3 and loaded.network_.theta_temperature == 1.3
-    with pytest.raises(ValueError, match="not 'auto'"):
-        DSL.load(folder, embedding_model=_StubEmbedder(), theta_temperature="auto")
-    config["network"]["theta_temperature"] = "auto"
-    (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="not 'auto'"):
-        DSL.load(folder, embedding_model=_StubEmbedder())
+    # an "auto" override sets the param for a refit, not the network; a number builds (and is) another network
+    refit = DSL.load(folder, embedding_model=_StubEmbedder(), theta_temperature="auto")
+    assert refit.theta_temperature == "auto" and refit.network_.theta_temperature == refit.theta_temperature_ == 1.3
+    other = DSL.load(folder, embedding_model=_StubEmbedder(), theta_temperature=2.0)
+    assert other.network_.theta_temperature == other.theta_temperature_ == 2.0
+    assert DSL.load(other.save(tmp_path / "m2"), embedding_model=_StubEmbedder()).theta_temperature_ == 2.0
+    # a network or resolved value edited after the save: refused, naming the file
+    for where, value in (("network", "auto"), ("resolved", 7.0), ("resolved", "warm")):
+        bad = json.loads(json.dumps(config))
+        bad[where]["theta_temperature"] = value
+        (folder / "config.json").write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match="config.json: 'network' must give"):
+            DSL.load(folder, embedding_model=_StubEmbedder())
     with pytest.raises(ValueError, match="theta_temperature must be 'auto' or a number >= 0.01"):
         DSL(theta_temperature="hot")
