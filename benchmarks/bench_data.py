@@ -154,6 +154,14 @@ for _base in ("20newsgroups", "stackoverflow-4k", "tweet_topic-4k"):
     _loader, _kwargs, _desc = DATASETS[_base]
     DATASETS[f"{_base}-tokens"] = (_loader, {**_kwargs, "raw": "tokens"},
                                    f"{_desc}; token lists only (the LM reads the joined tokens)")
+# Short token lists of another corpus (added 2026-12-05 for round 16 of the quality study, as the confirmation set of a
+# rule for short token lists: never used for choosing): the 20 Newsgroups sample's token lists cut to their first
+# SHORT_TOKENS words, an OCTIS-style folder of token lists only.
+SHORT_TOKENS = 16
+DATASETS["20newsgroups-short-tokens"] = (
+    "20newsgroups", {**DATASETS["20newsgroups"][1], "raw": "tokens", "max_tokens": SHORT_TOKENS},
+    f"{DATASETS['20newsgroups'][2]}; token lists only, each cut to its first {SHORT_TOKENS} words (the vocabulary: "
+    "the words left)")
 VOCABULARY_SIZE = 2000
 
 
@@ -165,8 +173,13 @@ def build(name: str) -> PreparedCorpus:
     kwargs = dict(kwargs)
     tokenizer = kwargs.pop("tokenizer", "default")
     tokens_only = kwargs.pop("raw", None) == "tokens"
+    max_tokens = kwargs.pop("max_tokens", None)
     texts, labels = load_texts(loader, **kwargs)
     corpus = prepare_corpus(texts, labels, vocabulary_size=VOCABULARY_SIZE, tokenizer=tokenizer)
+    if max_tokens is not None:  # (a document without a vocabulary word stays empty, as in the full copy)
+        tokens = [list(t[:max_tokens]) for t in corpus.tokens]
+        used = {w for t in tokens for w in t}
+        corpus = dataclasses.replace(corpus, tokens=tokens, vocabulary=[w for w in corpus.vocabulary if w in used])
     if tokens_only:
         corpus = dataclasses.replace(corpus, raw_texts=[" ".join(t) for t in corpus.tokens])
     return corpus

@@ -301,6 +301,12 @@ ROUND15_LEVERS = {"Q-tokens-nbr5-thetaT13": {"theta_temperature": 1.3},
                   "Q-tokens-nbr5-wide": {"hidden_sizes": [500, 500]}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-minilm-nbr5"], **config}
                        for name, config in ROUND15_LEVERS.items()})
+# round 16 (2026-12-05, RULE16): over DSL() 0.10 on short token-list corpora (= Q-default-bow05 there), round 13's
+# pooled targets (15 neighbours) with the document's own target kept at a quarter or a half (neighbour_weight)
+ROUND16_LEVERS = {"Q-short-nbr15-w075": {"target_neighbours": 15, "neighbour_weight": 0.75},
+                  "Q-short-nbr15-w05": {"target_neighbours": 15, "neighbour_weight": 0.5}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config}
+                       for name, config in ROUND16_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)

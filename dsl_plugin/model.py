@@ -126,6 +126,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": ("auto", either(choice("auto"), real(0.01), "'auto' or a number >= 0.01")),
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
+    "neighbour_weight": (None, optional(real(0, 1))),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -253,6 +254,10 @@ class DSL(AbstractModel):
             document as ``input="auto"`` measures it; quality study round 14), 0 for every other corpus. Short token
             lists keep 0: round 13 chose 15 for them on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50),
             and it lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
+        neighbour_weight: None (the default) pools as above, every one of the k + 1 targets weighing the same; a
+            number w in [0, 1] makes each target ``(1 - w) * own + w * (the mean of the k neighbours')``, so a
+            document keeps more of its own target (w = k / (k + 1) is the default's mean). Opt-in, measured in the
+            quality study (round 16's levers, short token lists).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -324,7 +329,8 @@ class DSL(AbstractModel):
                  cache_dir: str | None = None, embedding_model: Any = None, use_partitions: bool = False,
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
-                 theta_temperature: float | str = "auto", target_neighbours: int | str = "auto"):
+                 theta_temperature: float | str = "auto", target_neighbours: int | str = "auto",
+                 neighbour_weight: float | None = None):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -640,9 +646,9 @@ class DSL(AbstractModel):
         of words, :meth:`_bow`; None when neither the target nor ``bow_weight`` reads it) by the pure functions of
         :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one pass over the logits.
         ``neighbours`` (``target_neighbours``: :func:`~dsl_plugin.student.neighbour_index` of the documents): each
-        row's target is the mean of its own and its neighbours'."""
+        row's target is the mean of its own and its neighbours' (``neighbour_weight``: theirs weigh that much)."""
         rows_of = self._own_target_rows(teacher_out, bow)
-        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours)
+        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours, self.neighbour_weight)
 
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":

@@ -99,6 +99,20 @@ def test_target_neighbours_trains_on_the_mean_of_each_documents_and_its_neighbou
     pooled = model._target_rows(out, None, index)(np.array([4, 0]))
     np.testing.assert_allclose(pooled, [own[index[4]].mean(0), own[index[0]].mean(0)], rtol=1e-6)
     np.testing.assert_allclose(pooled.sum(1), 1, rtol=1e-6)
+    # neighbour_weight w: (1 - w) own + w (the neighbours' mean); w = k / (k + 1) is the plain mean
+    for w in (0.0, 0.5, 0.75, 1.0):
+        weighted = DSL(temperature=1.0, calibration="corpus", bow_weight=0, neighbour_weight=w)._target_rows(
+            out, None, index)(np.array([4, 0]))
+        np.testing.assert_allclose(weighted, [(1 - w) * own[i] + w * own[index[i][1:]].mean(0) for i in (4, 0)],
+                                   rtol=1e-6)
+        np.testing.assert_allclose(weighted.sum(1), 1, rtol=1e-6)
+    mean_w = DSL(temperature=1.0, calibration="corpus", bow_weight=0, neighbour_weight=2 / 3)._target_rows(
+        out, None, index)(np.array([4, 0]))
+    np.testing.assert_allclose(mean_w, pooled, rtol=1e-5)
+    assert not np.allclose(DSL(temperature=1.0, calibration="corpus", bow_weight=0, neighbour_weight=0.5)._target_rows(
+        out, None, index)(np.array([4, 0])), pooled, rtol=1e-3)
+    with pytest.raises(ValueError, match="neighbour_weight must be a finite number in \\[0, 1\\]"):
+        DSL(neighbour_weight=1.5)
 
 
 class _CountingEmbedder:

@@ -128,15 +128,27 @@ def _torch_neighbours(x: np.ndarray, m: int, device, rows: int = 4096) -> np.nda
     return out
 
 
-def pooled_rows(rows_of, index: np.ndarray):
+def pooled_rows(rows_of, index: np.ndarray, neighbour_weight: float | None = None):
     """``rows -> the mean of rows_of(r)`` over each row ``r`` and its neighbours (``index``: from
-    :func:`neighbour_index`), as ``rows_of`` takes and returns them (an int64 index array -> float32 rows)."""
+    :func:`neighbour_index`), as ``rows_of`` takes and returns them (an int64 index array -> float32 rows).
+
+    ``neighbour_weight`` w in [0, 1]: instead, ``(1 - w) * rows_of(r) + w * (the mean of the neighbours' rows)``
+    (None: every row of the group weighs the same, w = m / (m + 1) for m neighbours)."""
+    if neighbour_weight is not None and not 0 <= neighbour_weight <= 1:
+        raise ValueError(f"neighbour_weight must be in [0, 1], got {neighbour_weight!r}")
+
     def read(rows):
         group = index[np.asarray(rows, dtype=np.int64)]
-        total = rows_of(group[:, 0]).astype(np.float32)  # summed one neighbour at a time: memory of two blocks
-        for j in range(1, group.shape[1]):
+        own = rows_of(group[:, 0]).astype(np.float32)
+        if group.shape[1] == 1:
+            return own
+        total = own if neighbour_weight is None else np.zeros_like(own)
+        for j in range(1, group.shape[1]):  # summed one neighbour at a time: memory of two blocks
             total += rows_of(group[:, j])
-        return total / np.float32(group.shape[1])
+        if neighbour_weight is None:
+            return total / np.float32(group.shape[1])
+        return (np.float32(1 - neighbour_weight) * own
+                + np.float32(neighbour_weight) * (total / np.float32(group.shape[1] - 1)))
     return read
 
 
