@@ -591,7 +591,8 @@ class WeightRound:
     choose_set: str = "20newsgroups"
     ks: tuple[int, ...] = (25, 50)
     bars: dict = field(default_factory=lambda: dict(ROUND7_BARS))  # K -> metric -> the gain must be above
-    long_copy: str | None = "20newsgroups-tokens"  # the no-harm set whose harm stops the round (None: none does)
+    # the no-harm set whose harm stops the round, or several (a tuple: harm on any stops it); None: none does
+    long_copy: str | tuple[str, ...] | None = "20newsgroups-tokens"
     scopes: tuple[str, str] = ("every corpus", "long corpora")  # adopted for: every no-harm set holds, some fail
     after: Callable[[list[dict]], list[str]] | None = None  # protocol runs -> lines reported after the decision
 
@@ -662,8 +663,12 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
         lines.append(f"| {ds} | {model} | {gain[0]:+.3f} / {gain[1]:+.3f} | {'yes' if holds[ds] else 'no'} |")
     if len(holds) < len(rnd.no_harm):
         return None, lines + ["", "Undecided until every no-harm set has three runs at every K.", ""]
-    if rnd.long_copy is not None and not holds[rnd.long_copy]:
+    if isinstance(rnd.long_copy, str) and not holds[rnd.long_copy]:
         return None, lines + ["", f"The `{rnd.long_copy}` copy is harmed: not adopted, the default stays.", ""]
+    harmed = [ds for ds in rnd.long_copy or () if not isinstance(rnd.long_copy, str) and not holds[ds]]
+    if harmed:
+        return None, lines + ["", f"Harmed: {', '.join(f'`{ds}`' for ds in harmed)}: not adopted, the default "
+                              "stays.", ""]
     scope = rnd.scopes[0] if all(holds.values()) else rnd.scopes[1]
     return (chosen, scope), lines + ["", f"Adopted: **{chosen}** for {scope}.", ""]
 
@@ -979,7 +984,8 @@ ROUND16 = WeightRound("16", "pooled targets that keep more of the own target (sh
                       tuple(ROUND16_LEVERS), ROUND10_REFERENCE,
                       f"`{ROUND10_REFERENCE}` (= `DSL()` 0.10 on short token-list corpora; its study runs)",
                       {ROUND13_NO_HARM: ROUND10_REFERENCE, "dbpedia_it": ROUND10_REFERENCE}, choose_set=ROUND13_SET,
-                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
+                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)},
+                      long_copy=(ROUND13_NO_HARM, "dbpedia_it"),
                       scopes=("short token-list corpora", "short token-list corpora"))
 
 
