@@ -595,6 +595,8 @@ class WeightRound:
     long_copy: str | tuple[str, ...] | None = "20newsgroups-tokens"
     scopes: tuple[str, str] = ("every corpus", "long corpora")  # adopted for: every no-harm set holds, some fail
     after: Callable[[list[dict]], list[str]] | None = None  # protocol runs -> lines reported after the decision
+    # a set no step used, on which an adopted lever is confirmed against the reference (:func:`confirmation_step`)
+    confirm: str | None = None
 
 
 def _weight_reference(rnd: WeightRound, study: list[dict], protocol: list[dict], dataset: str,
@@ -826,6 +828,35 @@ embedding alone, standardised), `Q-short-lmminilm` (the MiniLM embedding next to
    their settings, so no acceptance cell of issue 14 changes. The default protocol's DSL rows are rerun on both
    token copies and on DBPedia_IT (an OCTIS folder of short Italian token lists, not used by this round's steps: the
    round's confirmation, reported as it comes out, win or loss), next to every baseline."""
+def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[str]:
+    """The confirmation step of a round with ``confirm``: the adopted lever's study runs against the reference's on
+    that set at the round's K, seeds 0-2, purity / P@10, Welch p; lower on either metric with p < .05 withdraws it
+    (Markdown lines)."""
+    import numpy as np
+
+    ds = rnd.confirm
+
+    def values(model, metric):
+        return [r["metrics"][metric] for r in study if r["dataset"] == ds and r["model"] == model
+                and r["k"] in rnd.ks and metric in r.get("metrics", {})]
+    lines = [f"Step 3, confirmation on `{ds}` (used by no step of the round): `{lever}` against `{rnd.reference}`, "
+             f"mean over K {' and '.join(map(str, rnd.ks))} x seeds 0-2, purity / P@10, Welch p:", "",
+             f"| set | `{lever}` | `{rnd.reference}` | p |", "|---|---|---|---|"]
+    cand = {m: values(lever, m) for m in ("purity", "p10")}
+    ref = {m: values(rnd.reference, m) for m in cand}
+    need = 3 * len(rnd.ks)
+    if min(map(len, (*cand.values(), *ref.values()))) < need:
+        return lines + [f"| {ds} | not run yet | | |", "", "Undecided until both have every run.", ""]
+    p = {m: welch_p(cand[m], ref[m]) for m in cand}
+    lines.append(f"| {ds} | " + " / ".join(f"{np.mean(cand[m]):.3f}" for m in cand) + " | "
+                 + " / ".join(f"{np.mean(ref[m]):.3f}" for m in cand) + " | "
+                 + " / ".join(f"{p[m]:.3f}" for m in cand) + " |")
+    lost = [m for m in cand if np.mean(cand[m]) < np.mean(ref[m]) and p[m] < .05]
+    verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; the default stays." if lost
+               else f"**Confirmed**: not significantly lower on either metric; `{lever}` is adopted.")
+    return lines + ["", verdict, ""]
+
+
 def protocol_check(protocol: list[dict], candidate: str, before: str, sets, label: str) -> list[str]:
     """A round's check in the default protocol: ``candidate``'s runs against ``before``'s (the model the round
     changed) and the best baseline of each metric on each of ``sets``, mean over K 25 and 50 x seeds 0-2, purity /
@@ -986,7 +1017,7 @@ ROUND16 = WeightRound("16", "pooled targets that keep more of the own target (sh
                       {ROUND13_NO_HARM: ROUND10_REFERENCE, "dbpedia_it": ROUND10_REFERENCE}, choose_set=ROUND13_SET,
                       bars={k: {"purity": .005, "p10": .005} for k in (25, 50)},
                       long_copy=(ROUND13_NO_HARM, "dbpedia_it"),
-                      scopes=("short token-list corpora", "short token-list corpora"))
+                      scopes=("short token-list corpora", "short token-list corpora"), confirm=ROUND16_CONFIRM)
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
@@ -1145,8 +1176,11 @@ def report() -> None:
     _, decision5 = decide_round5(study, per_doc, measured)
     _, decision6 = decide_round6(study, protocol)
     _, decision7 = decide_round7(study, protocol)
-    later = [line for rule, rnd in LATER_ROUNDS for line in [rule, ""] + decide_weight_round(rnd, study, protocol)[1]
-             + (rnd.after(protocol) if rnd.after else [])]
+    later = []
+    for rule, rnd in LATER_ROUNDS:
+        adopted, decision_lines = decide_weight_round(rnd, study, protocol)
+        later += ([rule, ""] + decision_lines + (rnd.after(protocol) if rnd.after else [])
+                  + (confirmation_step(rnd, adopted[0], study) if adopted and rnd.confirm else []))
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     ran = {r["model"] for r in study}

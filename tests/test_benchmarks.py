@@ -511,3 +511,41 @@ def test_only_the_newest_default_is_read_from_the_dsl_row():
     assert all(s.before in variants.DSL_VARIANTS for s in steps)
     newest = f"DSL-{steps[-1].version}"
     assert steps[-1].candidate == "DSL" and newest not in variants.DSL_VARIANTS  # 0.10's row is "DSL" itself
+
+
+def test_a_confirmation_step_withdraws_a_lever_only_when_it_is_significantly_lower():
+    """A round's confirmation set (WeightRound.confirm): Welch p < .05 and a lower mean on either metric withdraws the
+    lever; otherwise it is confirmed; missing runs leave it undecided."""
+    from benchmarks.quality_study import ROUND16, confirmation_step
+
+    def runs(model, purity, p10, jitter=0.0):
+        return [{"dataset": ROUND16.confirm, "model": model, "k": k, "seed": s,
+                 "metrics": {"purity": purity + jitter * (s - 1) + k / 1e4, "p10": p10 + jitter * (s - 1)}}
+                for k in ROUND16.ks for s in range(3)]
+    ref = runs(ROUND16.reference, .40, .33, .002)
+    lever = ROUND16.levers[0]
+    assert "**Confirmed**" in "\n".join(confirmation_step(ROUND16, lever, ref + runs(lever, .41, .33, .003)))
+    lower = "\n".join(confirmation_step(ROUND16, lever, ref + runs(lever, .40, .30, .002)))
+    assert "**Withdrawn**: significantly lower on p10" in lower
+    assert "Undecided" in "\n".join(confirmation_step(ROUND16, lever, ref + runs(lever, .41, .33)[:4]))
+
+
+def test_harm_on_any_of_several_stopping_sets_stops_a_round():
+    """WeightRound.long_copy as a tuple (round 16: StackOverflow's token copy and DBPedia_IT): harm on either set
+    stops the round; none harmed adopts the lever."""
+    from benchmarks.quality_study import ROUND16, decide_weight_round
+
+    def runs(model, ds, gain):
+        return [{"dataset": ds, "model": model, "k": k, "seed": s,
+                 "metrics": {"purity": .7 + gain, "p10": .7 + gain, "td": .9}} for k in ROUND16.ks for s in range(3)]
+    lever = ROUND16.levers[0]
+    study = (runs(ROUND16.reference, ROUND16.choose_set, 0) + runs(lever, ROUND16.choose_set, .02)
+             + runs(ROUND16.levers[1], ROUND16.choose_set, .01))
+    for ds in ROUND16.long_copy:
+        study += runs(ROUND16.reference, ds, 0)
+    fine = study + [r for ds in ROUND16.long_copy for r in runs(lever, ds, 0)]
+    adopted, _ = decide_weight_round(ROUND16, fine, [])
+    assert adopted == (lever, "short token-list corpora")
+    harmed = study + runs(lever, ROUND16.long_copy[0], 0) + runs(lever, "dbpedia_it", -.02)
+    adopted, lines = decide_weight_round(ROUND16, harmed, [])
+    assert adopted is None and "Harmed: `dbpedia_it`: not adopted" in "\n".join(lines)
