@@ -141,7 +141,9 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         resolved = {"resolved": model.resolved_}
         notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
                  f"{' (standardised)' if model.standardize_input_ else ''}"
-                 + (f", targets pooled with {model.target_neighbours_} neighbours'" if model.target_neighbours_ else "")
+                 + (f", targets pooled with {model.target_neighbours_} neighbours"
+                    + ("" if model.neighbour_weight is None else f" (their weight {model.neighbour_weight:g})")
+                    if model.target_neighbours_ else "")
                  + (f", theta temperature {model.theta_temperature_:g}" if model.theta_temperature_ != 1 else ""))
     else:
         from dsl_plugin.baselines import run_baseline

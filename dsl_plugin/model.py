@@ -256,8 +256,9 @@ class DSL(AbstractModel):
             and it lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
         neighbour_weight: None (the default) pools as above, every one of the k + 1 targets weighing the same; a
             number w in [0, 1] makes each target ``(1 - w) * own + w * (the mean of the k neighbours')``, so a
-            document keeps more of its own target (w = k / (k + 1) is the default's mean). Opt-in, measured in the
-            quality study (round 16's levers, short token lists).
+            document keeps more of its own target when w < k / (k + 1) (the default's mean). Only with
+            ``target_neighbours_`` > 0 (a fit that pools nothing says so in a warning). Opt-in, measured in the
+            quality study (round 16's levers, short token lists: not a default).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -530,7 +531,7 @@ class DSL(AbstractModel):
         by :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``,
         their bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of
         ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
-        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (logged)
+        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log's)
         by_form = self._auto_in(_BY_FORM)
         words = _mean_words(bow) if self._auto_in(_BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
@@ -551,6 +552,9 @@ class DSL(AbstractModel):
             logger.info("DSL: target_neighbours='auto': the training documents are long token lists (%.1f vocabulary "
                         "words on average): each document's target is pooled with its %d nearest neighbours'", words,
                         self.target_neighbours_)
+        if self.neighbour_weight is not None and not self.target_neighbours_:
+            logger.warning("DSL: neighbour_weight=%g has no effect: this fit pools no neighbours' targets "
+                           "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_weight)
         if self.theta_temperature == "auto" and self.theta_temperature_ != 1:
             logger.info("DSL: theta_temperature='auto': long token lists: theta = softmax(z / %g)",
                         self.theta_temperature_)
@@ -1075,8 +1079,8 @@ class DSL(AbstractModel):
                              f"'auto'), its theta_temperature the resolved one ({saved_t!r}): {network}")
         # a load override of a network setting builds another network, which is then what the model is and infers
         # with (theta_temperature_ included); an "auto" override sets the param only, for a refit
-        model.network_settings_ = {**network, **{k: v for k, v in overrides.items()
-                                                 if k in _NETWORK_PARAMS and not (isinstance(v, str) and v == "auto")}}
+        model.network_settings_ = {**network, **{k: getattr(model, k) for k in overrides  # (the checked values)
+                                                 if k in _NETWORK_PARAMS and getattr(model, k) != "auto"}}
         model.theta_temperature_ = model.network_settings_["theta_temperature"]
         backbone = model.network_settings_["backbone"]
         model.word_dim_ = config.get("word_dim")  # the ETM / ECRTM backbones' word vectors (in the weights)

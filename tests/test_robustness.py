@@ -320,6 +320,7 @@ BAD_SETTINGS = [
     ("diversity_weight", -1, ">= 0"), ("diversity_weight", math.inf, "finite"),
     ("theta_temperature", 0, ">= 0.01"), ("theta_temperature", 1e-300, ">= 0.01"),
     ("target_neighbours", -1, "'auto' or an integer >= 0"), ("target_neighbours", 2.5, "'auto' or an integer >= 0"),
+    ("neighbour_weight", -0.1, "finite number"), ("neighbour_weight", "half", "finite number"),
 ]
 
 
@@ -551,7 +552,7 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     # bow_weight: 0.1's saves have none (they trained on the pure soft label)
     assert _load(path).bow_weight == 0.0 and _load(path).bow_weight_ == 0.0
     assert _load(path).theta_temperature == 1.0  # added in 0.8: every earlier save trained with 1
-    assert _load(path).theta_temperature_ == _load(path).resolved_["theta_temperature"] == 1.0
+    assert _load(path).theta_temperature_ == 1.0 and _load(path).network_.theta_temperature == 1.0
     assert _load(path).target_neighbours == 0  # added in 0.9: every earlier save trained on its own targets
     assert _load(path).target_neighbours_ == 0 and _load(path, target_neighbours="auto").target_neighbours_ == 0
     # what it trained with comes from the file, not from a load override (which sets the params for a refit)
@@ -573,6 +574,17 @@ def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_
     np.testing.assert_allclose(loaded.transform(texts), model.document_topic_, atol=1e-6)
     plain = _load(model.save(tmp_path / "m1"), theta_temperature=1.0)  # an override sets the network
     assert not np.allclose(plain.transform(texts), model.document_topic_, atol=1e-3)
+    # overrides enter the network as checked values: numpy scalars save and load again
+    numpy_override = _load(tmp_path / "m1", theta_temperature=np.float32(1.5), dropout=np.float64(0.1))
+    again = _load(numpy_override.save(tmp_path / "m2"))
+    assert again.network_settings_["theta_temperature"] == 1.5 and again.network_settings_["dropout"] == 0.1
+    assert type(again.network_settings_["dropout"]) is float
+
+
+def test_neighbour_weight_is_saved_with_the_params(tmp_path):
+    """neighbour_weight (training only) is a saved param: a load keeps it (for a refit)."""
+    model, _ = _fit_no_lm(target_neighbours=2, neighbour_weight=0.25)
+    assert _load(model.save(tmp_path / "m")).neighbour_weight == 0.25
 
 
 @pytest.mark.parametrize("change", [{"hidden_sizes": (7,)}, {"activation": "relu"}, {"dropout": 0.5},

@@ -133,7 +133,8 @@ def pooled_rows(rows_of, index: np.ndarray, neighbour_weight: float | None = Non
     :func:`neighbour_index`), as ``rows_of`` takes and returns them (an int64 index array -> float32 rows).
 
     ``neighbour_weight`` w in [0, 1]: instead, ``(1 - w) * rows_of(r) + w * (the mean of the neighbours' rows)``
-    (None: every row of the group weighs the same, w = m / (m + 1) for m neighbours)."""
+    (None: every row of the group weighs the same, w = m / (m + 1) for m neighbours). A row without neighbours
+    (``index`` of one column) is its own target whatever w."""
     if neighbour_weight is not None and not 0 <= neighbour_weight <= 1:
         raise ValueError(f"neighbour_weight must be in [0, 1], got {neighbour_weight!r}")
 
@@ -143,7 +144,7 @@ def pooled_rows(rows_of, index: np.ndarray, neighbour_weight: float | None = Non
         if group.shape[1] == 1:
             return own
         total = own if neighbour_weight is None else np.zeros_like(own)
-        for j in range(1, group.shape[1]):  # summed one neighbour at a time: memory of two blocks
+        for j in range(1, group.shape[1]):  # summed one neighbour at a time: memory of two blocks (three with w)
             total += rows_of(group[:, j])
         if neighbour_weight is None:
             return total / np.float32(group.shape[1])
