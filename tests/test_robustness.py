@@ -587,6 +587,20 @@ def test_neighbour_weight_is_saved_with_the_params(tmp_path):
     assert _load(model.save(tmp_path / "m")).neighbour_weight == 0.25
 
 
+def test_neighbour_weight_without_pooled_neighbours_says_it_has_no_effect(caplog):
+    """target_neighbours="auto" pools nothing on short documents: a neighbour_weight there is named in a warning."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        model, _ = _fit_no_lm(neighbour_weight=0.5)
+    assert model.target_neighbours_ == 0
+    assert any("neighbour_weight=0.5 has no effect" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _fit_no_lm(target_neighbours=2, neighbour_weight=0.5)
+    assert not any("has no effect" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("change", [{"hidden_sizes": (7,)}, {"activation": "relu"}, {"dropout": 0.5},
                                     {"learn_priors": False}, {"theta_temperature": 3.0}, {"num_topics": 5}])
 def test_a_network_setting_changed_after_the_fit_does_not_change_what_a_save_loads(tmp_path, change):
