@@ -679,6 +679,18 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
     return (chosen, scope), lines + ["", f"Adopted: **{chosen}** for {scope}.", ""]
 
 
+def _run_values(records: list[dict], dataset: str, model: str, metric: str, ks=(25, 50)) -> list[float]:
+    """``metric`` of every run of ``model`` on ``dataset`` at the K in ``ks``, seeds 0-2 (the study's or the
+    protocol's records)."""
+    return [r["metrics"][metric] for r in records if r["dataset"] == dataset and r["model"] == model
+            and r["k"] in ks and r["seed"] in (0, 1, 2) and metric in r.get("metrics", {})]
+
+
+def _slash(numbers) -> str:
+    """``".123 / .456"``: each of ``numbers`` (purity, P@10) to three places, as the round tables write them."""
+    return " / ".join(f"{x:.3f}" for x in numbers)
+
+
 def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[str]:
     """The confirmation step of a round with ``confirm``: the adopted lever's study runs against the reference's on
     that set at the round's K, seeds 0-2, purity / P@10, Welch p; lower on either metric with p < .05 withdraws it
@@ -686,22 +698,17 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[s
     import numpy as np
 
     ds = rnd.confirm
-
-    def values(model, metric):
-        return [r["metrics"][metric] for r in study if r["dataset"] == ds and r["model"] == model
-                and r["k"] in rnd.ks and r["seed"] in (0, 1, 2) and metric in r.get("metrics", {})]
     lines = [f"Step 3, confirmation on `{ds}` (used by no step of the round): `{lever}` against `{rnd.reference}`, "
              f"mean over K {' and '.join(map(str, rnd.ks))} x seeds 0-2, purity / P@10, Welch p:", "",
              f"| set | `{lever}` | `{rnd.reference}` | p |", "|---|---|---|---|"]
-    cand = {m: values(lever, m) for m in ("purity", "p10")}
-    ref = {m: values(rnd.reference, m) for m in cand}
+    cand = {m: _run_values(study, ds, lever, m, rnd.ks) for m in ("purity", "p10")}
+    ref = {m: _run_values(study, ds, rnd.reference, m, rnd.ks) for m in cand}
     need = 3 * len(rnd.ks)
     if min(map(len, (*cand.values(), *ref.values()))) < need:
         return lines + [f"| {ds} | not run yet | | |", "", "Undecided until both have every run.", ""]
     p = {m: welch_p(cand[m], ref[m]) for m in cand}
-    lines.append(f"| {ds} | " + " / ".join(f"{np.mean(cand[m]):.3f}" for m in cand) + " | "
-                 + " / ".join(f"{np.mean(ref[m]):.3f}" for m in cand) + " | "
-                 + " / ".join(f"{p[m]:.3f}" for m in cand) + " |")
+    lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | {_slash(np.mean(ref[m]) for m in cand)} | "
+                 f"{_slash(p.values())} |")
     lost = [m for m in cand if np.mean(cand[m]) < np.mean(ref[m]) and p[m] < .05]
     verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; the default stays." if lost
                else f"**Confirmed**: not significantly lower on either metric; `{lever}` is adopted.")
@@ -870,25 +877,21 @@ def protocol_check(protocol: list[dict], candidate: str, before: str, sets, labe
     lines = [f"| set | `{candidate}` ({label}) | `{before}` | p | best baseline | p (vs it) |",
              "|---|---|---|---|---|---|"]
     for ds in sets:
-        def values(model, metric):
-            return [r["metrics"][metric] for r in protocol if r["dataset"] == ds and r["model"] == model
-                    and r["k"] in (25, 50) and metric in r.get("metrics", {})]
-        cand = {m: values(candidate, m) for m in ("purity", "p10")}
+        cand = {m: _run_values(protocol, ds, candidate, m) for m in ("purity", "p10")}
         if min(map(len, cand.values())) < 6:
             lines.append(f"| {ds} | not run yet | | | | |")
             continue
-        ref = {m: values(before, m) for m in cand}
-        best = {m: max((b for b in BASELINES if len(values(b, m)) >= 6), key=lambda b: float(np.mean(values(b, m))),
-                       default=None) for m in cand}
+        ref = {m: _run_values(protocol, ds, before, m) for m in cand}
+        base = {m: {b: v for b in BASELINES if len(v := _run_values(protocol, ds, b, m)) >= 6} for m in cand}
+        best = {m: max(base[m], key=lambda b: float(np.mean(base[m][b])), default=None) for m in cand}
         if min(map(len, ref.values())) < 6 or None in best.values():
-            lines.append(f"| {ds} | " + " / ".join(f"{np.mean(cand[m]):.3f}" for m in cand)
-                         + f" | `{before}` or a baseline not run yet | | | |")
+            lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | `{before}` or a baseline not run yet "
+                         "| | | |")
             continue
-        lines.append(f"| {ds} | " + " / ".join(f"{np.mean(cand[m]):.3f}" for m in cand) + " | "
-                     + " / ".join(f"{np.mean(ref[m]):.3f}" for m in cand) + " | "
-                     + " / ".join(f"{welch_p(cand[m], ref[m]):.3f}" for m in cand) + " | "
-                     + " / ".join(f"{best[m]} {np.mean(values(best[m], m)):.3f}" for m in cand) + " | "
-                     + " / ".join(f"{welch_p(cand[m], values(best[m], m)):.3f}" for m in cand) + " |")
+        lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | {_slash(np.mean(ref[m]) for m in cand)} | "
+                     f"{_slash(welch_p(cand[m], ref[m]) for m in cand)} | "
+                     + " / ".join(f"{best[m]} {np.mean(base[m][best[m]]):.3f}" for m in cand) + " | "
+                     f"{_slash(welch_p(cand[m], base[m][best[m]]) for m in cand)} |")
     return lines + [""]
 
 

@@ -140,11 +140,12 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
         resolved = {"resolved": model.resolved_}
         notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
-                 f"{' (standardised)' if model.standardize_input_ else ''}"
-                 + (f", targets pooled with {model.target_neighbours_} neighbours"
-                    + ("" if model.neighbour_weight is None else f" (their weight {model.neighbour_weight:g})")
-                    if model.target_neighbours_ else "")
-                 + (f", theta temperature {model.theta_temperature_:g}" if model.theta_temperature_ != 1 else ""))
+                 f"{' (standardised)' if model.standardize_input_ else ''}")
+        if model.target_neighbours_:
+            weight = "" if model.neighbour_weight is None else f" (their weight {model.neighbour_weight:g})"
+            notes += f", targets pooled with {model.target_neighbours_} neighbours{weight}"
+        if model.theta_temperature_ != 1:
+            notes += f", theta temperature {model.theta_temperature_:g}"
     else:
         from dsl_plugin.baselines import run_baseline
 

@@ -531,7 +531,7 @@ class DSL(AbstractModel):
         by :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``,
         their bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of
         ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
-        by_length = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log's)
+        logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
         by_form = self._auto_in(_BY_FORM)
         words = _mean_words(bow) if self._auto_in(_BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
@@ -539,9 +539,9 @@ class DSL(AbstractModel):
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
         for name, value in self._resolved(long, token_list).items():
             setattr(self, name + "_", value)
-        if by_length:
+        if logged:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
-                        "student reads %s; the teacher reads up to %d tokens per document", " and ".join(by_length),
+                        "student reads %s; the teacher reads up to %d tokens per document", " and ".join(logged),
                         words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
                         _INPUT_WORDS.get(self.input_, self.input_), self.max_doc_tokens_)
         if self.bow_weight == "auto":
@@ -1248,7 +1248,7 @@ def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequenc
 
 
 def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:
-    """Whether DSL's ``"auto"`` settings (``input``, ``max_doc_tokens``, ``target_neighbours``) treat these training
+    """Whether DSL's ``"auto"`` settings that read the documents' length (``_BY_LENGTH``) treat these training
     documents (their token lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on
     average."""
     return _mean_words(bag_of_words(token_lists, check_vocabulary(vocabulary))) >= LONG_DOCUMENT_WORDS
