@@ -91,8 +91,43 @@ def load_tweet_topic(unique: bool = False, data_dir: str | os.PathLike | None = 
     return df["text"].astype(str).str.rstrip("\r").tolist(), df["label_name"].astype(str).str.rstrip("\r").tolist()
 
 
+#: WordNet's noun lexicographer files by number (lexnames(5WN)): the label of each noun synset
+WORDNET_NOUN_FILES = ("Tops act animal artifact attribute body cognition communication event feeling food group "
+                      "location motive object person phenomenon plant possession process quantity relation shape "
+                      "state substance time").split()
+
+
+def wordnet_dir() -> Path:
+    """WordNet 3.0's database files: ``$DSL_WORDNET_DIR``, else Debian's package ``wordnet-base``
+    (``/usr/share/wordnet``)."""
+    return Path(os.environ.get("DSL_WORDNET_DIR", "/usr/share/wordnet"))
+
+
+def load_wordnet_nouns(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
+    """WordNet 3.0's noun glosses (82,099 of its 82,115 synsets; 16 have examples only) as (definitions, the synset's lexicographer file: ``animal``,
+    ``food``, ``location``, ... 26 labels): short English definitions labelled by semantic field. The example
+    sentences of a gloss (quoted) are dropped. Read from ``data.noun`` (``apt-get install wordnet-base``, or
+    ``$DSL_WORDNET_DIR``); not in the shared data folder."""
+    path = Path(data_dir or wordnet_dir()) / "data.noun"
+    if not path.exists():
+        raise FileNotFoundError(f"WordNet's {path} is missing: install Debian's wordnet-base (`apt-get install "
+                                "wordnet-base`) or set DSL_WORDNET_DIR to a folder holding WordNet 3.0's data.noun")
+    texts, labels = [], []
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            if line.startswith("  "):  # the license header
+                continue
+            head, _, gloss = line.partition("| ")
+            definition = "; ".join(p.strip() for p in gloss.split(";") if p.strip() and '"' not in p)
+            if definition:  # (16 glosses are examples only)
+                texts.append(definition)
+                labels.append(WORDNET_NOUN_FILES[int(head.split()[1]) - 3])
+    return texts, labels
+
+
 #: the sources of the benchmark data sets, by name (besides the package's own: the demo corpus)
 LOADERS = {
+    "wordnet_nouns": load_wordnet_nouns,
     "20newsgroups": load_20newsgroups,
     "stackoverflow": load_stackoverflow,
     "tweet_topic": load_tweet_topic,
@@ -162,6 +197,12 @@ DATASETS["20newsgroups-short-tokens"] = (
     "20newsgroups", {**DATASETS["20newsgroups"][1], "raw": "tokens", "max_tokens": SHORT_TOKENS},
     f"{DATASETS['20newsgroups'][2]}; token lists only, each cut to its first {SHORT_TOKENS} words (the vocabulary: "
     "the words left)")
+# A labelled short-text corpus no earlier run used (added 2026-12-05 as the confirmation set of the quality study's
+# round 17): WordNet's noun definitions labelled by semantic field, as an OCTIS-style folder of token lists only.
+DATASETS["wordnet-nouns-4k-tokens"] = (
+    "wordnet_nouns", {"sample": 4000, "sample_seed": 0, "raw": "tokens"},
+    "WordNet 3.0 noun definitions (Debian wordnet-base), fixed stratified sample of 4,000 of its 82,099 noun synsets with a definition "
+    "(seed 0), labelled by lexicographer file (26 semantic fields); token lists only (the LM reads the joined tokens)")
 VOCABULARY_SIZE = 2000
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .cache import default_cache_dir, hash_documents
 from .fileio import atomic_path, atomic_save_npy
@@ -80,6 +81,12 @@ class PackagedMiniLM:
     def is_cached(self, documents: Sequence[str]) -> bool:
         return self.use_cache and self.cache_path([str(d) for d in documents]).exists()
 
+    @property
+    def tokenizer(self):
+        """The model's tokenizer (English, uncased WordPiece), loaded with the model: what
+        :func:`whole_word_share` reads."""
+        return self.model().tokenizer
+
     def encode(self, documents: Sequence[str], **_) -> np.ndarray:
         documents = [str(d) for d in documents]
         path = self.cache_path(documents) if self.use_cache else None
@@ -94,6 +101,29 @@ class PackagedMiniLM:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_save_npy(path, emb)
         return emb
+
+
+def whole_word_share(encoder, words: Sequence[str], counts: ArrayLike) -> float | None:
+    """How well a sentence encoder knows a corpus's words: the share of its word occurrences (``counts[i]`` of
+    ``words[i]``, e.g. a bag of words' column sums) that the encoder's tokenizer reads as one token of its vocabulary
+    (not split into pieces, not unknown). The packaged MiniLM (English) reads .79 to .98 of the English benchmark
+    sets' occurrences so, and .27 of DBPedia_IT's (Italian). None when ``encoder`` has no ``tokenizer`` with
+    ``tokenize`` (a sentence-transformers model has one) or the counts are all zero.
+
+    Raises:
+        ValueError: ``counts`` is not one non-negative number per word.
+    """
+    counts = np.asarray(counts, dtype=np.float64).ravel()
+    if counts.shape != (len(words),) or (counts < 0).any():
+        raise ValueError(f"counts must hold one non-negative number per word ({len(words)}), got shape {counts.shape}")
+    tokenizer = getattr(encoder, "tokenizer", None)
+    total = counts.sum()
+    if not callable(getattr(tokenizer, "tokenize", None)) or total <= 0:
+        return None
+    unknown = getattr(tokenizer, "unk_token", None)
+    whole = np.array([len(pieces := tokenizer.tokenize(str(w))) == 1 and pieces[0] != unknown for w in words],
+                     dtype=bool)
+    return float(counts[whole].sum() / total)
 
 
 def corpus_word2vec(corpus: list[list[str]], work_dir: str | os.PathLike, seed: int = 0, size: int = 300,
