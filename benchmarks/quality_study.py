@@ -77,6 +77,11 @@
         20newsgroups-short-tokens --ks 25 50
     python -m benchmarks.run --models DSL --datasets bbc_news dbpedia_it tweet_topic-4k-tokens \
         stackoverflow-4k-tokens 20newsgroups stackoverflow-4k tweet_topic-4k     # 0.10's DSL rows (round 15 adopted)
+    # round 17 (RULE17): steps 1-2 re-read round 16's runs; step 3 on the new WordNet set (after its teacher pass;
+    # `apt-get install wordnet-base`)
+    python -m benchmarks.teacher_pass --lm gemma3-270m --datasets wordnet-nouns-4k-tokens
+    python -m benchmarks.quality_study --levers Q-default-bow05 Q-short-nbr15-w075 --datasets \
+        wordnet-nouns-4k-tokens --ks 25 50
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -1038,9 +1043,42 @@ ROUND16 = WeightRound("16", "pooled targets that keep more of the own target (sh
                       erratum=ROUND16_ERRATUM)
 
 
+# Round 17: written 2026-12-05 before any run on its confirmation set, and not changed after.
+ROUND17_CONFIRM = "wordnet-nouns-4k-tokens"
+ROUND17_MIN_SHARE = 0.5
+ROUND17_LEVER = "Q-short-nbr15-w075"  # round 16's chosen lever
+assert ROUND17_LEVER in ROUND16_LEVERS
+RULE17 = """\
+**Round 17 rule (written 2026-12-05 before any run on its confirmation set, and not changed after).** Why: round 16's
+pooled targets (`neighbour_weight` .75, 15 MiniLM neighbours) lifted every English short token-list set by .03-.06
+(purity and P@10) and cost DBPedia_IT .035 / .045; the packaged MiniLM is English (uncased WordPiece) and reads most
+Italian words as pieces. A fit can measure that before any LM pass: `dsl_plugin.embeddings.whole_word_share` (the
+share of the corpus's word occurrences that the encoder's tokenizer reads as one token of its vocabulary), with the
+packaged MiniLM (computed before this rule, by that function on the sets' bags of words): tweets' copy .852,
+StackOverflow's .788, 20NG short copy .979, 20NG token copy .968, BBC News .983, DBPedia_IT .267, and the new set
+below .977. The lever: `Q-short-nbr15-w075` (round 16's chosen lever) for short token lists whose share is at least
+.5; below it (DBPedia_IT) nothing changes. Reference `Q-default-bow05` (= `DSL()` 0.10 on short token lists).
+1. Step 1 (tweets' copy, round 16's bars) and step 2 (no harm on StackOverflow's copy) re-read round 16's runs: they are
+   seen, not new evidence; DBPedia_IT is no no-harm set because the gate leaves it as it is (share .267).
+2. Step 3, the evidence of this round: confirmation on `wordnet-nouns-4k-tokens` (WordNet 3.0's noun definitions,
+   4,000 of them, stratified by their 26 semantic fields, as token lists; a corpus no earlier run used), K 25 and 50,
+   seeds 0-2, the lever against `Q-default-bow05`: lower on purity or on P@10 with Welch p < .05 (six runs each):
+   withdrawn, the default stays. Otherwise adopted: `target_neighbours="auto"` gives short token lists 15 neighbours
+   and `neighbour_weight="auto"` .75 when the encoder's share is at least .5 (an encoder without a readable tokenizer
+   counts as suiting: the user chose it); long token lists and raw text keep their settings. Implemented after this
+   step; then the default protocol's DSL rows are rerun on the token copies, DBPedia_IT and the new set, with every
+   baseline on the new set (reported as it comes out, win or loss)."""
+ROUND17 = WeightRound("17", "pooled targets for short token lists the encoder reads as words",
+                      (ROUND17_LEVER,), ROUND10_REFERENCE,
+                      f"`{ROUND10_REFERENCE}` (= `DSL()` 0.10 on short token-list corpora; its study runs)",
+                      {ROUND13_NO_HARM: ROUND10_REFERENCE}, choose_set=ROUND13_SET,
+                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
+                      scopes=("short token-list corpora the encoder reads as words",) * 2, confirm=ROUND17_CONFIRM)
+
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
 LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12),
-                (RULE13, ROUND13), (RULE14, ROUND14), (RULE15, ROUND15), (RULE16, ROUND16))
+                (RULE13, ROUND13), (RULE14, ROUND14), (RULE15, ROUND15), (RULE16, ROUND16),
+                (RULE17, ROUND17))
 
 
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
