@@ -994,7 +994,7 @@ ROUND15 = WeightRound("15", "theta and the encoder over pooled targets (long tok
                       "`Q-tokens-minilm-nbr5` (= `DSL()` 0.9 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", long_copy=None,
                       scopes=("long token-list corpora", "long token-list corpora"),
-                      after=BbcStep("DSL", "0.10", "theta at temperature 1.3 on long token lists", "DSL-0.9"))
+                      after=BbcStep("DSL-0.10", "0.10", "theta at temperature 1.3 on long token lists", "DSL-0.9"))
 
 
 # Round 16: written 2026-12-05 after uncommitted probes (below), before any run of the harness for its levers.

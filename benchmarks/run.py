@@ -30,7 +30,8 @@ from dsl_plugin.compare import METRIC_NAMES, mean_sd, metric_table
 from . import logs_dir, results_dir, setup_environment, threads, work_dir
 from .bench_data import DATASETS, octis_dataset, prepare
 from .machine import machine_info
-from .variants import AUTO_ROWS, BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, settings, variant_of  # noqa: F401
+from .variants import (AUTO_ROWS, BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, embedding_model, settings,  # noqa: F401
+                       variant_of)
 
 RUNS_FILE = "runs.jsonl"  # in results_dir()
 
@@ -73,7 +74,8 @@ def resolved_settings(model_name: str, dataset_name: str) -> dict:
     from dsl_plugin import DSL
 
     corpus = bench_corpus(dataset_name)
-    return DSL(**dsl_kwargs(model_name)).resolved_for(corpus.tokens, corpus.vocabulary, corpus.raw_texts)
+    model = DSL(**dsl_kwargs(model_name), embedding_model=embedding_model(model_name))
+    return model.resolved_for(corpus.tokens, corpus.vocabulary, corpus.raw_texts)
 
 
 def teacher_configs(model_name: str, dataset_name: str) -> list:
@@ -105,15 +107,14 @@ def evaluate(output: dict, dataset, unique_rows=None) -> dict:
     return evaluate_output(output, dataset, TOP_WORDS, unique_rows)
 
 
-def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path):
-    """Fit DSL with ``dsl_kwargs`` (no language_model = BENCH_LM) in OCTIS; returns (output, model)."""
+def fit_dsl(dataset, dsl_kwargs: dict, k: int, seed: int, work: Path, name: str = ""):
+    """Fit DSL with ``dsl_kwargs`` (no language_model = BENCH_LM) in OCTIS; returns (output, model). ``name``: the
+    DSL variant's (what sentence encoder it reads: :func:`variants.embedding_model`)."""
     from dsl_plugin import DSL
-
-    from dsl_plugin.embeddings import PackagedMiniLM
 
     kwargs = {"language_model": BENCH_LM, **dsl_kwargs}
     # the baselines' MiniLM cache, for whichever setting reads sentence embeddings (loaded only if one does)
-    kwargs["embedding_model"] = PackagedMiniLM(cache_dir=work / "embeddings")
+    kwargs["embedding_model"] = embedding_model(name, cache_dir=work / "embeddings")
     model = DSL(num_topics=k, seed=seed, verbose=False, **kwargs)
     return model.train_model(dataset, top_words=TOP_WORDS), model
 
@@ -136,13 +137,13 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     t0 = time.time()
     notes, resolved = "", {}
     if model_name in DSL_VARIANTS:
-        output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work)
+        output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work, model_name)
         # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
         resolved = {"resolved": model.resolved_}
         notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
                  f"{' (standardised)' if model.standardize_input_ else ''}")
         if model.target_neighbours_:
-            weight = "" if model.neighbour_weight is None else f" (their weight {model.neighbour_weight:g})"
+            weight = "" if model.neighbour_weight_ is None else f" (their weight {model.neighbour_weight_:g})"
             notes += f", targets pooled with {model.target_neighbours_} neighbours{weight}"
         if model.theta_temperature_ != 1:
             notes += f", theta temperature {model.theta_temperature_:g}"

@@ -32,6 +32,10 @@ DSL_VARIANTS: dict[str, dict] = {
     # 0.9's default: ProdLDA's theta at temperature 1 on every corpus (DSL() since 0.10 reads 1.3 on long token lists,
     # round 15; on other corpora 0.9 and 0.10 train the same model)
     "DSL-0.9": {"target_neighbours": "auto", "theta_temperature": 1.0},
+    # 0.10's default: pooled targets only on long token lists (DSL() since 0.11 pools short token lists whose words the
+    # encoder knows too, with the neighbours weighing .75, round 17; on other corpora 0.10 and 0.11 train the same
+    # model). Its runs on short token lists count under "DSL-0.8" (0.8-0.10 trained the same model there)
+    "DSL-0.10": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": None},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets
     # pooled with 15 neighbours'), rerun as a candidate default and withdrawn: it lost on its confirmation set
     # (DBPedia_IT). Its runs on other corpora trained DSL() 0.8's model and count under "DSL" / "DSL-0.8"
@@ -310,13 +314,39 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
-AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9")
-# target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists and theta_temperature="auto" (since
-# 0.10) flattens their theta; every row but "DSL" was defined before them and trained on each document's own target
-# with theta at temperature 1 unless it says otherwise: pinned there, so that its recorded runs keep their name and
-# a new run trains as they did
+AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10")
+#: rows of versions before 0.11, whose target_neighbours="auto" pooled no short token lists (0.11 pools those whose
+#: words the sentence encoder knows, round 17): they read the packaged MiniLM through a tokenizer that knows no word
+#: (:func:`embedding_model`), which makes today's rule theirs (their long token lists do not read the encoder's
+#: vocabulary, and the embeddings are the packaged MiniLM's)
+BEFORE_WORD_SHARE = ("DSL-0.9", "DSL-0.10")
+
+
+def embedding_model(name: str, cache_dir=None):
+    """The sentence encoder a run of the DSL variant ``name`` reads: the packaged MiniLM (cached in ``cache_dir``), for
+    the rows of ``BEFORE_WORD_SHARE`` through a tokenizer that knows no word."""
+    from dsl_plugin.embeddings import PackagedMiniLM
+
+    if name not in BEFORE_WORD_SHARE:
+        return PackagedMiniLM(cache_dir=cache_dir)
+
+    class KnowsNoWord:
+        unk_token = "[UNK]"
+
+        def tokenize(self, word):
+            return [self.unk_token]
+
+    class MiniLMBefore011(PackagedMiniLM):
+        tokenizer = KnowsNoWord()
+    return MiniLMBefore011(cache_dir=cache_dir)
+# target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists, theta_temperature="auto" (since
+# 0.10) flattens their theta, and neighbour_weight="auto" (since 0.11) weighs short token lists' pooled neighbours
+# .75; every row but "DSL" was defined before them and trained on each document's own target with theta at
+# temperature 1 (and a pooled target as the plain mean) unless it says otherwise: pinned there, so that its recorded
+# runs keep their name and a new run trains as they did
 # (new dicts: the configs are shared between the two tables, and "DSL-paper" is _PAPER itself)
 for _table in (DSL_VARIANTS, STUDY_VARIANTS):
     for _name in _table:
         if _name != "DSL":
-            _table[_name] = {"target_neighbours": 0, "theta_temperature": 1.0, **_table[_name]}
+            _table[_name] = {"target_neighbours": 0, "theta_temperature": 1.0, "neighbour_weight": None,
+                             **_table[_name]}

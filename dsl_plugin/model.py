@@ -58,9 +58,15 @@ TOKEN_LIST_SAMPLE = 10_000
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
-#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); other corpora: 0 (round 13 chose
-#: 15 for short token lists, and it was withdrawn after it lost on its confirmation set, DBPedia_IT)
+#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); raw text: 0
 LONG_TOKEN_LIST_NEIGHBOURS = 5
+#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for a corpus of short token lists that the sentence
+#: encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of their word occurrences are one token of its
+#: vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose mean weighs .75 of each target
+#: (quality study rounds 16 and 17: every English short token-list set gained; DBPedia_IT, Italian, which the packaged
+#: English MiniLM reads as word pieces, lost, and keeps 0)
+SHORT_TOKEN_LIST_NEIGHBOURS, SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT = 15, 0.75
+ENCODER_MIN_WORD_SHARE = 0.5
 #: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
 #: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
 LONG_TOKEN_LIST_THETA_TEMPERATURE = 1.3
@@ -79,7 +85,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
-              "target_neighbours": 0, "theta_temperature": 1.0},
+              "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0},
 }
 
 
@@ -126,7 +132,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": ("auto", either(choice("auto"), real(0.01), "'auto' or a number >= 0.01")),
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
-    "neighbour_weight": (None, optional(real(0, 1))),
+    "neighbour_weight": ("auto", either(choice("auto"), optional(real(0, 1)), "'auto', None or a finite number in [0, 1]")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -149,18 +155,18 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 #: parameters added after models were saved (and benchmark runs recorded) -> the value that trains as those did:
 #: a save without the parameter loads with it (not with today's default, which may differ)
 PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
-                                      "target_neighbours": 0}
+                                      "target_neighbours": 0, "neighbour_weight": None}
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
-             "theta_temperature")
+             "neighbour_weight", "theta_temperature")
 #: the "auto" settings resolved by the training documents' length (:func:`is_long_corpus`) and by whether they are
 #: token lists (:func:`is_token_list_corpus`); theta_temperature only on ProdLDA (other backbones take 1)
-_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "theta_temperature")
-_BY_FORM = ("input", "bow_weight", "target_neighbours", "theta_temperature")
+_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature")
+_BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -251,14 +257,19 @@ class DSL(AbstractModel):
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
             default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
             of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
-            document as ``input="auto"`` measures it; quality study round 14), 0 for every other corpus. Short token
-            lists keep 0: round 13 chose 15 for them on the tweets' token copy (purity / P@10 +.034 / +.029 at K=50),
-            and it lost .043 / .062 on the round's confirmation set, DBPedia_IT (short Italian token lists).
-        neighbour_weight: None (the default) pools as above, every one of the k + 1 targets weighing the same; a
-            number w in [0, 1] makes each target ``(1 - w) * own + w * (the mean of the k neighbours')``, so a
-            document keeps more of its own target when w < k / (k + 1) (the default's mean). Only with
-            ``target_neighbours_`` > 0 (a fit that pools nothing says so in a warning). Opt-in, measured in the
-            quality study (round 16's levers, short token lists: not a default).
+            document as ``input="auto"`` measures it; quality study round 14); ``SHORT_TOKEN_LIST_NEIGHBOURS`` = 15
+            for short token lists whose words the sentence encoder knows (at least ``ENCODER_MIN_WORD_SHARE`` = .5 of
+            their word occurrences are one token of its vocabulary,
+            :func:`~dsl_plugin.embeddings.whole_word_share`: the packaged English MiniLM reads .79-.98 of the English
+            benchmark sets' so, .27 of DBPedia_IT's; an encoder of yours without a readable ``tokenizer`` counts as
+            knowing them; quality study rounds 16 and 17); 0 for raw text and for short token lists the encoder
+            does not know (pooling by its neighbours lost .035 / .045 purity / P@10 on DBPedia_IT, Italian).
+        neighbour_weight: how much the neighbours' targets weigh in a pooled target: a number w in [0, 1] makes each
+            target ``(1 - w) * own + w * (the mean of the k neighbours')``; None: the plain mean of the k + 1
+            targets (w = k / (k + 1)). ``"auto"`` (the default; kept as ``neighbour_weight_``):
+            ``SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT`` = .75 when a fit on short token lists pools, else None (long token
+            lists: the plain mean, as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
+            that pools nothing is named in a warning).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -331,7 +342,7 @@ class DSL(AbstractModel):
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
                  theta_temperature: float | str = "auto", target_neighbours: int | str = "auto",
-                 neighbour_weight: float | None = None):
+                 neighbour_weight: float | str | None = "auto"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -394,36 +405,47 @@ class DSL(AbstractModel):
                      documents: Sequence[str] | None = None) -> dict[str, Any]:
         """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
-        and form (:func:`is_token_list_corpus`): ``{"input", "standardize_input", "max_doc_tokens",
-        "diversity_weight", "bow_weight", "target_neighbours", "theta_temperature"}`` (``diversity_weight``: None
-        resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
-        ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``theta_temperature_``.
+        and form (:func:`is_token_list_corpus`), and for short token lists by the sentence encoder's vocabulary
+        (:meth:`_word_share`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight",
+        "target_neighbours", "neighbour_weight", "theta_temperature"}`` (``diversity_weight``: None resolved to the
+        backbone's), the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``,
+        ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``, ``theta_temperature_``.
         ``documents`` is needed when a setting that reads the documents' form (:data:`_BY_FORM`) is ``"auto"`` (for
         an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
         if documents is None and self._auto_in(_BY_FORM):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
                              f"spaces) to resolve {', '.join(self._auto_in(_BY_FORM))} 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
-        return self._resolved(is_long_corpus(token_lists, vocabulary), token_list)
+        vocabulary = check_vocabulary(vocabulary)
+        bow = bag_of_words(token_lists, vocabulary)
+        long = _mean_words(bow) >= LONG_DOCUMENT_WORDS
+        return self._resolved(long, token_list, self._word_share(bow, vocabulary, long, token_list))
 
     @property
     def resolved_(self) -> dict[str, Any]:
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
-        ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``theta_temperature``);
-        saved with it, so that a later change of a default does not change what a saved model says it is."""
+        ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
+        ``theta_temperature``); saved with it, so that a later change of a default does not change what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
-    def _resolved(self, long: bool, token_list: bool) -> dict[str, Any]:
+    def _resolved(self, long: bool, token_list: bool, word_share: float | None = None) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
-        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours`` and
-        ``theta_temperature`` ``"auto"`` become."""
+        text) of which the sentence encoder reads ``word_share`` of the word occurrences as words (:meth:`_word_share`;
+        None: not measured, or an encoder whose tokenizer cannot be read); the one place that says what ``input``,
+        ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight`` and ``theta_temperature``
+        ``"auto"`` become."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        auto_neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list and long else 0
+        short_words = token_list and not long and (word_share is None or word_share >= ENCODER_MIN_WORD_SHARE)
+        auto_neighbours = (LONG_TOKEN_LIST_NEIGHBOURS if token_list and long
+                           else SHORT_TOKEN_LIST_NEIGHBOURS if short_words else 0)
+        neighbours = auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours
+        # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
+        auto_weight = SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT if token_list and not long and neighbours else None
         auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if token_list and long and self.backbone == "prodlda" else 1.0
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
@@ -432,14 +454,33 @@ class DSL(AbstractModel):
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": self._diversity_weight(),
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
-                "target_neighbours": auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours,
+                "target_neighbours": neighbours,
+                "neighbour_weight": auto_weight if self.neighbour_weight == "auto" else self.neighbour_weight,
                 "theta_temperature": theta_t}
+
+    def _word_share(self, bow, vocabulary: Sequence[str], long: bool, token_list: bool) -> float | None:
+        """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
+        packaged MiniLM) on the corpus whose bag of words is ``bow``, when ``target_neighbours="auto"`` reads it (short
+        token lists); else None."""
+        from .embeddings import PackagedMiniLM, whole_word_share
+
+        if self.target_neighbours != "auto" or not token_list or long:
+            return None
+        encoder = self.embedding_model
+        if encoder is None or isinstance(encoder, PackagedMiniLM):
+            PackagedMiniLM.check_installed("target_neighbours='auto' on short token lists reads the sentence "
+                                           "encoder's vocabulary (and, if it knows their words, pools by its "
+                                           "embeddings), but ")
+            encoder = encoder or PackagedMiniLM()
+        return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
 
     def _auto_in(self, names: Sequence[str]) -> list[str]:
         """The settings of ``names`` (``_BY_LENGTH`` or ``_BY_FORM``) whose ``"auto"`` the training documents decide
-        (``theta_temperature="auto"`` only on ProdLDA: other backbones take 1 whatever the documents)."""
+        (``theta_temperature="auto"`` only on ProdLDA: other backbones take 1 whatever the documents;
+        ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a fit that pools nothing has no weight)."""
         return [name for name in names if getattr(self, name) == "auto"
-                and (name != "theta_temperature" or self.backbone == "prodlda")]
+                and (name != "theta_temperature" or self.backbone == "prodlda")
+                and (name != "neighbour_weight" or self.target_neighbours != 0)]
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -510,10 +551,11 @@ class DSL(AbstractModel):
     def _target_reads_bow(self) -> bool:
         return self.target == "bow" or bool(self.bow_weight)  # "auto" too: either weight it resolves to is > 0
 
-    def _bow_weight(self) -> float:
-        """The bag of words' share of the target: as given, or for ``"auto"`` as this fit resolved it (a target built
+    def _as_resolved(self, name: str):
+        """A setting of the target as given, or for ``"auto"`` as this fit resolved it (``<name>_``; a target built
         outside a fit, e.g. ``_targets`` of an unfitted model with a number, needs no resolution)."""
-        return self.bow_weight_ if self.bow_weight == "auto" else self.bow_weight
+        value = getattr(self, name)
+        return getattr(self, name + "_") if value == "auto" else value
 
     def _input_bow(self, documents: Sequence[str], token_lists, fit: bool):
         """The bag of words the input or (``fit``) the target reads, or None; with ``fit``, first resolves the
@@ -537,7 +579,8 @@ class DSL(AbstractModel):
         long = words >= LONG_DOCUMENT_WORDS
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
-        for name, value in self._resolved(long, token_list).items():
+        share = self._word_share(bow, self.vocabulary_, long, token_list)
+        for name, value in self._resolved(long, token_list, share).items():
             setattr(self, name + "_", value)
         if logged:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
@@ -548,11 +591,17 @@ class DSL(AbstractModel):
             logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
-        if self.target_neighbours == "auto" and self.target_neighbours_:
-            logger.info("DSL: target_neighbours='auto': the training documents are long token lists (%.1f vocabulary "
-                        "words on average): each document's target is pooled with its %d nearest neighbours'", words,
-                        self.target_neighbours_)
-        if self.neighbour_weight is not None and not self.target_neighbours_:
+        if self.target_neighbours == "auto" and (self.target_neighbours_ or share is not None):
+            kind = (f"long token lists ({words:.1f} vocabulary words on average)" if long else
+                    f"short token lists of which the sentence encoder reads {100 * share:.0f}% of the word "
+                    f"occurrences as words of its vocabulary" if share is not None else
+                    "short token lists (the sentence encoder's vocabulary cannot be read: taken as knowing them)")
+            logger.info("DSL: target_neighbours='auto': the training documents are %s: %s", kind,
+                        f"each document's target is pooled with its {self.target_neighbours_} nearest neighbours'"
+                        + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")
+                        if self.target_neighbours_ else
+                        f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
+        if self.neighbour_weight not in (None, "auto") and not self.target_neighbours_:
             logger.warning("DSL: neighbour_weight=%g has no effect: this fit pools no neighbours' targets "
                            "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_weight)
         if self.theta_temperature == "auto" and self.theta_temperature_ != 1:
@@ -652,7 +701,7 @@ class DSL(AbstractModel):
         ``neighbours`` (``target_neighbours``: :func:`~dsl_plugin.student.neighbour_index` of the documents): each
         row's target is the mean of its own and its neighbours' (``neighbour_weight``: theirs weigh that much)."""
         rows_of = self._own_target_rows(teacher_out, bow)
-        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours, self.neighbour_weight)
+        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
 
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
@@ -661,7 +710,7 @@ class DSL(AbstractModel):
         offset = None
         if self.calibration == "corpus":
             offset = corpus_logit_mean(teacher_out.read("logits", r) for r in row_chunks(len(teacher_out)))
-        tau, w = self.temperature, self._bow_weight()
+        tau, w = self.temperature, self._as_resolved("bow_weight")
         bow = bow if w else None
         return lambda rows: soft_targets(teacher_out.read("logits", rows), tau, offset,
                                          None if bow is None else bow[rows], w)
@@ -1054,15 +1103,19 @@ class DSL(AbstractModel):
         model.bow_weight_ = resolved.get("bow_weight", as_saved.bow_weight)
         # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER, in their params here)
         model.target_neighbours_ = resolved.get("target_neighbours", as_saved.target_neighbours)
+        # saves before neighbour_weight="auto" (0.11) hold None or a number in their params (None: PARAMS_ADDED_LATER)
+        model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
                 or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
                 or not _is_weight(model.bow_weight_, 1.0) or isinstance(model.target_neighbours_, bool)
-                or not isinstance(model.target_neighbours_, int) or model.target_neighbours_ < 0):
+                or not isinstance(model.target_neighbours_, int) or model.target_neighbours_ < 0
+                or not (model.neighbour_weight_ is None or _is_weight(model.neighbour_weight_, 1.0))):
             raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
-                             f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r})")
+                             f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r}, "
+                             f"neighbour_weight {model.neighbour_weight_!r})")
         # the network as fitted (saves before 0.9 hold no "network": their params)
         network = (config["network"] if "network" in config
                    else {name: getattr(as_saved, name) for name in _NETWORK_PARAMS})

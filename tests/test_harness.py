@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks import bench_data, run
+from benchmarks import bench_data, run, variants
 
 
 def _write(path: Path, records: list[dict], torn: bool = False) -> None:
@@ -49,7 +49,7 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
     # records of 0.8 and 0.9 hold theta_temperature 1 (a number before "auto", 0.10); records made before
     # target_neighbours existed (0.9) hold no such key: they trained on their own targets
-    pre_010 = {**new_dsl["settings"], "theta_temperature": 1.0}
+    pre_010 = {**new_dsl["settings"], "theta_temperature": 1.0, "neighbour_weight": None}
     pre_09 = {k: v for k, v in pre_010.items() if k != "target_neighbours"}
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
     dsl_03 = dict(new_dsl, settings={**{k: v for k, v in pre_09.items() if k != "diversity_weight"},
@@ -58,7 +58,6 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.3", "DSL")]
     # a parameter added later counts at the value that trained as before (PARAMS_ADDED_LATER), not at today's
     # default: a record made before diversity_weight existed is a run of 0.4's default since 0.5 changed it
-    from benchmarks import variants
 
     no_div = {**{k: v for k, v in pre_09.items() if k != "diversity_weight"}, "bow_weight": 0.3}
     assert variants.record_settings(dict(new_dsl, settings=no_div))["diversity_weight"] == 0.0
@@ -75,6 +74,10 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     # 0.9's "DSL" (theta at temperature 1) counts as "DSL-0.9" since theta_temperature="auto" (round 15)
     _write(f, [dict(new_dsl, settings=pre_010)])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.9", "DSL")]
+    # 0.10's "DSL" (neighbour_weight None: a pooled target was the plain mean) counts as "DSL-0.10" since
+    # neighbour_weight="auto" (round 17)
+    _write(f, [dict(new_dsl, settings={**new_dsl["settings"], "neighbour_weight": None})])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.10", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
@@ -87,7 +90,8 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     quality study reads its log as recorded."""
     f = tmp_path / "runs.jsonl"
     dsl = run.settings(run.DSL_VARIANTS["DSL"])
-    dsl_06 = {k: v for k, v in dsl.items() if k not in ("target_neighbours", "theta_temperature")}  # not in 0.6
+    dsl_06 = {k: v for k, v in dsl.items()
+              if k not in ("target_neighbours", "theta_temperature", "neighbour_weight")}  # not in 0.6
     resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
                    "diversity_weight": 1e4, "bow_weight": 0.5}
     today = {"bbc_news": {**resolved_06, "input": "embeddings", "target_neighbours": 0},
@@ -212,3 +216,23 @@ def test_bertopic_dsl_waits_for_its_own_teacher_pass():
 
     [config] = run.teacher_configs("BERTopic-DSL", "20newsgroups")
     assert config == TeacherConfig(model=run.BENCH_LM) == DSLBackend(run.BENCH_LM, vocabulary=["a", "b"]).teacher_config
+
+
+def test_rows_before_0_11_resolve_short_token_lists_as_their_version_did():
+    """0.9's and 0.10's target_neighbours="auto" pooled no short token lists; today's pools those whose words the
+    encoder knows (round 17). Their rows read the packaged MiniLM through a tokenizer that knows no word, so today's
+    rule resolves as theirs did; every other row reads the packaged MiniLM as it is."""
+    from dsl_plugin import DSL
+    from dsl_plugin.embeddings import PackagedMiniLM, whole_word_share
+
+    before = run.embedding_model("DSL-0.10", cache_dir="x")
+    assert isinstance(before, PackagedMiniLM) and before.cache_dir == "x"  # the same embeddings and cache
+    assert whole_word_share(before, ["music", "guitar"], [1, 1]) == 0.0
+    assert type(run.embedding_model("DSL")) is PackagedMiniLM
+    assert set(variants.BEFORE_WORD_SHARE) <= set(run.AUTO_ROWS)
+    short = [["alpha", "beta"], ["beta", "gamma"], ["gamma", "alpha"]] * 10
+    joined = [" ".join(t) for t in short]
+    for name in variants.BEFORE_WORD_SHARE:
+        resolved = DSL(**run.dsl_kwargs(name), embedding_model=run.embedding_model(name)).resolved_for(
+            short, ["alpha", "beta", "gamma"], joined)
+        assert (resolved["target_neighbours"], resolved["neighbour_weight"]) == (0, None)

@@ -588,11 +588,11 @@ def test_neighbour_weight_is_saved_with_the_params(tmp_path):
 
 
 def test_neighbour_weight_without_pooled_neighbours_says_it_has_no_effect(caplog):
-    """target_neighbours="auto" pools nothing on short documents: a neighbour_weight there is named in a warning."""
+    """A neighbour_weight on a fit that pools nothing (target_neighbours=0) is named in a warning."""
     import logging
 
     with caplog.at_level(logging.WARNING):
-        model, _ = _fit_no_lm(neighbour_weight=0.5)
+        model, _ = _fit_no_lm(target_neighbours=0, neighbour_weight=0.5)
     assert model.target_neighbours_ == 0
     assert any("neighbour_weight=0.5 has no effect" in r.getMessage() for r in caplog.records)
     caplog.clear()

@@ -93,7 +93,7 @@ def test_target_neighbours_trains_on_the_mean_of_each_documents_and_its_neighbou
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(6, 3)).astype(np.float32)
     out = TeacherOutputs(logits=logits, hidden=np.zeros((6, 2), np.float32))
-    model = DSL(temperature=1.0, calibration="corpus", bow_weight=0)
+    model = DSL(temperature=1.0, calibration="corpus", bow_weight=0, neighbour_weight=None)  # None: the plain mean
     own = model._target_rows(out, None)(np.arange(6))
     index = neighbour_index(rng.normal(size=(6, 5)), 2)
     pooled = model._target_rows(out, None, index)(np.array([4, 0]))
@@ -111,7 +111,7 @@ def test_target_neighbours_trains_on_the_mean_of_each_documents_and_its_neighbou
     np.testing.assert_allclose(mean_w, pooled, rtol=1e-5)
     assert not np.allclose(DSL(temperature=1.0, calibration="corpus", bow_weight=0, neighbour_weight=0.5)._target_rows(
         out, None, index)(np.array([4, 0])), pooled, rtol=1e-3)
-    with pytest.raises(ValueError, match="neighbour_weight must be a finite number in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="neighbour_weight must be 'auto', None or a finite number in \\[0, 1\\]"):
         DSL(neighbour_weight=1.5)
 
 
