@@ -58,7 +58,6 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.3", "DSL")]
     # a parameter added later counts at the value that trained as before (PARAMS_ADDED_LATER), not at today's
     # default: a record made before diversity_weight existed is a run of 0.4's default since 0.5 changed it
-
     no_div = {**{k: v for k, v in pre_09.items() if k != "diversity_weight"}, "bow_weight": 0.3}
     assert variants.record_settings(dict(new_dsl, settings=no_div))["diversity_weight"] == 0.0
     with_div = dict(new_dsl, model="Q-default-div1e3", settings=run.settings(run.DSL_VARIANTS["Q-default-div1e3"]))
