@@ -104,10 +104,10 @@ def wordnet_dir() -> Path:
 
 
 def load_wordnet_nouns(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
-    """WordNet 3.0's noun glosses (82,099 of its 82,115 synsets; 16 have examples only) as (definitions, the synset's lexicographer file: ``animal``,
-    ``food``, ``location``, ... 26 labels): short English definitions labelled by semantic field. The example
-    sentences of a gloss (quoted) are dropped. Read from ``data.noun`` (``apt-get install wordnet-base``, or
-    ``$DSL_WORDNET_DIR``); not in the shared data folder."""
+    """WordNet 3.0's noun glosses (82,099 of its 82,115 synsets; 16 have examples only) as (definitions, the
+    synset's lexicographer file: ``animal``, ``food``, ``location``, ... 26 labels): short English definitions
+    labelled by semantic field. The example sentences of a gloss (quoted) are dropped. Read from ``data.noun``
+    (``apt-get install wordnet-base``, or ``$DSL_WORDNET_DIR``); not in the shared data folder."""
     path = Path(data_dir or wordnet_dir()) / "data.noun"
     if not path.exists():
         raise FileNotFoundError(f"WordNet's {path} is missing: install Debian's wordnet-base (`apt-get install "

@@ -132,7 +132,8 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     # below .01 theta = softmax(mu / T) of a unit-scale posterior mean is one-hot, or NaN once mu / T overflows
     "theta_temperature": ("auto", either(choice("auto"), real(0.01), "'auto' or a number >= 0.01")),
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
-    "neighbour_weight": ("auto", either(choice("auto"), optional(real(0, 1)), "'auto', None or a finite number in [0, 1]")),
+    "neighbour_weight": ("auto", either(choice("auto"), optional(real(0, 1)),
+                                        "'auto', None or a finite number in [0, 1]")),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -426,7 +427,8 @@ class DSL(AbstractModel):
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
         ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
-        ``theta_temperature``); saved with it, so that a later change of a default does not change what a saved model says it is."""
+        ``theta_temperature``); saved with it, so that a later change of a default does not change what a saved
+        model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
@@ -477,7 +479,8 @@ class DSL(AbstractModel):
     def _auto_in(self, names: Sequence[str]) -> list[str]:
         """The settings of ``names`` (``_BY_LENGTH`` or ``_BY_FORM``) whose ``"auto"`` the training documents decide
         (``theta_temperature="auto"`` only on ProdLDA: other backbones take 1 whatever the documents;
-        ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a fit that pools nothing has no weight)."""
+        ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a fit that pools nothing has no
+        weight)."""
         return [name for name in names if getattr(self, name) == "auto"
                 and (name != "theta_temperature" or self.backbone == "prodlda")
                 and (name != "neighbour_weight" or self.target_neighbours != 0)]
@@ -608,12 +611,12 @@ class DSL(AbstractModel):
             logger.info("DSL: theta_temperature='auto': long token lists: theta = softmax(z / %g)",
                         self.theta_temperature_)
 
-    def _embedder_kind(self) -> str | None:
-        """What a save records of the sentence encoder: None (the student reads none), ``"packaged"`` (the packaged
-        MiniLM) or ``"custom: <class>"``."""
+    def _embedder_kind(self, used: bool) -> str | None:
+        """What a save records of the sentence encoder, where the fit ``used`` it: ``"packaged"`` (the packaged
+        MiniLM) or ``"custom: <class>"``; None where it did not."""
         from .embeddings import PackagedMiniLM
 
-        if self.input_ not in EMBEDDING_INPUTS:
+        if not used:
             return None
         if self.embedding_model is None or isinstance(self.embedding_model, PackagedMiniLM):
             return "packaged"
@@ -701,7 +704,9 @@ class DSL(AbstractModel):
         ``neighbours`` (``target_neighbours``: :func:`~dsl_plugin.student.neighbour_index` of the documents): each
         row's target is the mean of its own and its neighbours' (``neighbour_weight``: theirs weigh that much)."""
         rows_of = self._own_target_rows(teacher_out, bow)
-        return rows_of if neighbours is None else pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
+        if neighbours is None:
+            return rows_of
+        return pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
 
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
@@ -1015,7 +1020,8 @@ class DSL(AbstractModel):
         checksum, so :meth:`load` detects weights and vocabulary that do not belong together. ``cache_dir``
         and ``embedding_model`` are not saved; whether the student read the packaged MiniLM or an encoder of yours
         is (``"embedder"``), so that loading a model of a custom encoder without it is refused rather than fed
-        another encoder's embeddings. Files get the usual modes (0644 under umask 022).
+        another encoder's embeddings, and which one found the neighbours of pooled targets
+        (``"neighbours_embedder"``: training only, not needed to load). Files get the usual modes (0644 under umask 022).
         """
         from safetensors.torch import save as safetensors_bytes
 
@@ -1023,7 +1029,8 @@ class DSL(AbstractModel):
         params = _json_safe({k: v for k, v in self.get_params().items() if k not in _NOT_SAVED})
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": self.resolved_, "embedder": self._embedder_kind(),
+                             "resolved": self.resolved_, "embedder": self._embedder_kind(self.input_ in EMBEDDING_INPUTS),
+                             "neighbours_embedder": self._embedder_kind(self.target_neighbours_ > 0),
                              "network": _json_safe(self.network_settings_)},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}

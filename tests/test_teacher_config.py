@@ -382,16 +382,27 @@ def test_a_model_of_a_custom_encoder_does_not_load_without_it(tmp_path):
     folder = model.save(tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
     assert config["embedder"] == "custom: _StubEmbedder"
+    assert model.target_neighbours_ == 15 and config["neighbours_embedder"] == "custom: _StubEmbedder"  # (auto)
     with pytest.raises(ValueError, match="your own encoder .*_StubEmbedder.*embedding_model="):
         DSL.load(folder)
     np.testing.assert_allclose(DSL.load(folder, embedding_model=_StubEmbedder()).transform(docs, out),
                                model.transform(docs, out), rtol=1e-5, atol=1e-6)
     (folder / "config.json").write_text(json.dumps({**config, "embedder": "packaged"}))
     assert DSL.load(folder).embedding_model is None  # the packaged MiniLM, made when first needed
-    lm_only = DSL(num_topics=2, num_epochs=1, input="lm", verbose=False, device="cpu")
+    lm_only = DSL(num_topics=2, num_epochs=1, input="lm", target_neighbours=0, verbose=False, device="cpu")
     lm_only.vocabulary_ = ["alpha", "beta", "gamma"]
     lm_only._fit_arrays(docs, tokens, out)
-    assert json.loads((lm_only.save(tmp_path / "lm") / "config.json").read_text())["embedder"] is None
+    config = json.loads((lm_only.save(tmp_path / "lm") / "config.json").read_text())
+    assert config["embedder"] is None and config["neighbours_embedder"] is None
+    # an encoder that only found the neighbours of the pooled targets is recorded, and not needed to load
+    pooled = DSL(num_topics=2, num_epochs=1, input="lm", target_neighbours=2, embedding_model=_StubEmbedder(),
+                 verbose=False, device="cpu")
+    pooled.vocabulary_ = ["alpha", "beta", "gamma"]
+    pooled._fit_arrays(docs, tokens, out)
+    config = json.loads((pooled.save(tmp_path / "pooled") / "config.json").read_text())
+    assert config["embedder"] is None and config["neighbours_embedder"] == "custom: _StubEmbedder"
+    np.testing.assert_allclose(DSL.load(tmp_path / "pooled").transform(docs, out), pooled.transform(docs, out),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_auto_input_is_the_explicit_setting_it_resolves_to():
