@@ -321,6 +321,7 @@ BAD_SETTINGS = [
     ("theta_temperature", 0, ">= 0.01"), ("theta_temperature", 1e-300, ">= 0.01"),
     ("target_neighbours", -1, "'auto' or an integer >= 0"), ("target_neighbours", 2.5, "'auto' or an integer >= 0"),
     ("neighbour_weight", -0.1, "finite number"), ("neighbour_weight", "half", "finite number"),
+    ("neighbour_weight", 1.5, "'auto', None or a finite number in \\[0, 1\\]"),
 ]
 
 
