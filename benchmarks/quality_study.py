@@ -322,8 +322,8 @@ COST_SAMPLE = 200
 
 
 def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMPLE) -> None:
-    """Seconds per document of every distinct teacher the levers need (and of the MiniLM encoder for the
-    ``lm+embeddings`` levers), on the same ``n_docs`` documents of each data set, back to back in this one
+    """Seconds per document of every distinct teacher the levers need (and of the MiniLM encoder, which the levers
+    that read embeddings or pool targets by neighbours add), on the same ``n_docs`` documents of each data set, back to back in this one
     process (1 thread, no cache): the ratios are measured in one run. Appends to ``teacher_cost.jsonl``."""
     import time
 
@@ -406,7 +406,8 @@ def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None =
             keys = [_teacher_key(c) for c in teacher_configs(model_name, dataset)]
             if any(k not in times for k in keys):
                 return None
-            reads_minilm = resolved_settings(model_name, dataset)["input"] in EMBEDDING_INPUTS
+            resolved = resolved_settings(model_name, dataset)  # the student's input, or pooled targets' neighbours
+            reads_minilm = resolved["input"] in EMBEDDING_INPUTS or resolved["target_neighbours"] > 0
             extra = rec["minilm_seconds_per_doc"] if reads_minilm else 0.0
             return sum(times[k] for k in keys) + extra
         mine, base = seconds(name), seconds(TODAY_DEFAULT)
