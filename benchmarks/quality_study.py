@@ -323,8 +323,9 @@ COST_SAMPLE = 200
 
 def measure_cost(datasets: list[str], levers: list[str], n_docs: int = COST_SAMPLE) -> None:
     """Seconds per document of every distinct teacher the levers need (and of the MiniLM encoder, which the levers
-    that read embeddings or pool targets by neighbours add), on the same ``n_docs`` documents of each data set, back to back in this one
-    process (1 thread, no cache): the ratios are measured in one run. Appends to ``teacher_cost.jsonl``."""
+    that read embeddings or pool targets by neighbours add), on the same ``n_docs`` documents of each data set, back
+    to back in this one process (1 thread, no cache): the ratios are measured in one run. Appends to
+    ``teacher_cost.jsonl``."""
     import time
 
     import torch
@@ -388,10 +389,10 @@ def _teacher_key(config) -> str:
 def teacher_cost(name: str, dataset: str, per_doc: dict, measured: dict | None = None) -> float | None:
     """Teacher seconds per document of a lever relative to today's default (None: not measured).
 
-    From ``measure_cost`` when it covered the data set (every teacher the lever runs, plus MiniLM for
-    ``lm+embeddings``, timed back to back); otherwise from the recorded passes (``teacher_runs.jsonl``): a lever
-    with a pass of its own (another prompt, pooling...) is timed by that pass, else by the default passes of
-    its LM(s); an ensemble costs the sum of its members.
+    From ``measure_cost`` when it covered the data set (every teacher the lever runs, plus MiniLM where the student
+    reads its embedding or targets are pooled by its neighbours, timed back to back); otherwise from the recorded passes
+    (``teacher_runs.jsonl``): a lever with a pass of its own (another prompt, pooling...) is timed by that pass, else by
+    the default passes of its LM(s); an ensemble costs the sum of its members.
     """
     from dsl_plugin import DSL
     from dsl_plugin.model import EMBEDDING_INPUTS
@@ -1046,7 +1047,6 @@ ROUND16 = WeightRound("16", "pooled targets that keep more of the own target (sh
 
 # Round 17: written 2026-12-05 before any run on its confirmation set, and not changed after.
 ROUND17_CONFIRM = "wordnet-nouns-4k-tokens"
-ROUND17_MIN_SHARE = 0.5
 ROUND17_LEVER = "Q-short-nbr15-w075"  # round 16's chosen lever
 assert ROUND17_LEVER in ROUND16_LEVERS
 RULE17 = """\

@@ -34,7 +34,7 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-0.9": {"target_neighbours": "auto", "theta_temperature": 1.0},
     # 0.10's default: pooled targets only on long token lists (DSL() since 0.11 pools short token lists whose words the
     # encoder knows too, with the neighbours weighing .75, round 17; on other corpora 0.10 and 0.11 train the same
-    # model). Its runs on short token lists count under "DSL-0.8" (0.8-0.10 trained the same model there)
+    # model). Its rule is resolved with a MiniLM that knows no word (BEFORE_WORD_SHARE), so its runs keep this name
     "DSL-0.10": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": None},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets
     # pooled with 15 neighbours'), rerun as a candidate default and withdrawn: it lost on its confirmation set

@@ -182,15 +182,16 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.10) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.11) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
     sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
     nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
-    ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128.
-    ``DSL(preset="paper")`` is the published method.
+    ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short token
+    lists whose words the sentence encoder knows have their targets pooled with their 15 nearest neighbours' (the
+    neighbours weighing .75: ``neighbour_weight="auto"``). ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
@@ -251,10 +252,10 @@ class DSL(AbstractModel):
             ``LONG_TOKEN_LIST_THETA_TEMPERATURE`` = 1.3 for a ProdLDA fit on long token lists (as for
             ``target_neighbours``; quality study round 15, over pooled targets), 1 for every other corpus and
             backbone. Round 12 measured 1.5 and 2 there before pooled targets (purity fell).
-        target_neighbours: k > 0 trains each document on the mean of its own target and those of its k nearest
-            training documents (cosine similarity of their ``embedding_model`` sentence embeddings, by default the
-            packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger
-            corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'.
+        target_neighbours: k > 0 trains each document on a blend (``neighbour_weight``) of its own target and those
+            of its k nearest training documents (cosine similarity of their ``embedding_model`` sentence embeddings,
+            by default the packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of
+            a larger corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'.
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
             default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
             of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
@@ -420,7 +421,7 @@ class DSL(AbstractModel):
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
         long = _mean_words(bow) >= LONG_DOCUMENT_WORDS
-        return self._resolved(long, token_list, self._word_share(bow, vocabulary, long, token_list))
+        return self._resolved(long, token_list, lambda: self._word_share(bow, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
@@ -432,42 +433,46 @@ class DSL(AbstractModel):
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
-    def _resolved(self, long: bool, token_list: bool, word_share: float | None = None) -> dict[str, Any]:
+    def _resolved(self, long: bool, token_list: bool, word_share=None) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
-        text) of which the sentence encoder reads ``word_share`` of the word occurrences as words (:meth:`_word_share`;
-        None: not measured, or an encoder whose tokenizer cannot be read); the one place that says what ``input``,
-        ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight`` and ``theta_temperature``
-        ``"auto"`` become."""
+        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
+        ``neighbour_weight`` and ``theta_temperature`` ``"auto"`` become. ``word_share``: a function that measures
+        how many of the corpus's word occurrences the sentence encoder reads as words (:meth:`_word_share`; None:
+        it cannot tell), called only where ``target_neighbours="auto"`` reads it (short token lists), after the
+        settings' own checks."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        short_words = token_list and not long and (word_share is None or word_share >= ENCODER_MIN_WORD_SHARE)
-        auto_neighbours = (LONG_TOKEN_LIST_NEIGHBOURS if token_list and long
-                           else SHORT_TOKEN_LIST_NEIGHBOURS if short_words else 0)
-        neighbours = auto_neighbours if self.target_neighbours == "auto" else self.target_neighbours
-        # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
-        auto_weight = SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT if token_list and not long and neighbours else None
         auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if token_list and long and self.backbone == "prodlda" else 1.0
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
+        diversity_weight = self._diversity_weight()
+        short_list = token_list and not long
+        if self.target_neighbours != "auto":
+            neighbours = self.target_neighbours
+        elif short_list:
+            share = word_share() if word_share is not None else None
+            known = share is None or share >= ENCODER_MIN_WORD_SHARE
+            neighbours = SHORT_TOKEN_LIST_NEIGHBOURS if known else 0
+        else:
+            neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list else 0
+        # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
+        auto_weight = SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT if short_list and neighbours else None
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
-                "diversity_weight": self._diversity_weight(),
+                "diversity_weight": diversity_weight,
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
                 "target_neighbours": neighbours,
                 "neighbour_weight": auto_weight if self.neighbour_weight == "auto" else self.neighbour_weight,
                 "theta_temperature": theta_t}
 
-    def _word_share(self, bow, vocabulary: Sequence[str], long: bool, token_list: bool) -> float | None:
+    def _word_share(self, bow, vocabulary: Sequence[str]) -> float | None:
         """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
-        packaged MiniLM) on the corpus whose bag of words is ``bow``, when ``target_neighbours="auto"`` reads it (short
-        token lists); else None."""
+        packaged MiniLM, whose packages it then needs) on the corpus whose bag of words is ``bow``."""
         from .embeddings import PackagedMiniLM, whole_word_share
 
-        if self.target_neighbours != "auto" or not token_list or long:
-            return None
         encoder = self.embedding_model
         if encoder is None or isinstance(encoder, PackagedMiniLM):
             PackagedMiniLM.check_installed("target_neighbours='auto' on short token lists reads the sentence "
@@ -572,19 +577,26 @@ class DSL(AbstractModel):
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
         """This fit's resolved settings (each name of ``_RESOLVED`` + ``_``: ``input_``, ``standardize_input_``
         (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
-        ``target_neighbours_`` (the target), ``theta_temperature_`` (the network)): as given, or for ``"auto"`` chosen
-        by :meth:`_resolved` from the training documents' length (the mean number of vocabulary words in ``bow``,
-        their bag of words; long from ``LONG_DOCUMENT_WORDS``) and form (:func:`is_token_list_corpus` of
-        ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None: tokenised from ``documents``)."""
+        ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network)): as given,
+        or for ``"auto"`` chosen by :meth:`_resolved` from the training documents' length (the mean number of
+        vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
+        (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
+        tokenised from ``documents``) and, for short token lists, the sentence encoder's vocabulary
+        (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled targets' neighbours."""
         logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
         by_form = self._auto_in(_BY_FORM)
         words = _mean_words(bow) if self._auto_in(_BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
-        share = self._word_share(bow, self.vocabulary_, long, token_list)
-        for name, value in self._resolved(long, token_list, share).items():
+        measured = []  # the word share, if the resolution read it (for the log line)
+        resolved = self._resolved(long, token_list,
+                                  lambda: measured.append(self._word_share(bow, self.vocabulary_)) or measured[0])
+        share = measured[0] if measured else None
+        for name, value in resolved.items():
             setattr(self, name + "_", value)
+        # which encoder found the neighbours of pooled targets (saved; training only)
+        self.neighbours_embedder_ = self._embedder_kind(self.target_neighbours_ > 0)
         if logged:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(logged),
@@ -594,7 +606,7 @@ class DSL(AbstractModel):
             logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
-        if self.target_neighbours == "auto" and (self.target_neighbours_ or share is not None):
+        if self.target_neighbours == "auto" and (self.target_neighbours_ or measured):
             kind = (f"long token lists ({words:.1f} vocabulary words on average)" if long else
                     f"short token lists of which the sentence encoder reads {100 * share:.0f}% of the word "
                     f"occurrences as words of its vocabulary" if share is not None else
@@ -1021,7 +1033,8 @@ class DSL(AbstractModel):
         and ``embedding_model`` are not saved; whether the student read the packaged MiniLM or an encoder of yours
         is (``"embedder"``), so that loading a model of a custom encoder without it is refused rather than fed
         another encoder's embeddings, and which one found the neighbours of pooled targets
-        (``"neighbours_embedder"``: training only, not needed to load). Files get the usual modes (0644 under umask 022).
+        (``"neighbours_embedder"``: training only, not needed to load). Files get the usual modes (0644 under
+        umask 022).
         """
         from safetensors.torch import save as safetensors_bytes
 
@@ -1029,8 +1042,9 @@ class DSL(AbstractModel):
         params = _json_safe({k: v for k, v in self.get_params().items() if k not in _NOT_SAVED})
         config = json.dumps({"format": MODEL_FORMAT, "params": params, "vocabulary": self.vocabulary_,
                              "input_size": self.input_size_, "word_dim": getattr(self, "word_dim_", None),
-                             "resolved": self.resolved_, "embedder": self._embedder_kind(self.input_ in EMBEDDING_INPUTS),
-                             "neighbours_embedder": self._embedder_kind(self.target_neighbours_ > 0),
+                             "resolved": self.resolved_,
+                             "embedder": self._embedder_kind(self.input_ in EMBEDDING_INPUTS),
+                             "neighbours_embedder": getattr(self, "neighbours_embedder_", None),
                              "network": _json_safe(self.network_settings_)},
                             indent=1)  # before anything is written
         state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
@@ -1110,6 +1124,7 @@ class DSL(AbstractModel):
         model.bow_weight_ = resolved.get("bow_weight", as_saved.bow_weight)
         # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER, in their params here)
         model.target_neighbours_ = resolved.get("target_neighbours", as_saved.target_neighbours)
+        model.neighbours_embedder_ = config.get("neighbours_embedder")  # None: saved before 0.11 (not recorded)
         # saves before neighbour_weight="auto" (0.11) hold None or a number in their params (None: PARAMS_ADDED_LATER)
         model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)

