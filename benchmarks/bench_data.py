@@ -201,8 +201,9 @@ DATASETS["20newsgroups-short-tokens"] = (
 # round 17): WordNet's noun definitions labelled by semantic field, as an OCTIS-style folder of token lists only.
 DATASETS["wordnet-nouns-4k-tokens"] = (
     "wordnet_nouns", {"sample": 4000, "sample_seed": 0, "raw": "tokens"},
-    "WordNet 3.0 noun definitions (Debian wordnet-base), fixed stratified sample of 4,000 of its 82,099 noun synsets with a definition "
-    "(seed 0), labelled by lexicographer file (26 semantic fields); token lists only (the LM reads the joined tokens)")
+    "WordNet 3.0 noun definitions (Debian wordnet-base), fixed stratified sample of 4,000 of its 82,099 noun synsets "
+    "with a definition (seed 0), labelled by lexicographer file (26 semantic fields); token lists only (the LM reads "
+    "the joined tokens)")
 VOCABULARY_SIZE = 2000
 
 

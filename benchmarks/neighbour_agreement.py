@@ -8,7 +8,9 @@ training documents (:func:`dsl_plugin.student.neighbour_index`, the search ``tar
 document's label, by the packaged MiniLM's embeddings (what DSL pools by) and, for comparison, by tf-idf bags of
 words; beside it the chance level (sum of squared label shares). Quality study rounds 13 and 14 asked why pooled
 targets helped the tweets' and 20 Newsgroups' token copies but hurt DBPedia_IT; this is one candidate explanation
-(neighbours of another label), measured.
+(neighbours of another label), measured. Beside it, what decides whether ``DSL()`` pools a short token-list corpus
+since 0.11 (round 17): the share of its word occurrences the packaged MiniLM reads as words
+(:func:`dsl_plugin.embeddings.whole_word_share`; pooled at ``ENCODER_MIN_WORD_SHARE`` or more).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import time
 from . import results_dir, setup_environment, work_dir
 
 OUT = "neighbour_agreement.md"
-DATASETS = ("tweet_topic-4k-tokens", "stackoverflow-4k-tokens", "dbpedia_it", "20newsgroups-tokens", "bbc_news")
+DATASETS = ("tweet_topic-4k-tokens", "stackoverflow-4k-tokens", "dbpedia_it", "20newsgroups-tokens", "bbc_news",
+            "20newsgroups-short-tokens", "wordnet-nouns-4k-tokens")
 
 
 def agreement(dataset_name: str, k: int) -> dict:
@@ -28,16 +31,20 @@ def agreement(dataset_name: str, k: int) -> dict:
     from sklearn.feature_extraction.text import TfidfTransformer
 
     from dsl_plugin.data import bag_of_words
-    from dsl_plugin.embeddings import PackagedMiniLM
+    from dsl_plugin.embeddings import PackagedMiniLM, whole_word_share
     from dsl_plugin.student import neighbour_index
 
     from .bench_data import octis_dataset
 
     ds = octis_dataset(dataset_name)
     labels = np.asarray(ds.get_labels())
-    minilm = PackagedMiniLM(cache_dir=work_dir() / dataset_name / "embeddings").encode(ds.get_raw_corpus())
-    tfidf = TfidfTransformer().fit_transform(bag_of_words(ds.get_corpus(), list(ds.get_vocabulary())))
-    out = {"dataset": dataset_name, "k": k, "documents": len(labels)}
+    encoder = PackagedMiniLM(cache_dir=work_dir() / dataset_name / "embeddings")
+    minilm = encoder.encode(ds.get_raw_corpus())
+    vocabulary = list(ds.get_vocabulary())
+    bow = bag_of_words(ds.get_corpus(), vocabulary)
+    tfidf = TfidfTransformer().fit_transform(bow)
+    out = {"dataset": dataset_name, "k": k, "documents": len(labels),
+           "word_share": whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())}
     for name, x in (("minilm", minilm), ("tfidf", tfidf.toarray().astype(np.float32))):
         idx = neighbour_index(x, k)
         out[name] = float(np.mean(labels[idx[:, 1:]] == labels[:, None]))
@@ -61,9 +68,10 @@ def main(argv: list[str] | None = None) -> None:
              f"`{command}` ({started}; {machine_info()}). Share of each document's {args.k} nearest training "
              "documents that carry its label (reads the labels: a diagnostic, not something DSL does). See the "
              "module's docstring.", "",
-             "| data set | documents | MiniLM (what DSL pools by) | tf-idf | chance |", "|---|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['documents']:,} | {r['minilm']:.3f} | {r['tfidf']:.3f} | {r['chance']:.3f} |"
-              for r in rows]
+             "| data set | documents | MiniLM (what DSL pools by) | tf-idf | chance | MiniLM's whole-word share |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['dataset']} | {r['documents']:,} | {r['minilm']:.3f} | {r['tfidf']:.3f} | {r['chance']:.3f} "
+              f"| {r['word_share']:.3f} |" for r in rows]
     results_dir().mkdir(parents=True, exist_ok=True)
     (results_dir() / OUT).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

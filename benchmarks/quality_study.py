@@ -599,8 +599,8 @@ class WeightRound:
     choose_set: str = "20newsgroups"
     ks: tuple[int, ...] = (25, 50)
     bars: dict = field(default_factory=lambda: dict(ROUND7_BARS))  # K -> metric -> the gain must be above
-    # the no-harm set whose harm stops the round, or several (a tuple: harm on any stops it); None: none does
-    long_copy: str | tuple[str, ...] | None = "20newsgroups-tokens"
+    # the no-harm sets whose harm stops the round (harm on any of them); on the others it only narrows the scope
+    stop_sets: tuple[str, ...] = ("20newsgroups-tokens",)
     scopes: tuple[str, str] = ("every corpus", "long corpora")  # adopted for: every no-harm set holds, some fail
     after: Callable[[list[dict]], list[str]] | None = None  # protocol runs -> lines reported after the decision
     # a set no step used, on which an adopted lever is confirmed against the reference (:func:`confirmation_step`)
@@ -674,9 +674,7 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
         lines.append(f"| {ds} | {model} | {gain[0]:+.3f} / {gain[1]:+.3f} | {'yes' if holds[ds] else 'no'} |")
     if len(holds) < len(rnd.no_harm):
         return None, lines + ["", "Undecided until every no-harm set has three runs at every K.", ""]
-    if isinstance(rnd.long_copy, str) and not holds[rnd.long_copy]:
-        return None, lines + ["", f"The `{rnd.long_copy}` copy is harmed: not adopted, the default stays.", ""]
-    harmed = [ds for ds in rnd.long_copy or () if not isinstance(rnd.long_copy, str) and not holds[ds]]
+    harmed = [ds for ds in rnd.stop_sets if not holds[ds]]
     if harmed:
         return None, lines + ["", f"Harmed: {', '.join(f'`{ds}`' for ds in harmed)}: not adopted, the default "
                               "stays.", ""]
@@ -778,7 +776,7 @@ ROUND9 = WeightRound("9", "the bag of words' share of the target for token lists
                      tuple(map(default_lever, ROUND9_WEIGHTS)), ROUND8_REFERENCE,
                      f"`{ROUND8_REFERENCE}` (= `DSL()` 0.5; its study runs)",
                      dict.fromkeys(ROUND9_SHORT_TOKEN_SETS, ROUND8_REFERENCE), choose_set="20newsgroups-tokens",
-                     long_copy=None, scopes=("every token-list corpus", "long token-list corpora"))
+                     stop_sets=(), scopes=("every token-list corpus", "long token-list corpora"))
 
 
 # Round 10: written 2026-12-04, before any run of its levers, and not changed after.
@@ -804,7 +802,7 @@ keywords), in that order of preference.
 ROUND10 = WeightRound("10", "what the student reads of token lists", tuple(ROUND10_LEVERS), ROUND10_REFERENCE,
                       f"`{ROUND10_REFERENCE}` (= `DSL()` 0.6 on token-list corpora; its study runs)",
                       dict.fromkeys(ROUND9_SHORT_TOKEN_SETS, ROUND10_REFERENCE), choose_set="20newsgroups-tokens",
-                      long_copy=None, scopes=("every token-list corpus", "long token-list corpora"))
+                      stop_sets=(), scopes=("every token-list corpus", "long token-list corpora"))
 
 
 # Round 11: written 2026-12-04, before any run of its lever, and not changed after.
@@ -823,7 +821,7 @@ no teacher cost): `Q-tokens-minilm-fixedprior` (`learn_priors=False`: the prior 
    Fails: the default stays. Either way it is reported."""
 ROUND11 = WeightRound("11", "a fixed prior on long token lists", ("Q-tokens-minilm-fixedprior",), "Q-tokens-minilm",
                       "`Q-tokens-minilm` (= `DSL()` 0.7 on long token-list corpora; its study runs)", {},
-                      choose_set="20newsgroups-tokens", long_copy=None,
+                      choose_set="20newsgroups-tokens", stop_sets=(),
                       scopes=("long token-list corpora", "long token-list corpora"))
 
 
@@ -846,7 +844,7 @@ rule, the same session probed T 1.5 / 2, dropout .4 and 50 epochs on this copy w
    protocol are rerun (seen before: not a held-out test). Either way it is reported."""
 ROUND12 = WeightRound("12", "flatter or less certain theta in training (long token lists)", tuple(ROUND12_LEVERS),
                       "Q-tokens-minilm", "`Q-tokens-minilm` (= `DSL()` 0.7 on long token-list corpora; its study runs)",
-                      {}, choose_set="20newsgroups-tokens", long_copy=None,
+                      {}, choose_set="20newsgroups-tokens", stop_sets=(),
                       scopes=("long token-list corpora", "long token-list corpora"))
 
 
@@ -924,7 +922,7 @@ def round13_confirmation(protocol: list[dict]) -> list[str]:
 ROUND13 = WeightRound("13", "short token lists", tuple(ROUND13_LEVERS), ROUND10_REFERENCE,
                       f"`{ROUND10_REFERENCE}` (= `DSL()` 0.8 on short token-list corpora; its study runs)",
                       {ROUND13_NO_HARM: ROUND10_REFERENCE}, choose_set=ROUND13_SET,
-                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
+                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, stop_sets=(ROUND13_NO_HARM,),
                       scopes=("short token-list corpora", "short token-list corpora"), after=round13_confirmation)
 
 
@@ -966,7 +964,7 @@ teacher cost, in this order: `Q-tokens-minilm-nbr5`, `Q-tokens-minilm-nbr15` (`t
    before and its P@10 is why this round exists: not a held-out test, reported as it comes out, win or loss)."""
 ROUND14 = WeightRound("14", "pooled targets for long token lists", tuple(ROUND14_LEVERS), "Q-tokens-minilm",
                       "`Q-tokens-minilm` (= `DSL()` 0.8 on long token-list corpora; its study runs)", {},
-                      choose_set="20newsgroups-tokens", long_copy=None,
+                      choose_set="20newsgroups-tokens", stop_sets=(),
                       scopes=("long token-list corpora", "long token-list corpora"),
                       after=BbcStep("DSL-0.9", "0.9", "5 neighbours on long token lists", "DSL-0.8"))
 
@@ -994,7 +992,7 @@ purity / P@10 .529 / .469 (reference), .522 / .480, .524 / .461, .525 / .468, .5
 ROUND15 = WeightRound("15", "theta and the encoder over pooled targets (long token lists)", tuple(ROUND15_LEVERS),
                       "Q-tokens-minilm-nbr5",
                       "`Q-tokens-minilm-nbr5` (= `DSL()` 0.9 on long token-list corpora; its study runs)", {},
-                      choose_set="20newsgroups-tokens", long_copy=None,
+                      choose_set="20newsgroups-tokens", stop_sets=(),
                       scopes=("long token-list corpora", "long token-list corpora"),
                       after=BbcStep("DSL-0.10", "0.10", "theta at temperature 1.3 on long token lists", "DSL-0.9"))
 
@@ -1040,7 +1038,7 @@ ROUND16 = WeightRound("16", "pooled targets that keep more of the own target (sh
                       f"`{ROUND10_REFERENCE}` (= `DSL()` 0.10 on short token-list corpora; its study runs)",
                       {ROUND13_NO_HARM: ROUND10_REFERENCE, "dbpedia_it": ROUND10_REFERENCE}, choose_set=ROUND13_SET,
                       bars={k: {"purity": .005, "p10": .005} for k in (25, 50)},
-                      long_copy=(ROUND13_NO_HARM, "dbpedia_it"),
+                      stop_sets=(ROUND13_NO_HARM, "dbpedia_it"),
                       scopes=("short token-list corpora", "short token-list corpora"), confirm=ROUND16_CONFIRM,
                       erratum=ROUND16_ERRATUM)
 
@@ -1073,7 +1071,7 @@ ROUND17 = WeightRound("17", "pooled targets for short token lists the encoder re
                       (ROUND17_LEVER,), ROUND10_REFERENCE,
                       f"`{ROUND10_REFERENCE}` (= `DSL()` 0.10 on short token-list corpora; its study runs)",
                       {ROUND13_NO_HARM: ROUND10_REFERENCE}, choose_set=ROUND13_SET,
-                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, long_copy=ROUND13_NO_HARM,
+                      bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, stop_sets=(ROUND13_NO_HARM,),
                       scopes=("short token-list corpora the encoder reads as words",) * 2, confirm=ROUND17_CONFIRM)
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import json
 
+from dsl_plugin.embeddings import PackagedMiniLM
+
 # The LM of every DSL row that names none. Pinned (not the package default, though equal to it since 0.2) so
 # that recorded runs keep their meaning when the package default changes (0.1 had smollm2-135m).
 BENCH_LM = "gemma3-270m"
@@ -322,23 +324,25 @@ AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10")
 BEFORE_WORD_SHARE = ("DSL-0.9", "DSL-0.10")
 
 
-def embedding_model(name: str, cache_dir=None):
+class _KnowsNoWord:
+    """A tokenizer that reads every word as unknown (``whole_word_share`` 0)."""
+
+    unk_token = "[UNK]"
+
+    def tokenize(self, word):
+        return [self.unk_token]
+
+
+class _MiniLMBefore011(PackagedMiniLM):
+    """The packaged MiniLM (same embeddings and cache) whose vocabulary knows no word."""
+
+    tokenizer = _KnowsNoWord()
+
+
+def embedding_model(name: str, cache_dir=None) -> PackagedMiniLM:
     """The sentence encoder a run of the DSL variant ``name`` reads: the packaged MiniLM (cached in ``cache_dir``), for
     the rows of ``BEFORE_WORD_SHARE`` through a tokenizer that knows no word."""
-    from dsl_plugin.embeddings import PackagedMiniLM
-
-    if name not in BEFORE_WORD_SHARE:
-        return PackagedMiniLM(cache_dir=cache_dir)
-
-    class KnowsNoWord:
-        unk_token = "[UNK]"
-
-        def tokenize(self, word):
-            return [self.unk_token]
-
-    class MiniLMBefore011(PackagedMiniLM):
-        tokenizer = KnowsNoWord()
-    return MiniLMBefore011(cache_dir=cache_dir)
+    return (_MiniLMBefore011 if name in BEFORE_WORD_SHARE else PackagedMiniLM)(cache_dir=cache_dir)
 # target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists, theta_temperature="auto" (since
 # 0.10) flattens their theta, and neighbour_weight="auto" (since 0.11) weighs short token lists' pooled neighbours
 # .75; every row but "DSL" was defined before them and trained on each document's own target with theta at

@@ -420,8 +420,7 @@ class DSL(AbstractModel):
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
-        long = _mean_words(bow) >= LONG_DOCUMENT_WORDS
-        return self._resolved(long, token_list, lambda: self._word_share(bow, vocabulary))
+        return self._resolved(_is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
@@ -590,8 +589,11 @@ class DSL(AbstractModel):
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
         measured = []  # the word share, if the resolution read it (for the log line)
-        resolved = self._resolved(long, token_list,
-                                  lambda: measured.append(self._word_share(bow, self.vocabulary_)) or measured[0])
+
+        def word_share():
+            measured.append(self._word_share(bow, self.vocabulary_))
+            return measured[0]
+        resolved = self._resolved(long, token_list, word_share)
         share = measured[0] if measured else None
         for name, value in resolved.items():
             setattr(self, name + "_", value)
@@ -1326,7 +1328,13 @@ def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[st
     """Whether DSL's ``"auto"`` settings that read the documents' length (``_BY_LENGTH``) treat these training
     documents (their token lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on
     average."""
-    return _mean_words(bag_of_words(token_lists, check_vocabulary(vocabulary))) >= LONG_DOCUMENT_WORDS
+    return _is_long(bag_of_words(token_lists, check_vocabulary(vocabulary)))
+
+
+def _is_long(bow) -> bool:
+    """Whether the documents of ``bow`` (their bag of words) are long: ``LONG_DOCUMENT_WORDS`` or more vocabulary
+    words per document on average."""
+    return _mean_words(bow) >= LONG_DOCUMENT_WORDS
 
 
 def _logsumexp(logits: np.ndarray) -> np.ndarray:
