@@ -1,0 +1,143 @@
+"""How well DSL's training targets themselves retrieve same-label documents, next to the student (issue 14 diagnostic).
+
+    python -m benchmarks.target_retrieval     # -> results/target_retrieval.md (one line per data set in .jsonl)
+
+A diagnostic, not a lever: no default is chosen from it. For each data set it measures label precision at 10
+(``P@10``) of four document representations that ``DSL()`` builds before its student trains, with its settings as
+they resolve on that data set (:meth:`DSL.resolved_for`):
+
+* ``MiniLM kNN``: cosine neighbours of the packaged MiniLM embeddings (the student's input on long token lists, and
+  the space ``target_neighbours`` pools in);
+* ``soft labels``: KL retrieval over the LM's soft labels alone (corpus calibration, ``DSL().temperature``);
+* ``own target``: the same over each document's own target (the soft labels blended with its bag of words,
+  ``bow_weight`` as resolved);
+* ``pooled target``: the same over the targets the student trains on (own target pooled with its MiniLM neighbours',
+  ``target_neighbours`` / ``neighbour_weight`` as resolved);
+* ``target kNN``: cosine neighbours of the own targets' square roots, centred (Hellinger geometry): whether the
+  teacher's view finds better neighbours than the encoder's.
+
+The report sets them beside the student's P@10 in the default protocol (``DSL`` rows of ``runs.jsonl``, K=50 and the
+mean over K 25 and 50): where the student's theta retrieves about as well as its pooled target, training-side levers
+cannot lift P@10 past the target, and a better target (teacher, prompt, blend) is the way. Everything here is
+deterministic (no seed; the neighbour search is exact below 50,000 documents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from . import results_dir, setup_environment
+
+OUT = "target_retrieval"  # .jsonl (one line per data set) and .md in results_dir()
+DATASETS = ("20newsgroups-tokens", "bbc_news")  # the long token-list choosing copy and the missed acceptance cell
+K_NEIGHBOURS = 10
+
+
+def _knn_precision(vectors, labels, k: int = K_NEIGHBOURS) -> float:
+    """Label precision of each row's ``k`` nearest other rows by cosine (:func:`neighbour_index`)."""
+    import numpy as np
+
+    from dsl_plugin.student import neighbour_index
+
+    index = neighbour_index(np.asarray(vectors, dtype=np.float32), k)
+    return float((labels[index[:, 1:]] == labels[:, None]).mean())
+
+
+def measure(dataset_name: str) -> dict:
+    """The P@10 of each representation on one data set (see the module docstring)."""
+    import numpy as np
+
+    from dsl_plugin import DSL, __version__
+    from dsl_plugin.data import bag_of_words
+    from dsl_plugin.metrics import retrieval_precision_at_k
+    from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets
+    from dsl_plugin.teacher import SoftLabelTeacher
+
+    from .run import bench_corpus, resolved_settings, teacher_configs, work_dir
+    from .variants import embedding_model
+
+    corpus = bench_corpus(dataset_name)
+    labels = np.asarray(corpus.labels)
+    resolved = resolved_settings("DSL", dataset_name)
+    (config,) = teacher_configs("DSL", dataset_name)
+    logits = SoftLabelTeacher(config).compute(corpus.raw_texts, corpus.vocabulary).read(
+        "logits", np.arange(len(corpus.raw_texts)))
+    offset, tau = corpus_logit_mean(logits), DSL().temperature
+    bow = bag_of_words(corpus.tokens, corpus.vocabulary)
+    soft = soft_targets(logits, tau, offset)
+    own = soft_targets(logits, tau, offset, bow, resolved["bow_weight"])
+    embeddings = embedding_model("DSL", cache_dir=work_dir() / dataset_name / "embeddings").encode(corpus.raw_texts)
+    pooled = own
+    if resolved["target_neighbours"]:
+        index = neighbour_index(np.asarray(embeddings, dtype=np.float32), resolved["target_neighbours"])
+        pooled = pooled_rows(lambda rows: own[rows], index, resolved["neighbour_weight"])(np.arange(len(own)))
+    hellinger = np.sqrt(own)
+
+    def kl_p10(rows) -> float:
+        return float(retrieval_precision_at_k(rows, labels, ks=(K_NEIGHBOURS,))[K_NEIGHBOURS])
+
+    return {"dataset": dataset_name, "dsl_version": __version__, "resolved": resolved,
+            "teacher": config.as_dict(), "n_docs": len(labels),
+            "p10": {"minilm_knn": _knn_precision(embeddings, labels), "soft_labels": kl_p10(soft),
+                    "own_target": kl_p10(own), "pooled_target": kl_p10(pooled),
+                    "target_knn": _knn_precision(hellinger - hellinger.mean(0), labels)}}
+
+
+COLUMNS = (("minilm_knn", "MiniLM kNN"), ("soft_labels", "soft labels"), ("own_target", "own target"),
+           ("pooled_target", "pooled target"), ("target_knn", "target kNN"))
+
+
+def _student_p10(dataset_name: str) -> tuple[str, str]:
+    """``DSL()``'s P@10 in the default protocol on the data set: at K=50, and the mean over K 25 and 50."""
+    import numpy as np
+
+    from .run import load_runs
+
+    runs = [r for r in load_runs() if r["dataset"] == dataset_name and r["model"] == "DSL"]
+    at50 = [r["metrics"]["p10"] for r in runs if r["k"] == 50]
+    both = [r["metrics"]["p10"] for r in runs if r["k"] in (25, 50)]
+    return tuple(f"{np.mean(v):.3f} (n={len(v)})" if v else "–" for v in (at50, both))
+
+
+def report(records: list[dict]) -> str:
+    lines = ["# What DSL's targets retrieve, next to the student (issue 14 diagnostic)", "",
+             "Command: `python -m benchmarks.target_retrieval` (deterministic; machine and date per line of "
+             "`target_retrieval.jsonl`). Label precision at 10 of each representation `DSL()` builds before its "
+             "student trains, with the settings it resolves on the data set (see the module docstring); the student "
+             "columns are `DSL()`'s P@10 in the default protocol (`runs.jsonl`). No default was chosen from this "
+             "table.", "",
+             "| data set | dsl-plugin | " + " | ".join(name for _, name in COLUMNS)
+             + " | student, K=50 | student, K 25 and 50 |",
+             "|---|---|" + "---|" * (len(COLUMNS) + 2)]
+    for r in records:
+        at50, both = _student_p10(r["dataset"])
+        lines.append(f"| {r['dataset']} | {r['dsl_version']} | "
+                     + " | ".join(f"{r['p10'][key]:.3f}" for key, _ in COLUMNS) + f" | {at50} | {both} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    setup_environment()
+    from dsl_plugin import __version__
+    from dsl_plugin.compare import append_run, load_runs
+
+    from .machine import machine_info
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    args = ap.parse_args(argv)
+    path = results_dir() / f"{OUT}.jsonl"
+    records = [r for r in load_runs(path) if r["dsl_version"] == __version__]  # another version: other targets
+    for name in args.datasets:
+        if any(r["dataset"] == name for r in records):
+            continue
+        record = {**measure(name), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        append_run(record, path)
+        records.append(record)
+        print(name, record["p10"], flush=True)
+    (results_dir() / f"{OUT}.md").write_text(report(records))
+
+
+if __name__ == "__main__":
+    main()
