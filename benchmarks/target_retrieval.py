@@ -44,8 +44,9 @@ def _knn_precision(vectors, labels, k: int = K_NEIGHBOURS) -> float:
     return float((labels[index[:, 1:]] == labels[:, None]).mean())
 
 
-def measure(dataset_name: str) -> dict:
-    """The P@10 of each representation on one data set (see the module docstring)."""
+def measure(dataset_name: str, variant: str = "DSL") -> dict:
+    """The P@10 of each representation on one data set (see the module docstring), built as the DSL variant
+    ``variant`` of the benchmarks (default ``DSL()``) builds them."""
     import numpy as np
 
     from dsl_plugin import DSL, __version__
@@ -59,15 +60,15 @@ def measure(dataset_name: str) -> dict:
 
     corpus = bench_corpus(dataset_name)
     labels = np.asarray(corpus.labels)
-    resolved = resolved_settings("DSL", dataset_name)
-    (config,) = teacher_configs("DSL", dataset_name)
+    resolved = resolved_settings(variant, dataset_name)
+    (config,) = teacher_configs(variant, dataset_name)
     logits = SoftLabelTeacher(config).compute(corpus.raw_texts, corpus.vocabulary).read(
         "logits", np.arange(len(corpus.raw_texts)))
     offset, tau = corpus_logit_mean(logits), DSL().temperature
     bow = bag_of_words(corpus.tokens, corpus.vocabulary)
     soft = soft_targets(logits, tau, offset)
     own = soft_targets(logits, tau, offset, bow, resolved["bow_weight"])
-    embeddings = embedding_model("DSL", cache_dir=work_dir() / dataset_name / "embeddings").encode(corpus.raw_texts)
+    embeddings = embedding_model(variant, cache_dir=work_dir() / dataset_name / "embeddings").encode(corpus.raw_texts)
     pooled = own
     if resolved["target_neighbours"]:
         index = neighbour_index(np.asarray(embeddings, dtype=np.float32), resolved["target_neighbours"])
@@ -77,7 +78,7 @@ def measure(dataset_name: str) -> dict:
     def kl_p10(rows) -> float:
         return float(retrieval_precision_at_k(rows, labels, ks=(K_NEIGHBOURS,))[K_NEIGHBOURS])
 
-    return {"dataset": dataset_name, "dsl_version": __version__, "resolved": resolved,
+    return {"dataset": dataset_name, "variant": variant, "dsl_version": __version__, "resolved": resolved,
             "teacher": config.as_dict(), "n_docs": len(labels),
             "p10": {"minilm_knn": _knn_precision(embeddings, labels), "soft_labels": kl_p10(soft),
                     "own_target": kl_p10(own), "pooled_target": kl_p10(pooled),
@@ -88,13 +89,15 @@ COLUMNS = (("minilm_knn", "MiniLM kNN"), ("soft_labels", "soft labels"), ("own_t
            ("pooled_target", "pooled target"), ("target_knn", "target kNN"))
 
 
-def _student_p10(dataset_name: str) -> tuple[str, str]:
-    """``DSL()``'s P@10 in the default protocol on the data set: at K=50, and the mean over K 25 and 50."""
+def _student_p10(dataset_name: str, variant: str) -> tuple[str, str]:
+    """The variant's P@10 in the default protocol (``runs.jsonl``) or the quality study (``quality_study.jsonl``)
+    on the data set: at K=50, and the mean over K 25 and 50."""
     import numpy as np
 
     from .run import load_runs
 
-    runs = [r for r in load_runs() if r["dataset"] == dataset_name and r["model"] == "DSL"]
+    runs = [r for path in (None, results_dir() / "quality_study.jsonl") for r in load_runs(path)
+            if r["dataset"] == dataset_name and r["model"] == variant]
     at50 = [r["metrics"]["p10"] for r in runs if r["k"] == 50]
     both = [r["metrics"]["p10"] for r in runs if r["k"] in (25, 50)]
     return tuple(f"{np.mean(v):.3f} (n={len(v)})" if v else "–" for v in (at50, both))
@@ -107,12 +110,12 @@ def report(records: list[dict]) -> str:
              "student trains, with the settings it resolves on the data set (see the module docstring); the student "
              "columns are `DSL()`'s P@10 in the default protocol (`runs.jsonl`). No default was chosen from this "
              "table.", "",
-             "| data set | dsl-plugin | " + " | ".join(name for _, name in COLUMNS)
+             "| data set | variant | dsl-plugin | " + " | ".join(name for _, name in COLUMNS)
              + " | student, K=50 | student, K 25 and 50 |",
-             "|---|---|" + "---|" * (len(COLUMNS) + 2)]
+             "|---|---|---|" + "---|" * (len(COLUMNS) + 2)]
     for r in records:
-        at50, both = _student_p10(r["dataset"])
-        lines.append(f"| {r['dataset']} | {r['dsl_version']} | "
+        at50, both = _student_p10(r["dataset"], r["variant"])
+        lines.append(f"| {r['dataset']} | {r['variant']} | {r['dsl_version']} | "
                      + " | ".join(f"{r['p10'][key]:.3f}" for key, _ in COLUMNS) + f" | {at50} | {both} |")
     return "\n".join(lines) + "\n"
 
@@ -126,13 +129,14 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    ap.add_argument("--variant", default="DSL", help="a DSL variant of the benchmarks (default: DSL())")
     args = ap.parse_args(argv)
     path = results_dir() / f"{OUT}.jsonl"
     records = [r for r in load_runs(path) if r["dsl_version"] == __version__]  # another version: other targets
     for name in args.datasets:
-        if any(r["dataset"] == name for r in records):
+        if any((r["dataset"], r["variant"]) == (name, args.variant) for r in records):
             continue
-        record = {**measure(name), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        record = {**measure(name, args.variant), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         append_run(record, path)
         records.append(record)
         print(name, record["p10"], flush=True)
