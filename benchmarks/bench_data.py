@@ -204,6 +204,12 @@ DATASETS["wordnet-nouns-4k-tokens"] = (
     "WordNet 3.0 noun definitions (Debian wordnet-base), fixed stratified sample of 4,000 of its 82,099 noun synsets "
     "with a definition (seed 0), labelled by lexicographer file (26 semantic fields); token lists only (the LM reads "
     "the joined tokens)")
+# The same 4,000 WordNet definitions as raw text (added 2026-12-05 as the confirmation set of the quality study's round
+# 18, a rule for short raw text: no run had used them as raw text; their token lists were round 17's confirmation set)
+DATASETS["wordnet-nouns-4k"] = (
+    "wordnet_nouns", {"sample": 4000, "sample_seed": 0},
+    "WordNet 3.0 noun definitions (Debian wordnet-base), the same fixed stratified sample of 4,000 as "
+    "`wordnet-nouns-4k-tokens` (seed 0), labelled by lexicographer file (26 semantic fields); raw definitions")
 VOCABULARY_SIZE = 2000
 
 

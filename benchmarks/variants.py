@@ -313,10 +313,17 @@ ROUND16_LEVERS = {"Q-short-nbr15-w075": {"target_neighbours": 15, "neighbour_wei
                   "Q-short-nbr15-w05": {"target_neighbours": 15, "neighbour_weight": 0.5}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config}
                        for name, config in ROUND16_LEVERS.items()})
-# round 18 (2026-12-05, RULE18): over DSL() 0.11 on long token-list corpora (= Q-tokens-nbr5-thetaT13 there), a
-# teacher-side lever: the prompt that tells the LM it reads a list of the document's keywords (round 3 tried it on
-# short token lists only)
+# a teacher-side probe of 2026-12-05 (no round): over DSL() 0.11 on long token-list corpora (= Q-tokens-nbr5-thetaT13
+# there), the prompt that tells the LM it reads a list of the document's keywords (round 3 tried it on short token
+# lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
+# round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
+# the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
+# 14 chose for long token lists (5 neighbours, every target weighing the same)
+ROUND18_LEVERS = {"Q-raw-nbr15-w075": {"target_neighbours": 15, "neighbour_weight": 0.75},
+                  "Q-raw-nbr5": {"target_neighbours": 5}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("div1e4")], **config}
+                       for name, config in ROUND18_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
