@@ -60,12 +60,12 @@ TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
 #: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); raw text: 0
 LONG_TOKEN_LIST_NEIGHBOURS = 5
-#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for a corpus of short token lists that the sentence
-#: encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of their word occurrences are one token of its
-#: vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose mean weighs .75 of each target
-#: (quality study rounds 16 and 17: every English short token-list set gained; DBPedia_IT, Italian, which the packaged
-#: English MiniLM reads as word pieces, lost, and keeps 0)
-SHORT_TOKEN_LIST_NEIGHBOURS, SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT = 15, 0.75
+#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for a corpus of short documents (token lists or raw
+#: text) that the sentence encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of their word occurrences are one
+#: token of its vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose mean weighs .75 of
+#: each target (quality study rounds 16 and 17 for token lists: every English short token-list set gained; DBPedia_IT,
+#: Italian, which the packaged English MiniLM reads as word pieces, lost, and keeps 0; round 18 for raw text)
+SHORT_CORPUS_NEIGHBOURS, SHORT_CORPUS_NEIGHBOUR_WEIGHT = 15, 0.75
 ENCODER_MIN_WORD_SHARE = 0.5
 #: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
 #: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
@@ -259,17 +259,18 @@ class DSL(AbstractModel):
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
             default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
             of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
-            document as ``input="auto"`` measures it; quality study round 14); ``SHORT_TOKEN_LIST_NEIGHBOURS`` = 15
-            for short token lists whose words the sentence encoder knows (at least ``ENCODER_MIN_WORD_SHARE`` = .5 of
-            their word occurrences are one token of its vocabulary,
+            document as ``input="auto"`` measures it; quality study round 14); ``SHORT_CORPUS_NEIGHBOURS`` = 15
+            for short documents, token lists or raw text, whose words the sentence encoder knows (at least
+            ``ENCODER_MIN_WORD_SHARE`` = .5 of their word occurrences are one token of its vocabulary,
             :func:`~dsl_plugin.embeddings.whole_word_share`: the packaged English MiniLM reads .79-.98 of the English
             benchmark sets' so, .27 of DBPedia_IT's; an encoder of yours without a readable ``tokenizer`` counts as
-            knowing them; quality study rounds 16 and 17); 0 for raw text and for short token lists the encoder
-            does not know (pooling by its neighbours lost .035 / .045 purity / P@10 on DBPedia_IT, Italian).
+            knowing them; quality study rounds 16 and 17 for token lists, 18 for raw text); 0 for long raw text and
+            for short documents the encoder does not know (pooling by its neighbours lost .035 / .045 purity / P@10
+            on DBPedia_IT, Italian).
         neighbour_weight: how much the neighbours' targets weigh in a pooled target: a number w in [0, 1] makes each
             target ``(1 - w) * own + w * (the mean of the k neighbours')``; None: the plain mean of the k + 1
             targets (w = k / (k + 1)). ``"auto"`` (the default; kept as ``neighbour_weight_``):
-            ``SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT`` = .75 when a fit on short token lists pools, else None (long token
+            ``SHORT_CORPUS_NEIGHBOUR_WEIGHT`` = .75 when a fit on short documents pools, else None (long token
             lists: the plain mean, as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
             that pools nothing is named in a warning).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
@@ -407,7 +408,7 @@ class DSL(AbstractModel):
                      documents: Sequence[str] | None = None) -> dict[str, Any]:
         """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
-        and form (:func:`is_token_list_corpus`), and for short token lists by the sentence encoder's vocabulary
+        and form (:func:`is_token_list_corpus`), and for short documents by the sentence encoder's vocabulary
         (:meth:`_word_share`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight",
         "target_neighbours", "neighbour_weight", "theta_temperature"}`` (``diversity_weight``: None resolved to the
         backbone's), the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``,
@@ -437,7 +438,7 @@ class DSL(AbstractModel):
         text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
         ``neighbour_weight`` and ``theta_temperature`` ``"auto"`` become. ``word_share``: a function that measures
         how many of the corpus's word occurrences the sentence encoder reads as words (:meth:`_word_share`; None:
-        it cannot tell), called only where ``target_neighbours="auto"`` reads it (short token lists), after the
+        it cannot tell), called only where ``target_neighbours="auto"`` reads it (short documents), after the
         settings' own checks."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
@@ -447,17 +448,16 @@ class DSL(AbstractModel):
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
         diversity_weight = self._diversity_weight()
-        short_list = token_list and not long
         if self.target_neighbours != "auto":
             neighbours = self.target_neighbours
-        elif short_list:
+        elif not long:  # short token lists or raw text (rounds 16-18)
             share = word_share() if word_share is not None else None
             known = share is None or share >= ENCODER_MIN_WORD_SHARE
-            neighbours = SHORT_TOKEN_LIST_NEIGHBOURS if known else 0
+            neighbours = SHORT_CORPUS_NEIGHBOURS if known else 0
         else:
             neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list else 0
         # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
-        auto_weight = SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT if short_list and neighbours else None
+        auto_weight = SHORT_CORPUS_NEIGHBOUR_WEIGHT if not long and neighbours else None
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
@@ -472,12 +472,11 @@ class DSL(AbstractModel):
         packaged MiniLM, whose packages it then needs) on the corpus whose bag of words is ``bow``."""
         from .embeddings import PackagedMiniLM, whole_word_share
 
-        encoder = self.embedding_model
-        if encoder is None or isinstance(encoder, PackagedMiniLM):
-            PackagedMiniLM.check_installed("target_neighbours='auto' on short token lists reads the sentence "
+        encoder = self._embedder()
+        if isinstance(encoder, PackagedMiniLM):
+            PackagedMiniLM.check_installed("target_neighbours='auto' on short documents reads the sentence "
                                            "encoder's vocabulary (and, if it knows their words, pools by its "
                                            "embeddings), but ")
-            encoder = encoder or PackagedMiniLM()
         return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
 
     def _auto_in(self, names: Sequence[str]) -> list[str]:
@@ -580,7 +579,7 @@ class DSL(AbstractModel):
         or for ``"auto"`` chosen by :meth:`_resolved` from the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
         (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
-        tokenised from ``documents``) and, for short token lists, the sentence encoder's vocabulary
+        tokenised from ``documents``) and, for short documents, the sentence encoder's vocabulary
         (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled targets' neighbours."""
         logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
         by_form = self._auto_in(_BY_FORM)
@@ -609,10 +608,11 @@ class DSL(AbstractModel):
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
         if self.target_neighbours == "auto" and (self.target_neighbours_ or measured):
+            short = f"short {'token lists' if token_list else 'texts'} ({words:.1f} vocabulary words on average)"
             kind = (f"long token lists ({words:.1f} vocabulary words on average)" if long else
-                    f"short token lists of which the sentence encoder reads {100 * share:.0f}% of the word "
-                    f"occurrences as words of its vocabulary" if share is not None else
-                    "short token lists (the sentence encoder's vocabulary cannot be read: taken as knowing them)")
+                    f"{short}, of whose word occurrences the sentence encoder reads {100 * share:.0f}% as words of "
+                    "its vocabulary" if share is not None else
+                    f"{short}; the sentence encoder's vocabulary cannot be read: taken as knowing them")
             logger.info("DSL: target_neighbours='auto': the training documents are %s: %s", kind,
                         f"each document's target is pooled with its {self.target_neighbours_} nearest neighbours'"
                         + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")
@@ -658,12 +658,13 @@ class DSL(AbstractModel):
                 raise
 
     def _embedder(self):
-        if self.embedding_model is None:
-            from .embeddings import PackagedMiniLM
+        """The sentence encoder: ``embedding_model``, or when it is None the packaged MiniLM (caching under
+        ``cache_dir``; a new instance each call, the parameter left as given: its model is loaded once per process)."""
+        if self.embedding_model is not None:
+            return self.embedding_model
+        from .embeddings import PackagedMiniLM
 
-            self.embedding_model = PackagedMiniLM(cache_dir=None if self.cache_dir is None
-                                                  else os.path.join(self.cache_dir, "embeddings"))
-        return self.embedding_model
+        return PackagedMiniLM(cache_dir=None if self.cache_dir is None else os.path.join(self.cache_dir, "embeddings"))
 
     def _input_rows(self, documents: Sequence[str], teacher_out, fit: bool = False, bow=None, embeddings=None):
         """``rows -> the student's input rows`` (float32); with ``standardize_input`` z-scored by the training

