@@ -25,6 +25,17 @@ DATASETS = ("tweet_topic-4k-tokens", "stackoverflow-4k-tokens", "dbpedia_it", "2
             "20newsgroups-short-tokens", "wordnet-nouns-4k-tokens")
 
 
+def label_agreement(vectors, labels, k: int) -> float:
+    """The share of each row's ``k`` nearest other rows by cosine (:func:`dsl_plugin.student.neighbour_index`, the
+    search ``target_neighbours`` uses) that carry its label (``labels``: an array, one per row)."""
+    import numpy as np
+
+    from dsl_plugin.student import neighbour_index
+
+    index = neighbour_index(np.asarray(vectors, dtype=np.float32), k)
+    return float(np.mean(labels[index[:, 1:]] == labels[:, None]))
+
+
 def agreement(dataset_name: str, k: int) -> dict:
     """The neighbours' label agreement on one benchmark data set (MiniLM and tf-idf) and the chance level."""
     import numpy as np
@@ -32,7 +43,6 @@ def agreement(dataset_name: str, k: int) -> dict:
 
     from dsl_plugin.data import bag_of_words
     from dsl_plugin.embeddings import PackagedMiniLM, whole_word_share
-    from dsl_plugin.student import neighbour_index
 
     from .bench_data import octis_dataset
 
@@ -45,9 +55,8 @@ def agreement(dataset_name: str, k: int) -> dict:
     tfidf = TfidfTransformer().fit_transform(bow)
     out = {"dataset": dataset_name, "k": k, "documents": len(labels),
            "word_share": whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())}
-    for name, x in (("minilm", minilm), ("tfidf", tfidf.toarray().astype(np.float32))):
-        idx = neighbour_index(x, k)
-        out[name] = float(np.mean(labels[idx[:, 1:]] == labels[:, None]))
+    for name, x in (("minilm", minilm), ("tfidf", tfidf.toarray())):
+        out[name] = label_agreement(x, labels, k)
     _, counts = np.unique(labels, return_counts=True)
     out["chance"] = float(np.sum((counts / counts.sum()) ** 2))
     return out

@@ -34,16 +34,6 @@ DATASETS = ("20newsgroups-tokens", "bbc_news")  # the long token-list choosing c
 K_NEIGHBOURS = 10
 
 
-def _knn_precision(vectors, labels, k: int = K_NEIGHBOURS) -> float:
-    """Label precision of each row's ``k`` nearest other rows by cosine (:func:`neighbour_index`)."""
-    import numpy as np
-
-    from dsl_plugin.student import neighbour_index
-
-    index = neighbour_index(np.asarray(vectors, dtype=np.float32), k)
-    return float((labels[index[:, 1:]] == labels[:, None]).mean())
-
-
 def measure(dataset_name: str, variant: str = "DSL") -> dict:
     """The P@10 of each representation on one data set (see the module docstring), built as the DSL variant
     ``variant`` of the benchmarks (default ``DSL()``) builds them."""
@@ -55,6 +45,7 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets
     from dsl_plugin.teacher import SoftLabelTeacher
 
+    from .neighbour_agreement import label_agreement
     from .run import bench_corpus, resolved_settings, teacher_configs, work_dir
     from .variants import embedding_model
 
@@ -80,9 +71,9 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
 
     return {"dataset": dataset_name, "variant": variant, "dsl_version": __version__, "resolved": resolved,
             "teacher": config.as_dict(), "n_docs": len(labels),
-            "p10": {"minilm_knn": _knn_precision(embeddings, labels), "soft_labels": kl_p10(soft),
+            "p10": {"minilm_knn": label_agreement(embeddings, labels, K_NEIGHBOURS), "soft_labels": kl_p10(soft),
                     "own_target": kl_p10(own), "pooled_target": kl_p10(pooled),
-                    "target_knn": _knn_precision(hellinger - hellinger.mean(0), labels)}}
+                    "target_knn": label_agreement(hellinger - hellinger.mean(0), labels, K_NEIGHBOURS)}}
 
 
 COLUMNS = (("minilm_knn", "MiniLM kNN"), ("soft_labels", "soft labels"), ("own_target", "own target"),
@@ -136,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.datasets:
         if any((r["dataset"], r["variant"]) == (name, args.variant) for r in records):
             continue
-        record = {**measure(name, args.variant), "machine": machine_info(), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        record = {**measure(name, args.variant), "machine": machine_info(),
+                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         append_run(record, path)
         records.append(record)
         print(name, record["p10"], flush=True)
