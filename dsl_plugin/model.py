@@ -58,7 +58,7 @@ TOKEN_LIST_SAMPLE = 10_000
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
-#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); raw text: 0
+#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); long raw text: 0
 LONG_TOKEN_LIST_NEIGHBOURS = 5
 #: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for a corpus of short documents (token lists or raw
 #: text) that the sentence encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of their word occurrences are one
