@@ -113,7 +113,7 @@ from . import results_dir, setup_environment
 from .run import (BASELINES, RUNS_FILE, dsl_kwargs, load_runs, newest_runs, resolved_settings, run_grid,
                   teacher_configs, teacher_seconds_per_doc)
 from .variants import (ROUND7_WEIGHTS, ROUND8_WEIGHTS, ROUND9_WEIGHTS, ROUND10_LEVERS, ROUND12_LEVERS, ROUND13_LEVERS,
-                       ROUND14_LEVERS, ROUND15_LEVERS, ROUND16_LEVERS, ROUND18_LEVERS, STUDY_VARIANTS,
+                       ROUND14_LEVERS, ROUND15_LEVERS, ROUND16_LEVERS, ROUND18_LEVERS, PROBES, STUDY_VARIANTS,
                        default_lever)
 
 STUDY_FILE = "quality_study.jsonl"  # in results_dir(), like every file named below
@@ -437,7 +437,7 @@ def decide(study: list[dict], protocol: list[dict], per_doc: dict, measured: dic
     rows = [r[:4] for r in _scores(study, protocol, per_doc, measured,
                                    [m for m in STUDY_VARIANTS
                                     if m not in ROUND2_LEVERS + ROUND3_LEVERS + ROUND3_TOKEN_LEVERS + ROUND4_LEVERS
-                                              + ROUND5_LEVERS + ROUND6_LEVERS + ROUND7_LEVERS
+                                              + ROUND5_LEVERS + ROUND6_LEVERS + ROUND7_LEVERS + list(PROBES)
                                               + [m for _, rnd in LATER_ROUNDS for m in rnd.levers]])]
     eligible = [r for r in rows if r[3] <= 2.0]
     lines = ["## Decision (the rule applied by `quality_study.py --report-only`)", ""]

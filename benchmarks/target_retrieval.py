@@ -8,7 +8,7 @@ they resolve on that data set (:meth:`DSL.resolved_for`):
 
 * ``MiniLM kNN``: cosine neighbours of the packaged MiniLM embeddings (the student's input on long token lists, and
   the space ``target_neighbours`` pools in);
-* ``soft labels``: KL retrieval over the LM's soft labels alone (corpus calibration, ``DSL().temperature``);
+* ``soft labels``: KL retrieval over the LM's soft labels alone (the variant's calibration and temperature);
 * ``own target``: the same over each document's own target (the soft labels blended with its bag of words,
   ``bow_weight`` as resolved);
 * ``pooled target``: the same over the targets the student trains on (own target pooled with its MiniLM neighbours',
@@ -46,7 +46,7 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     from dsl_plugin.teacher import SoftLabelTeacher
 
     from .neighbour_agreement import label_agreement
-    from .run import bench_corpus, resolved_settings, teacher_configs, work_dir
+    from .run import bench_corpus, dsl_kwargs, resolved_settings, teacher_configs, work_dir
     from .variants import embedding_model
 
     corpus = bench_corpus(dataset_name)
@@ -55,7 +55,10 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     (config,) = teacher_configs(variant, dataset_name)
     logits = SoftLabelTeacher(config).compute(corpus.raw_texts, corpus.vocabulary).read(
         "logits", np.arange(len(corpus.raw_texts)))
-    offset, tau = corpus_logit_mean(logits), DSL().temperature
+    dsl = DSL(**dsl_kwargs(variant))
+    if dsl.calibration not in ("corpus", None):  # (contextual calibration needs a pass of its own: not read here)
+        raise ValueError(f"target_retrieval reads corpus calibration or none, not {dsl.calibration!r} ({variant})")
+    offset, tau = corpus_logit_mean(logits) if dsl.calibration == "corpus" else None, dsl.temperature
     bow = bag_of_words(corpus.tokens, corpus.vocabulary)
     soft = soft_targets(logits, tau, offset)
     own = soft_targets(logits, tau, offset, bow, resolved["bow_weight"])
@@ -85,9 +88,9 @@ def _student_p10(dataset_name: str, variant: str) -> tuple[str, str]:
     on the data set: at K=50, and the mean over K 25 and 50."""
     import numpy as np
 
-    from .run import load_runs
+    from .run import load_runs, newest_runs
 
-    runs = [r for path in (None, results_dir() / "quality_study.jsonl") for r in load_runs(path)
+    runs = [r for path in (None, results_dir() / "quality_study.jsonl") for r in newest_runs(load_runs(path))
             if r["dataset"] == dataset_name and r["model"] == variant]
     at50 = [r["metrics"]["p10"] for r in runs if r["k"] == 50]
     both = [r["metrics"]["p10"] for r in runs if r["k"] in (25, 50)]
@@ -97,10 +100,11 @@ def _student_p10(dataset_name: str, variant: str) -> tuple[str, str]:
 def report(records: list[dict]) -> str:
     lines = ["# What DSL's targets retrieve, next to the student (issue 14 diagnostic)", "",
              "Command: `python -m benchmarks.target_retrieval` (deterministic; machine and date per line of "
-             "`target_retrieval.jsonl`). Label precision at 10 of each representation `DSL()` builds before its "
-             "student trains, with the settings it resolves on the data set (see the module docstring); the student "
-             "columns are `DSL()`'s P@10 in the default protocol (`runs.jsonl`). No default was chosen from this "
-             "table.", "",
+             "`target_retrieval.jsonl`). Label precision at 10 of each representation a DSL variant (`DSL`: "
+             "`DSL()`) builds before its student trains, with the settings it resolves on the data set (see the "
+             "module docstring); the student columns are that variant's P@10 in the default protocol (`runs.jsonl`) "
+             "or the quality study (`quality_study.jsonl`), newest run per cell, of the version running the report. "
+             "No default was chosen from this table.", "",
              "| data set | variant | dsl-plugin | " + " | ".join(name for _, name in COLUMNS)
              + " | student, K=50 | student, K 25 and 50 |",
              "|---|---|---|" + "---|" * (len(COLUMNS) + 2)]
@@ -123,9 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--variant", default="DSL", help="a DSL variant of the benchmarks (default: DSL())")
     args = ap.parse_args(argv)
     path = results_dir() / f"{OUT}.jsonl"
-    records = [r for r in load_runs(path) if r["dsl_version"] == __version__]  # another version: other targets
+    records = load_runs(path)  # every version's (the table names it): a new version adds its own lines
     for name in args.datasets:
-        if any((r["dataset"], r["variant"]) == (name, args.variant) for r in records):
+        if any((r["dataset"], r["variant"], r["dsl_version"]) == (name, args.variant, __version__) for r in records):
             continue
         record = {**measure(name, args.variant), "machine": machine_info(),
                   "finished": time.strftime("%Y-%m-%d %H:%M:%S")}

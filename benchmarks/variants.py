@@ -35,8 +35,9 @@ DSL_VARIANTS: dict[str, dict] = {
     # round 15; on other corpora 0.9 and 0.10 train the same model)
     "DSL-0.9": {"target_neighbours": "auto", "theta_temperature": 1.0},
     # 0.10's default: pooled targets only on long token lists (DSL() since 0.11 pools short token lists whose words the
-    # encoder knows too, with the neighbours weighing .75, round 17; on other corpora 0.10 and 0.11 train the same
-    # model). Its rule is resolved with a MiniLM that knows no word (BEFORE_WORD_SHARE), so its runs keep this name
+    # encoder knows too, with the neighbours weighing .75, round 17, and since 0.12 such short raw text, round 18; on
+    # other corpora 0.10 and 0.11 train the same model, so on raw text this row is 0.11's too). Its rule is resolved
+    # with a MiniLM that knows no word (BEFORE_WORD_SHARE), so its runs keep this name
     "DSL-0.10": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": None},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets
     # pooled with 15 neighbours'), rerun as a candidate default and withdrawn: it lost on its confirmation set
@@ -317,6 +318,8 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 # there), the prompt that tells the LM it reads a list of the document's keywords (round 3 tried it on short token
 # lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
+#: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
+PROBES = ("Q-tokens-keywords",)
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
 # the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
 # 14 chose for long token lists (5 neighbours, every target weighing the same)
@@ -328,8 +331,9 @@ DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
 AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10")
-#: rows of versions before 0.11, whose target_neighbours="auto" pooled no short token lists (0.11 pools those whose
-#: words the sentence encoder knows, round 17): they read the packaged MiniLM through a tokenizer that knows no word
+#: rows of versions before 0.11, whose target_neighbours="auto" pooled no short documents (0.11 pools short token lists
+#: whose words the sentence encoder knows, round 17, 0.12 such raw text, round 18): they read the packaged MiniLM
+#: through a tokenizer that knows no word
 #: (:func:`embedding_model`), which makes today's rule theirs (their long token lists do not read the encoder's
 #: vocabulary, and the embeddings are the packaged MiniLM's)
 BEFORE_WORD_SHARE = ("DSL-0.9", "DSL-0.10")
@@ -355,7 +359,7 @@ def embedding_model(name: str, cache_dir=None) -> PackagedMiniLM:
     the rows of ``BEFORE_WORD_SHARE`` through a tokenizer that knows no word."""
     return (_MiniLMBefore011 if name in BEFORE_WORD_SHARE else PackagedMiniLM)(cache_dir=cache_dir)
 # target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists, theta_temperature="auto" (since
-# 0.10) flattens their theta, and neighbour_weight="auto" (since 0.11) weighs short token lists' pooled neighbours
+# 0.10) flattens their theta, and neighbour_weight="auto" (since 0.11) weighs short documents' pooled neighbours
 # .75; every row but "DSL" was defined before them and trained on each document's own target with theta at
 # temperature 1 (and a pooled target as the plain mean) unless it says otherwise: pinned there, so that its recorded
 # runs keep their name and a new run trains as they did

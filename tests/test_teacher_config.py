@@ -681,9 +681,11 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert (raw.target_neighbours_, raw.neighbour_weight_) == (15, 0.75)
     assert any("short texts" in r.getMessage() and "pooled with its 15" in r.getMessage() for r in caplog.records)
     assert fitted(short, text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
+    # an explicit number of neighbours on short text: .75 too (0.12; 0.11 gave text the plain mean)
+    assert fitted(short, text, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
-    # the threshold itself: at least half; read only where it decides (short token lists)
+    # the threshold itself: at least half; read only where it decides (short documents)
     auto = DSL()
     assert auto._resolved(False, True, lambda: 0.5)["target_neighbours"] == 15
     assert auto._resolved(False, True, lambda: 0.49)["target_neighbours"] == 0
@@ -704,6 +706,21 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert fitted(short, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     assert fitted(short, target_neighbours=3, neighbour_weight=None).neighbour_weight_ is None
     assert fitted(short, target_neighbours=0).neighbour_weight_ is None  # nothing pooled: no weight
+
+
+def test_a_fit_with_the_packaged_minilm_leaves_the_embedding_model_parameter_as_given(monkeypatch):
+    """embedding_model=None: a fit that pools short text reads the packaged MiniLM (its tokenizer, then its
+    embeddings) without writing it into the parameter, so get_params() after the fit is what was given."""
+    from dsl_plugin.embeddings import PackagedMiniLM
+
+    vocab, short, _, fitted = _token_list_corpora(seed=3)
+    monkeypatch.setattr(PackagedMiniLM, "check_installed", classmethod(lambda cls, why="": None))
+    monkeypatch.setattr(PackagedMiniLM, "tokenizer", property(lambda self: _Tokenizer(vocab)))
+    monkeypatch.setattr(PackagedMiniLM, "encode", lambda self, docs, **_: _StubEmbedder().encode(docs))
+    text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]
+    model = fitted(short, text, embedding_model=None)
+    assert (model.target_neighbours_, model.neighbours_embedder_) == (15, "packaged")
+    assert model.embedding_model is None and model.get_params()["embedding_model"] is None
 
 
 def test_target_neighbours_auto_is_saved_as_resolved(tmp_path):
