@@ -487,6 +487,20 @@ def test_neighbour_agreement(bench):
     assert re.search(rf"\| {TINY} \| 36 \|.*\| 0\.[5-9]\d\d \|$|\| {TINY} \| 36 \|.*\| 1\.000 \|$", text, re.M), text
 
 
+def test_target_retrieval(bench, protocol_run):
+    """The targets' diagnostic on the tiny set for the smoke runs' variant (its teacher pass is cached): one line per
+    (data set, variant, version), five P@10 columns, the student's from the harness's one run (K=25); a second call
+    computes nothing new."""
+    from benchmarks import target_retrieval
+
+    target_retrieval.main(["--datasets", TINY, "--variant", LEVER])
+    target_retrieval.main(["--datasets", TINY, "--variant", LEVER])
+    assert len(_records(bench / "results" / "target_retrieval.jsonl")) == 1
+    text = (bench / "results" / "target_retrieval.md").read_text()
+    assert re.search(rf"\| {TINY} \| {LEVER} \| [\d.]+ \| ([01]\.\d{{3}} \| ){{5}}– \| [01]\.\d{{3}} \(n=1\) \|",
+                     text), text
+
+
 def test_theta_sharpness_tempering_keeps_the_argmax_and_flattens():
     """The diagnostic's tempered theta: T=1 is theta itself, larger T flattens each row towards uniform (sum 1), the
     largest topic of every document stays the same (so purity cannot change)."""
