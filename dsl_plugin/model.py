@@ -635,9 +635,8 @@ class DSL(AbstractModel):
 
         if not used:
             return None
-        if self.embedding_model is None or isinstance(self.embedding_model, PackagedMiniLM):
-            return "packaged"
-        return f"custom: {type(self.embedding_model).__name__}"
+        encoder = self._embedder()
+        return "packaged" if isinstance(encoder, PackagedMiniLM) else f"custom: {type(encoder).__name__}"
 
     def _fit_reads_embeddings(self) -> list[str]:
         """The resolved settings of this fit that read the documents' sentence embeddings (none: an empty list)."""
@@ -650,14 +649,14 @@ class DSL(AbstractModel):
         the settings and the install commands) if its packages are missing, rather than after the LM pass."""
         from .embeddings import PackagedMiniLM
 
-        reads = self._fit_reads_embeddings()
-        if not reads or not isinstance(self._embedder(), PackagedMiniLM):
+        reads, encoder = self._fit_reads_embeddings(), self._embedder()
+        if not reads or not isinstance(encoder, PackagedMiniLM):
             return
         try:
             PackagedMiniLM.check_installed(f"this fit reads sentence embeddings ({', '.join(reads)}; 'auto' settings "
                                            "are resolved by the training documents' length and form), but ")
         except ImportError:
-            if not self._embedder().is_cached(documents):  # (hashes every document: only when the packages miss)
+            if not encoder.is_cached(documents):  # (hashes every document: only when the packages miss)
                 raise
 
     def _embedder(self):
