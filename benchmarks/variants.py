@@ -327,6 +327,12 @@ ROUND18_LEVERS = {"Q-raw-nbr15-w075": {"target_neighbours": 15, "neighbour_weigh
                   "Q-raw-nbr5": {"target_neighbours": 5}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("div1e4")], **config}
                        for name, config in ROUND18_LEVERS.items()})
+# round 19 (2026-12-05, RULE19): over DSL() 0.12 on long token-list corpora (= Q-tokens-nbr5-thetaT13 there), longer
+# training (round 12 found 50 epochs losing; the cosine decay of the learning rate spans the epochs given)
+ROUND19_LEVERS = {"Q-tokens-ep200": {"num_epochs": 200},
+                  "Q-tokens-ep300": {"num_epochs": 300}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], **config}
+                       for name, config in ROUND19_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
