@@ -1144,7 +1144,8 @@ K=50 P@10 gains are below the bar or negative; 500 gains no P@10 over 300 and lo
 ROUND19 = WeightRound("19", "longer training (long token lists)", tuple(ROUND19_LEVERS), "Q-tokens-nbr5-thetaT13",
                       "`Q-tokens-nbr5-thetaT13` (= `DSL()` 0.12 on long token-list corpora; its study runs)", {},
                       choose_set="20newsgroups-tokens", stop_sets=(),
-                      scopes=("long token-list corpora", "long token-list corpora"))
+                      scopes=("long token-list corpora", "long token-list corpora"),
+                      after=BbcStep("DSL", "0.13", "200 epochs on long token lists", "DSL-0.12"))
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
 LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12),

@@ -14,7 +14,7 @@ import time
 #: are skipped)
 _DSL_OPTIONS = {"lm": "language_model", "temperature": "temperature", "calibration": "calibration",
                 "word_scoring": "word_scoring", "preset": "preset", "max_doc_tokens": "max_doc_tokens",
-                "diversity_weight": "diversity_weight"}
+                "diversity_weight": "diversity_weight", "epochs": "num_epochs"}
 
 
 def dsl_options(args: argparse.Namespace) -> dict:
@@ -30,7 +30,7 @@ def _model(args: argparse.Namespace):
     """
     from .model import DSL
 
-    model = DSL(num_topics=args.num_topics, num_epochs=args.epochs, seed=args.seed, **dsl_options(args))
+    model = DSL(num_topics=args.num_topics, seed=args.seed, **dsl_options(args))
     if args.save:
         DSL.check_save_path(args.save)
     return model
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     d = sub.add_parser("demo", help="fit DSL on the packaged demo corpus, print topics and purity")
     d.add_argument("--num-topics", type=int, default=6)
     d.add_argument("--vocabulary-size", type=int, default=1000)
-    d.add_argument("--epochs", type=int, default=100)
+    d.add_argument("--epochs", type=int, default=None, help="training epochs (default: DSL's num_epochs='auto')")
     d.add_argument("--save", default=None, help="folder to save the fitted model to")
     p = sub.add_parser("prepare", help="write a named data set as an OCTIS folder with raw text")
     p.add_argument("dataset", help="demo (the packaged corpus). The paper's data sets: `python -m "
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     f = sub.add_parser("fit", help="fit DSL on an OCTIS folder written by `prepare`")
     f.add_argument("folder")
     f.add_argument("--num-topics", type=int, default=20)
-    f.add_argument("--epochs", type=int, default=100)
+    f.add_argument("--epochs", type=int, default=None, help="training epochs (default: DSL's num_epochs='auto')")
     f.add_argument("--save", default=None)
     f.add_argument("--plots", default=None, metavar="DIR",
                    help="write topic word bar charts and a document-topic heatmap with topic sizes (PNG) to DIR")

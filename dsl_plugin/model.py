@@ -70,6 +70,9 @@ ENCODER_MIN_WORD_SHARE = 0.5
 #: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
 #: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
 LONG_TOKEN_LIST_THETA_TEMPERATURE = 1.3
+#: ``num_epochs="auto"``: ProdLDA's training epochs for a corpus of long token lists (quality study round 19, chosen on
+#: the 20 Newsgroups token copy); other corpora and backbones: ``DEFAULT_EPOCHS`` (ProdLDA's and the paper's)
+LONG_TOKEN_LIST_EPOCHS, DEFAULT_EPOCHS = 200, 100
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
                 "embeddings": "the MiniLM embedding alone (standardised)"}
@@ -85,7 +88,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
-              "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0},
+              "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0,
+              "num_epochs": DEFAULT_EPOCHS},
 }
 
 
@@ -138,7 +142,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
     "batch_size": (64, integer(2)),  # BatchNorm needs two rows per batch
-    "num_epochs": (100, integer(1)),
+    "num_epochs": ("auto", either(choice("auto"), integer(1), "'auto' or an integer >= 1")),
     "num_samples": (10, integer(1)),
     "theta_estimate": ("mean", choice("samples", "mean")),
     "seed": (0, optional(integer(0))),
@@ -163,11 +167,14 @@ _NOT_SAVED = {"embedding_model", "cache_dir"}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
-             "neighbour_weight", "theta_temperature")
+             "neighbour_weight", "theta_temperature", "num_epochs")
 #: the "auto" settings resolved by the training documents' length (:func:`is_long_corpus`) and by whether they are
-#: token lists (:func:`is_token_list_corpus`); theta_temperature only on ProdLDA (other backbones take 1)
-_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature")
-_BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature")
+#: token lists (:func:`is_token_list_corpus`); theta_temperature and num_epochs only on ProdLDA (other backbones take
+#: 1 and ``DEFAULT_EPOCHS``)
+_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
+_BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
+#: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
+_PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -182,7 +189,7 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.12) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.13) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
@@ -191,8 +198,8 @@ class DSL(AbstractModel):
     nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
     ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short
     documents (token lists or raw text) whose words the sentence encoder knows have their targets pooled with their 15
-    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``). ``DSL(preset="paper")`` is the
-    published method.
+    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); long token lists train 200 epochs
+    instead of 100 (``num_epochs="auto"``). ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
@@ -283,7 +290,12 @@ class DSL(AbstractModel):
         word_embeddings: the word vectors of the ``"etm"`` (fixed) and ``"ecrtm"`` (initial) backbones:
             ``"word2vec"`` (skip-gram word2vec trained on the training documents, as the ETM baseline) or ``"lm"``
             (the teacher LM's input embeddings of each word's tokens; an ensemble's concatenated).
-        lr, betas, lr_scheduler, batch_size, num_epochs: Adam training (``"cosine"`` decay or None).
+        lr, betas, lr_scheduler, batch_size: Adam training (``"cosine"`` decay over the epochs, or None).
+        num_epochs: passes over the training documents. ``"auto"`` (the default; chosen at fit, kept as
+            ``num_epochs_``): ``LONG_TOKEN_LIST_EPOCHS`` = 200 for a ProdLDA fit on long token lists (as for
+            ``target_neighbours``; quality study round 19: the student learns its pooled targets better, at about
+            2x the training time and no teacher cost; 300 gained about as much), ``DEFAULT_EPOCHS`` = 100 for every
+            other corpus and backbone (ProdLDA's and the paper's; round 12 measured 50 on long token lists: lower).
         num_samples: posterior samples averaged at inference.
         theta_estimate: ``"mean"`` (the default: the softmax of the posterior mean; deterministic, sharper;
             ``num_samples`` unused) or ``"samples"`` (the paper: the mean of ``num_samples`` posterior samples).
@@ -335,7 +347,7 @@ class DSL(AbstractModel):
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
                  learn_priors: bool = True, lr: float = 2e-3, betas: Sequence[float] = (0.99, 0.99),
-                 lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int = 100,
+                 lr_scheduler: str | None = "cosine", batch_size: int = 64, num_epochs: int | str = "auto",
                  num_samples: int = 10, theta_estimate: str = "mean", seed: int | None = 0, revision: str | None = _TEACHER_DEFAULTS["revision"],
                  prompt_template: str = _TEACHER_DEFAULTS["prompt_template"],
                  prompt_format: str = _TEACHER_DEFAULTS["prompt_format"],
@@ -413,9 +425,10 @@ class DSL(AbstractModel):
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
         and form (:func:`is_token_list_corpus`), and for short documents by the sentence encoder's vocabulary
         (:meth:`_word_share`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight",
-        "target_neighbours", "neighbour_weight", "theta_temperature"}`` (``diversity_weight``: None resolved to the
-        backbone's), the values a fit stores as ``input_``, ``standardize_input_``, ``max_doc_tokens_``,
-        ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``, ``theta_temperature_``.
+        "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs"}`` (``diversity_weight``: None
+        resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
+        ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``,
+        ``theta_temperature_``, ``num_epochs_``.
         ``documents`` is needed when a setting that reads the documents' form (:data:`_BY_FORM`) is ``"auto"`` (for
         an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
         if documents is None and self._auto_in(_BY_FORM):
@@ -431,7 +444,7 @@ class DSL(AbstractModel):
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
         ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
-        ``theta_temperature``); saved with it, so that a later change of a default does not change what a saved
+        ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change what a saved
         model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
@@ -439,7 +452,7 @@ class DSL(AbstractModel):
     def _resolved(self, long: bool, token_list: bool, word_share=None) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
         text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
-        ``neighbour_weight`` and ``theta_temperature`` ``"auto"`` become. ``word_share``: a function that measures
+        ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become. ``word_share``: a function that measures
         how many of the corpus's word occurrences the sentence encoder reads as words (:meth:`_word_share`; None:
         it cannot tell), called only where ``target_neighbours="auto"`` reads it (short documents), after the
         settings' own checks."""
@@ -447,7 +460,9 @@ class DSL(AbstractModel):
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if token_list and long and self.backbone == "prodlda" else 1.0
+        long_prodlda_tokens = token_list and long and self.backbone == "prodlda"
+        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
+        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
         diversity_weight = self._diversity_weight()
@@ -468,7 +483,8 @@ class DSL(AbstractModel):
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
                 "target_neighbours": neighbours,
                 "neighbour_weight": auto_weight if self.neighbour_weight == "auto" else self.neighbour_weight,
-                "theta_temperature": theta_t}
+                "theta_temperature": theta_t,
+                "num_epochs": auto_epochs if self.num_epochs == "auto" else self.num_epochs}
 
     def _word_share(self, bow, vocabulary: Sequence[str]) -> float | None:
         """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
@@ -484,11 +500,12 @@ class DSL(AbstractModel):
 
     def _auto_in(self, names: Sequence[str]) -> list[str]:
         """The settings of ``names`` (``_BY_LENGTH`` or ``_BY_FORM``) whose ``"auto"`` the training documents decide
-        (``theta_temperature="auto"`` only on ProdLDA: other backbones take 1 whatever the documents;
+        (``theta_temperature="auto"`` and ``num_epochs="auto"`` only on ProdLDA: other backbones take 1 and
+        ``DEFAULT_EPOCHS`` whatever the documents;
         ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a fit that pools nothing has no
         weight)."""
         return [name for name in names if getattr(self, name) == "auto"
-                and (name != "theta_temperature" or self.backbone == "prodlda")
+                and (name not in _PRODLDA_ONLY_AUTO or self.backbone == "prodlda")
                 and (name != "neighbour_weight" or self.target_neighbours != 0)]
 
     def _teachers(self) -> list[SoftLabelTeacher]:
@@ -578,7 +595,8 @@ class DSL(AbstractModel):
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
         """This fit's resolved settings (each name of ``_RESOLVED`` + ``_``: ``input_``, ``standardize_input_``
         (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
-        ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network)): as given,
+        ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network),
+        ``num_epochs_`` (its training)): as given,
         or for ``"auto"`` chosen by :meth:`_resolved` from the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
         (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
@@ -627,6 +645,8 @@ class DSL(AbstractModel):
         if self.theta_temperature == "auto" and self.theta_temperature_ != 1:
             logger.info("DSL: theta_temperature='auto': long token lists: theta = softmax(z / %g)",
                         self.theta_temperature_)
+        if self.num_epochs == "auto" and self.num_epochs_ != DEFAULT_EPOCHS:
+            logger.info("DSL: num_epochs='auto': long token lists: %d epochs", self.num_epochs_)
 
     def _embedder_kind(self, used: bool) -> str | None:
         """What a save records of the sentence encoder, where the fit ``used`` it: ``"packaged"`` (the packaged
@@ -878,7 +898,7 @@ class DSL(AbstractModel):
             self.network_ = self._network(input_size, word_vectors, settings).to(dev)
             # FASTopic's documents -> topics transport couples a batch's documents: it trains on all at once
             cfg = TrainConfig(batch_size=len(source) if self.network_.full_batch else self.batch_size,
-                              num_epochs=self.num_epochs, lr=self.lr, betas=tuple(self.betas),
+                              num_epochs=self.num_epochs_, lr=self.lr, betas=tuple(self.betas),
                               lr_scheduler=self.lr_scheduler, weight=self._weight(), loss=self.loss,
                               kl_direction=self.kl_direction, student_temperature=self._student_temperature(),
                               diversity_weight=self.diversity_weight_, show_progress=self.verbose)
@@ -1132,17 +1152,21 @@ class DSL(AbstractModel):
         model.neighbours_embedder_ = config.get("neighbours_embedder")  # None: saved before 0.11 (not recorded)
         # saves before neighbour_weight="auto" (0.11) hold None or a number in their params (None: PARAMS_ADDED_LATER)
         model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
+        # saves before num_epochs="auto" (0.13) hold an integer in their params
+        model.num_epochs_ = resolved.get("num_epochs", as_saved.num_epochs)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
                 or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
                 or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
                 or not _is_weight(model.bow_weight_, 1.0) or isinstance(model.target_neighbours_, bool)
                 or not isinstance(model.target_neighbours_, int) or model.target_neighbours_ < 0
-                or not (model.neighbour_weight_ is None or _is_weight(model.neighbour_weight_, 1.0))):
+                or not (model.neighbour_weight_ is None or _is_weight(model.neighbour_weight_, 1.0))
+                or isinstance(model.num_epochs_, bool) or not isinstance(model.num_epochs_, int)
+                or model.num_epochs_ < 1):
             raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r}, "
-                             f"neighbour_weight {model.neighbour_weight_!r})")
+                             f"neighbour_weight {model.neighbour_weight_!r}, num_epochs {model.num_epochs_!r})")
         # the network as fitted (saves before 0.9 hold no "network": their params)
         network = (config["network"] if "network" in config
                    else {name: getattr(as_saved, name) for name in _NETWORK_PARAMS})

@@ -49,9 +49,11 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     older["prompt_template"] = DEFAULT_PROMPT
     _write(f, [dict(new_dsl, settings=older)])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
-    # records of 0.8 and 0.9 hold theta_temperature 1 (a number before "auto", 0.10); records made before
-    # target_neighbours existed (0.9) hold no such key: they trained on their own targets
-    pre_010 = {**new_dsl["settings"], "theta_temperature": 1.0, "neighbour_weight": None}
+    # records before 0.13 hold num_epochs 100 (a number before "auto"), of 0.8 and 0.9 theta_temperature 1 (before
+    # "auto", 0.10); records made before target_neighbours existed (0.9) hold no such key: they trained on their own
+    # targets
+    pre_013 = {**new_dsl["settings"], "num_epochs": 100}
+    pre_010 = {**pre_013, "theta_temperature": 1.0, "neighbour_weight": None}
     pre_09 = {k: v for k, v in pre_010.items() if k != "target_neighbours"}
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
     dsl_03 = dict(new_dsl, settings={**{k: v for k, v in pre_09.items() if k != "diversity_weight"},
@@ -77,8 +79,11 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.9", "DSL")]
     # 0.10's "DSL" (neighbour_weight None: a pooled target was the plain mean) counts as "DSL-0.10" since
     # neighbour_weight="auto" (round 17)
-    _write(f, [dict(new_dsl, settings={**new_dsl["settings"], "neighbour_weight": None})])
+    _write(f, [dict(new_dsl, settings={**pre_013, "neighbour_weight": None})])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.10", "DSL")]
+    # 0.12's "DSL" (100 epochs on every corpus) counts as "DSL-0.12" since num_epochs="auto" (round 19)
+    _write(f, [dict(new_dsl, settings=pre_013)])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.12", "DSL")]
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)
@@ -91,8 +96,9 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     quality study reads its log as recorded."""
     f = tmp_path / "runs.jsonl"
     dsl = run.settings(run.DSL_VARIANTS["DSL"])
-    dsl_06 = {k: v for k, v in dsl.items()
-              if k not in ("target_neighbours", "theta_temperature", "neighbour_weight")}  # not in 0.6
+    dsl_06 = {**{k: v for k, v in dsl.items()
+                 if k not in ("target_neighbours", "theta_temperature", "neighbour_weight")},  # not in 0.6
+              "num_epochs": 100}  # a number before "auto" (0.13)
     resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
                    "diversity_weight": 1e4, "bow_weight": 0.5}
     today = {"bbc_news": {**resolved_06, "input": "embeddings", "target_neighbours": 0},

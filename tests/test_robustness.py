@@ -376,7 +376,7 @@ def test_item5_cli_rejects_bad_epochs_with_exit_code_2(tmp_path, fake_teacher, c
     with pytest.raises(SystemExit) as info:
         main(["fit", str(folder), "--epochs", "-1"])
     assert info.value.code == 2
-    assert "num_epochs must be an integer >= 1, got -1" in capsys.readouterr().err
+    assert "num_epochs must be 'auto' or an integer >= 1, got -1" in capsys.readouterr().err
     assert fake_teacher.calls == []
 
 

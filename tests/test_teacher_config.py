@@ -329,7 +329,7 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
                                                    "bow_weight": 0.3,  # text; short text pools (round 18)
                                                    "target_neighbours": 15 if expected == "lm" else 0,
                                                    "neighbour_weight": 0.75 if expected == "lm" else None,
-                                                   "theta_temperature": 1.0}
+                                                   "theta_temperature": 1.0, "num_epochs": 2}
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -525,7 +525,7 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
     assert DSL().resolved_for(tokens, vocab, text_docs)["bow_weight"] == 0.3
     with pytest.raises(ValueError, match="resolved_for needs documents"):
         DSL().resolved_for(tokens, vocab)  # the form is unknown without them
-    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0, num_epochs=100).resolved_for(
         tokens, vocab)["bow_weight"] == 0.3
     # saved and loaded as resolved; a save from before "auto" (a number in its params, nothing resolved) loads with
     # its number; params "auto" with nothing resolved is refused, naming it
@@ -545,7 +545,7 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
 
 def _token_list_corpora(seed: int, **settings):
     """(vocabulary, 40 short token lists, 40 long ones, fitted): ``fitted(tokens, docs=None, **kw)`` is a DSL with
-    ``settings`` and ``kw`` fitted for two epochs on ``tokens`` (LM-free: random teacher outputs; the documents are
+    ``settings`` and ``kw`` fitted for two epochs (unless they set ``num_epochs``) on ``tokens`` (LM-free: random teacher outputs; the documents are
     the token lists joined by spaces unless ``docs``)."""
     from dsl_plugin.model import LONG_DOCUMENT_WORDS
 
@@ -556,8 +556,8 @@ def _token_list_corpora(seed: int, **settings):
     out = _outputs(rng.normal(size=(40, 4)), rng.normal(size=(40, 5)))
 
     def fitted(tokens, docs=None, **kw):
-        model = DSL(num_topics=2, num_epochs=2, verbose=False, device="cpu",
-                    **{"embedding_model": _StubEmbedder(), **settings, **kw})
+        model = DSL(num_topics=2, verbose=False, device="cpu",
+                    **{"num_epochs": 2, "embedding_model": _StubEmbedder(), **settings, **kw})
         model.vocabulary_ = vocab
         model._fit_arrays(docs or [" ".join(t) for t in tokens], tokens, out)
         return model
@@ -865,8 +865,8 @@ def test_theta_temperature_auto_builds_the_network_with_the_resolved_number(tmp_
         docs = [" ".join(t) for t in long]
         assert DSL(backbone=backbone).resolved_for(long, vocab, docs)["theta_temperature"] == expected
     with pytest.raises(ValueError, match="resolved_for needs documents.*theta_temperature"):
-        DSL(input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(long, vocab)
-    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(
+        DSL(input="lm", bow_weight=0.3, target_neighbours=0, num_epochs=100).resolved_for(long, vocab)
+    assert DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0, num_epochs=100).resolved_for(
         long, vocab)["theta_temperature"] == 1.0
     # on another backbone "auto" is 1 whatever the documents: nothing to read
     assert DSL(backbone="etm", input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(
@@ -896,3 +896,50 @@ def test_theta_temperature_auto_builds_the_network_with_the_resolved_number(tmp_
             DSL.load(folder, embedding_model=_StubEmbedder())
     with pytest.raises(ValueError, match="theta_temperature must be 'auto' or a number >= 0.01"):
         DSL(theta_temperature="hot")
+
+
+def test_num_epochs_auto_trains_long_token_lists_longer_on_prodlda_only(tmp_path):
+    """num_epochs="auto" (round 19), the default: LONG_TOKEN_LIST_EPOCHS for a ProdLDA fit on long token lists,
+    DEFAULT_EPOCHS for short documents, long text and other backbones; an explicit number wins; the paper preset
+    keeps DEFAULT_EPOCHS; resolved_for says it before a fit; the fit trains that many epochs and a save keeps the
+    number (saves before 0.13 hold it in their params)."""
+    import json
+
+    from dsl_plugin.model import DEFAULT_EPOCHS, LONG_TOKEN_LIST_EPOCHS
+
+    assert (LONG_TOKEN_LIST_EPOCHS, DEFAULT_EPOCHS) == (200, 100)
+    vocab, short, long, fitted = _token_list_corpora(seed=5, target_neighbours=0, theta_temperature=1.0)
+    joined = [" ".join(t) for t in long]
+    text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
+    for backbone, expected in (("prodlda", 200), ("etm", 100), ("fastopic", 100)):
+        assert DSL(backbone=backbone).resolved_for(long, vocab, joined)["num_epochs"] == expected
+    assert DSL(target_neighbours=0).resolved_for(long, vocab, text)["num_epochs"] == 100  # long text
+    assert DSL(target_neighbours=0).resolved_for(short, vocab, [" ".join(t) for t in short])["num_epochs"] == 100
+    assert DSL(num_epochs=7).resolved_for(long, vocab, joined)["num_epochs"] == 7
+    with pytest.raises(ValueError, match="resolved_for needs documents.*num_epochs"):  # the form decides it
+        DSL(input="lm", bow_weight=0.3, target_neighbours=0, theta_temperature=1.0).resolved_for(long, vocab)
+    # on another backbone "auto" is DEFAULT_EPOCHS whatever the documents: nothing to read
+    assert DSL(backbone="etm", input="lm", bow_weight=0.3, target_neighbours=0).resolved_for(
+        long, vocab)["num_epochs"] == 100
+    assert DSL(preset="paper").num_epochs == 100
+    auto = fitted(long, num_epochs="auto")
+    assert auto.num_epochs == "auto" and auto.num_epochs_ == 200 and len(auto.loss_history_) == 200
+    assert fitted(long, text, num_epochs="auto").num_epochs_ == 100
+    folder = auto.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["params"]["num_epochs"] == "auto" and config["resolved"]["num_epochs"] == 200
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).num_epochs_ == 200
+    old = json.loads(json.dumps(config))  # a save of 0.12: an integer in its params, nothing resolved
+    del old["resolved"]["num_epochs"]
+    old["params"]["num_epochs"] = 100
+    (folder / "config.json").write_text(json.dumps(old))
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).num_epochs_ == 100
+    for value in ("auto", 0, 2.5):  # a resolved value edited after the save: refused, naming the file
+        bad = json.loads(json.dumps(config))
+        bad["resolved"]["num_epochs"] = value
+        (folder / "config.json").write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match="config.json does not say what the student.*num_epochs"):
+            DSL.load(folder, embedding_model=_StubEmbedder())
+    for bad in ("many", 0, 1.5, True):
+        with pytest.raises(ValueError, match="num_epochs must be 'auto' or an integer >= 1"):
+            DSL(num_epochs=bad)
