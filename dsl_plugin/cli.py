@@ -137,7 +137,6 @@ def main(argv: list[str] | None = None) -> None:
     d = sub.add_parser("demo", help="fit DSL on the packaged demo corpus, print topics and purity")
     d.add_argument("--num-topics", type=int, default=6)
     d.add_argument("--vocabulary-size", type=int, default=1000)
-    d.add_argument("--epochs", type=int, default=None, help="training epochs (default: DSL's num_epochs='auto')")
     d.add_argument("--save", default=None, help="folder to save the fitted model to")
     p = sub.add_parser("prepare", help="write a named data set as an OCTIS folder with raw text")
     p.add_argument("dataset", help="demo (the packaged corpus). The paper's data sets: `python -m "
@@ -150,7 +149,6 @@ def main(argv: list[str] | None = None) -> None:
     f = sub.add_parser("fit", help="fit DSL on an OCTIS folder written by `prepare`")
     f.add_argument("folder")
     f.add_argument("--num-topics", type=int, default=20)
-    f.add_argument("--epochs", type=int, default=None, help="training epochs (default: DSL's num_epochs='auto')")
     f.add_argument("--save", default=None)
     f.add_argument("--plots", default=None, metavar="DIR",
                    help="write topic word bar charts and a document-topic heatmap with topic sizes (PNG) to DIR")
@@ -190,6 +188,9 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--preset", default=None, metavar="NAME",
                        help="paper: the method as published (raw soft labels at tau 3, sampled theta); the other "
                             "options given win over it (default: DSL's defaults)")
+        s.add_argument("--epochs", type=int, default=None,
+                       help="training epochs (default: DSL's 'auto': 200 for ProdLDA on long token lists, else 100; "
+                            "100 with --preset paper)")
         s.add_argument("--max-doc-tokens", type=int, default=None,
                        help="LM tokens read per document (default: DSL's 'auto': 256 for long documents, else 128)")
         s.add_argument("--temperature", type=float, default=None, help="soft-label tau (default: DSL's)")

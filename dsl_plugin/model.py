@@ -89,7 +89,7 @@ PRESETS: dict[str, dict[str, Any]] = {
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
               "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0,
-              "num_epochs": DEFAULT_EPOCHS},
+              "num_epochs": 100},
 }
 
 
@@ -198,8 +198,8 @@ class DSL(AbstractModel):
     nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
     ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short
     documents (token lists or raw text) whose words the sentence encoder knows have their targets pooled with their 15
-    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); long token lists train 200 epochs
-    instead of 100 (``num_epochs="auto"``). ``DSL(preset="paper")`` is the published method.
+    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); on long token lists ProdLDA
+    trains for 200 epochs instead of 100 (``num_epochs="auto"``). ``DSL(preset="paper")`` is the published method.
 
     Args:
         num_topics: K.
@@ -321,7 +321,7 @@ class DSL(AbstractModel):
         verbose: progress bars and log lines.
         preset: None (the package defaults) or ``"paper"`` (the method as published: raw soft labels at tau 3,
             theta from posterior samples at temperature 1, the LM's last hidden state in, 128 tokens per document,
-            no duplicate-topic penalty, no pooled targets; on ``language_model``). The arguments
+            no duplicate-topic penalty, no pooled targets, 100 epochs; on ``language_model``). The arguments
             you pass win over the preset. Applied at construction only.
 
     Every value is checked when it is set (constructor, :meth:`set_params`, :meth:`set_hyperparameters`,
@@ -444,18 +444,18 @@ class DSL(AbstractModel):
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
         ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
-        ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change what a saved
-        model says it is."""
+        ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change
+        what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
     def _resolved(self, long: bool, token_list: bool, word_share=None) -> dict[str, Any]:
         """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
         text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
-        ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become. ``word_share``: a function that measures
-        how many of the corpus's word occurrences the sentence encoder reads as words (:meth:`_word_share`; None:
-        it cannot tell), called only where ``target_neighbours="auto"`` reads it (short documents), after the
-        settings' own checks."""
+        ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become. ``word_share``: a function
+        that measures how many of the corpus's word occurrences the sentence encoder reads as words
+        (:meth:`_word_share`; None: it cannot tell), called only where ``target_neighbours="auto"`` reads it (short
+        documents), after the settings' own checks."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
@@ -1155,14 +1155,12 @@ class DSL(AbstractModel):
         # saves before num_epochs="auto" (0.13) hold an integer in their params
         model.num_epochs_ = resolved.get("num_epochs", as_saved.num_epochs)
         if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
-                or isinstance(model.max_doc_tokens_, bool) or not isinstance(model.max_doc_tokens_, int)
-                or model.max_doc_tokens_ < 1 or not _is_weight(model.diversity_weight_, math.inf)
-                or not _is_weight(model.bow_weight_, 1.0) or isinstance(model.target_neighbours_, bool)
-                or not isinstance(model.target_neighbours_, int) or model.target_neighbours_ < 0
+                or not _is_count(model.max_doc_tokens_, 1) or not _is_weight(model.diversity_weight_, math.inf)
+                or not _is_weight(model.bow_weight_, 1.0) or not _is_count(model.target_neighbours_, 0)
                 or not (model.neighbour_weight_ is None or _is_weight(model.neighbour_weight_, 1.0))
-                or isinstance(model.num_epochs_, bool) or not isinstance(model.num_epochs_, int)
-                or model.num_epochs_ < 1):
-            raise ValueError(f"{config_file} does not say what the student and teacher read (resolved input "
+                or not _is_count(model.num_epochs_, 1)):
+            raise ValueError(f"{config_file} does not say what the student and teacher read and how long the student "
+                             f"trained (resolved input "
                              f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
                              f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
                              f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r}, "
@@ -1207,6 +1205,11 @@ class DSL(AbstractModel):
 def _json_safe(settings: dict[str, Any]) -> dict[str, Any]:
     """``settings`` as JSON writes them back (tuples as lists)."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}
+
+
+def _is_count(value, low: int) -> bool:
+    """Whether a resolved count read from a save is an integer >= low (not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low
 
 
 def _is_weight(value, high: float) -> bool:

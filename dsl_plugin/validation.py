@@ -1,5 +1,5 @@
 """Checkers for hyper-parameter tables: each one normalises a value or raises ``ValueError`` naming the parameter,
-the allowed range and the value (``num_epochs must be an integer >= 1, got -1``).
+the allowed range and the value (``num_samples must be an integer >= 1, got -1``).
 
 A checker is ``check(name, value) -> value``. Normalisation makes values from OCTIS's / skopt's optimisers
 safe to store and to write to JSON: numpy scalars become Python scalars, sequences become tuples.

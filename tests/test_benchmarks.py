@@ -566,3 +566,17 @@ def test_harm_on_any_of_several_stopping_sets_stops_a_round():
     harmed = study + runs(lever, ROUND16.stop_sets[0], 0) + runs(lever, "dbpedia_it", -.02)
     adopted, lines = decide_weight_round(ROUND16, harmed, [])
     assert adopted is None and "Harmed: `dbpedia_it`: not adopted" in "\n".join(lines)
+
+
+def test_reproduced_cells_names_the_cells_that_differ_or_are_missing():
+    """RULE19's check that a default reproduces its predecessor on the sets the round did not change."""
+    from benchmarks.quality_study import reproduced_cells
+
+    def rec(model, k, seed, value):
+        return {"dataset": "d", "model": model, "k": k, "seed": seed, "metrics": {"purity": value, "p10": .5}}
+    before = [rec("B", k, s, .5) for k in (25, 50) for s in (0, 1, 2)]
+    same = [rec("A", k, s, .5) for k in (25, 50) for s in (0, 1, 2)]
+    assert reproduced_cells(before + same, "A", "B", "d") == "6 of 6 identical"
+    changed = same[:5] + [rec("A", 50, 2, .51)]
+    assert reproduced_cells(before + changed, "A", "B", "d") == "5 of 6 identical, differing: K=50 seed 2"
+    assert reproduced_cells(before + same[1:], "A", "B", "d") == "5 of 6 identical, 1 not run by both"

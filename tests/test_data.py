@@ -295,8 +295,8 @@ def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsy
     seen.clear()
     main(["fit", str(out)])
     # options not given are left to DSL's own defaults (one source of truth)
-    assert not ({"temperature", "calibration", "word_scoring", "language_model", "preset", "diversity_weight"}
-                & set(seen))
+    assert not ({"temperature", "calibration", "word_scoring", "language_model", "preset", "diversity_weight",
+                 "num_epochs"} & set(seen))
     assert "topic  0: a b" in capsys.readouterr().out
     seen.clear()
     main(["fit", str(out), "--preset", "paper", "--temperature", "2"])

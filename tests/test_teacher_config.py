@@ -545,8 +545,8 @@ def test_bow_weight_auto_puts_more_bag_of_words_in_the_target_of_a_token_list_co
 
 def _token_list_corpora(seed: int, **settings):
     """(vocabulary, 40 short token lists, 40 long ones, fitted): ``fitted(tokens, docs=None, **kw)`` is a DSL with
-    ``settings`` and ``kw`` fitted for two epochs (unless they set ``num_epochs``) on ``tokens`` (LM-free: random teacher outputs; the documents are
-    the token lists joined by spaces unless ``docs``)."""
+    ``settings`` and ``kw`` fitted for two epochs (unless they set ``num_epochs``) on ``tokens`` (LM-free: random
+    teacher outputs; the documents are the token lists joined by spaces unless ``docs``)."""
     from dsl_plugin.model import LONG_DOCUMENT_WORDS
 
     rng = np.random.default_rng(seed)
@@ -565,10 +565,12 @@ def _token_list_corpora(seed: int, **settings):
 
 
 @pytest.mark.parametrize("name, long_value, short_value, off, other", [("target_neighbours", 5, 15, 0, 3),
-                                                                     ("theta_temperature", 1.3, 1.0, 1.0, 2.0)])
+                                                                     ("theta_temperature", 1.3, 1.0, 1.0, 2.0),
+                                                                     ("num_epochs", 200, 100, 100, 7)])
 def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, short_value, off, other):
-    """target_neighbours="auto" (rounds 14, 17 and 18) and theta_temperature="auto" (round 15), the defaults: their
-    long token-list value (LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE) for a corpus of long token
+    """target_neighbours="auto" (rounds 14, 17 and 18), theta_temperature="auto" (round 15) and num_epochs="auto"
+    (round 19), the defaults: their long token-list value (LONG_TOKEN_LIST_NEIGHBOURS,
+    LONG_TOKEN_LIST_THETA_TEMPERATURE, LONG_TOKEN_LIST_EPOCHS) for a corpus of long token
     lists, their short one for short documents, token lists or text (15 neighbours when the encoder knows the words: an
     encoder without a tokenizer counts as knowing them, and the packaged MiniLM knows these), off for long text; "auto"
     trains what the number does; an explicit number wins; the paper preset is off; resolved_for says it before a
@@ -576,10 +578,13 @@ def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, s
     from dsl_plugin import model as module
 
     constant = {"target_neighbours": module.LONG_TOKEN_LIST_NEIGHBOURS,
-                "theta_temperature": module.LONG_TOKEN_LIST_THETA_TEMPERATURE}
+                "theta_temperature": module.LONG_TOKEN_LIST_THETA_TEMPERATURE,
+                "num_epochs": module.LONG_TOKEN_LIST_EPOCHS}
     assert constant[name] == long_value
     others_off = {n: v for n, v in (("target_neighbours", 0), ("theta_temperature", 1.0)) if n != name}
-    vocab, short, long, fitted = _token_list_corpora(seed=3, **others_off)  # each setting on its own
+    # each setting on its own (the fits train two epochs, unless num_epochs is the setting)
+    vocab, short, long, fitted = _token_list_corpora(seed=3, **others_off,
+                                                     **({"num_epochs": "auto"} if name == "num_epochs" else {}))
     auto = fitted(long)
     assert getattr(auto, name) == "auto" and getattr(auto, name + "_") == long_value
     np.testing.assert_array_equal(auto.document_topic_, fitted(long, **{name: long_value}).document_topic_)
@@ -925,15 +930,22 @@ def test_num_epochs_auto_trains_long_token_lists_longer_on_prodlda_only(tmp_path
     auto = fitted(long, num_epochs="auto")
     assert auto.num_epochs == "auto" and auto.num_epochs_ == 200 and len(auto.loss_history_) == 200
     assert fitted(long, text, num_epochs="auto").num_epochs_ == 100
+    # num_epochs the only "auto" setting: the fit still reads the documents' length and form
+    alone = fitted(long, num_epochs="auto", input="embeddings", standardize_input=True, max_doc_tokens=256,
+                   bow_weight=0.5)
+    assert alone.num_epochs_ == 200
     folder = auto.save(tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
     assert config["params"]["num_epochs"] == "auto" and config["resolved"]["num_epochs"] == 200
     assert DSL.load(folder, embedding_model=_StubEmbedder()).num_epochs_ == 200
+    # a load's override sets the param, for a refit; the fitted model says what it trained with
+    overridden = DSL.load(folder, embedding_model=_StubEmbedder(), num_epochs=7)
+    assert overridden.num_epochs == 7 and overridden.num_epochs_ == 200
     old = json.loads(json.dumps(config))  # a save of 0.12: an integer in its params, nothing resolved
     del old["resolved"]["num_epochs"]
-    old["params"]["num_epochs"] = 100
+    old["params"]["num_epochs"] = 37
     (folder / "config.json").write_text(json.dumps(old))
-    assert DSL.load(folder, embedding_model=_StubEmbedder()).num_epochs_ == 100
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).num_epochs_ == 37
     for value in ("auto", 0, 2.5):  # a resolved value edited after the save: refused, naming the file
         bad = json.loads(json.dumps(config))
         bad["resolved"]["num_epochs"] = value
