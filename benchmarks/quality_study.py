@@ -621,6 +621,7 @@ class WeightRound:
     after: Callable[[list[dict]], list[str]] | None = None  # protocol runs -> lines reported after the decision
     # a set no step used, on which an adopted lever is confirmed against the reference (:func:`confirmation_step`)
     confirm: str | None = None
+    confirm_step: int = 3  # the confirmation's number in the rule (2 where the rule has no no-harm step)
     erratum: str = ""  # a correction of the rule found after it was committed (the rule itself is left as it was)
 
 
@@ -679,7 +680,7 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
         return None, lines
     if not rnd.no_harm:  # a round with no no-harm set: chosen for its scope, nothing to check here
         return (chosen, rnd.scopes[0]), lines + ["", f"{'Chosen' if rnd.confirm else 'Adopted'} for {rnd.scopes[0]}: "
-                                                  f"**{chosen}**{', pending step 3' if rnd.confirm else ''}.", ""]
+                                                  f"**{chosen}**{f', pending step {rnd.confirm_step}' if rnd.confirm else ''}.", ""]
     lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, rnd.ks))}, purity / P@10, "
               "each above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
     holds = {}
@@ -699,7 +700,7 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
                               "stays.", ""]
     scope = rnd.scopes[0] if all(holds.values()) else rnd.scopes[1]
     if rnd.confirm:
-        return (chosen, scope), lines + ["", f"Chosen for {scope}: **{chosen}**, pending step 3.", ""]
+        return (chosen, scope), lines + ["", f"Chosen for {scope}: **{chosen}**, pending step {rnd.confirm_step}.", ""]
     return (chosen, scope), lines + ["", f"Adopted: **{chosen}** for {scope}.", ""]
 
 
@@ -722,7 +723,7 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[s
     import numpy as np
 
     ds = rnd.confirm
-    lines = [f"Step 3, confirmation on `{ds}` (used by no step of the round): `{lever}` against `{rnd.reference}`, "
+    lines = [f"Step {rnd.confirm_step}, confirmation on `{ds}` (used by no step of the round): `{lever}` against `{rnd.reference}`, "
              f"mean over K {' and '.join(map(str, rnd.ks))} x seeds 0-2, purity / P@10, Welch p:", "",
              f"| set | `{lever}` | `{rnd.reference}` | p |", "|---|---|---|---|"]
     cand = {m: _run_values(study, ds, lever, m, rnd.ks) for m in ("purity", "p10")}
@@ -1208,7 +1209,7 @@ neighbours), in this order: round 18's `Q-raw-nbr15-w075` (15 neighbours, `neigh
 ROUND20 = WeightRound("20", "pooled targets for long raw text", tuple(ROUND18_LEVERS), ROUND18_REFERENCE,
                       f"`{ROUND18_REFERENCE}` (= `DSL()` 0.13 on long raw text; its study runs)", {},
                       choose_set=ROUND20_SET, bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, stop_sets=(),
-                      scopes=("long raw text",) * 2, confirm=ROUND20_CONFIRM)
+                      scopes=("long raw text",) * 2, confirm=ROUND20_CONFIRM, confirm_step=2)
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
 LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12),
