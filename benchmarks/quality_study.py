@@ -1180,7 +1180,9 @@ ROUND19 = WeightRound("19", "longer training (long token lists)", tuple(ROUND19_
                       choose_set="20newsgroups-tokens", stop_sets=(),
                       scopes=("long token-list corpora", "long token-list corpora"),
                       after=BbcStep("DSL", "0.13", "200 epochs on long token lists", "DSL-0.12",
-                                    unchanged=("20newsgroups", "stackoverflow-4k", "tweet_topic-4k", "dbpedia_it",
+                                    # (and 20newsgroups, 6 of 6 identical at f041cd9: since 0.14 DSL() pools its
+                                    # targets, round 20, so the check can no longer be read there)
+                                    unchanged=("stackoverflow-4k", "tweet_topic-4k", "dbpedia_it",
                                                "stackoverflow-4k-tokens", "tweet_topic-4k-tokens",
                                                "wordnet-nouns-4k", "wordnet-nouns-4k-tokens")))
 

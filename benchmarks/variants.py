@@ -40,7 +40,9 @@ DSL_VARIANTS: dict[str, dict] = {
     # with a MiniLM that knows no word (BEFORE_WORD_SHARE), so its runs keep this name
     "DSL-0.10": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": None},
     # 0.12's default (0.11 trains the same model but on short raw text): 100 epochs on every corpus (DSL() since 0.13
-    # trains long token lists for 200, round 19; on other corpora 0.12 and 0.13 train the same model)
+    # trains long token lists for 200, round 19; on other corpora 0.12 and 0.13 train the same model). Its rule of
+    # target_neighbours="auto" is today's (0.14 also pools long raw text, round 20): its runs on 20 Newsgroups, which
+    # pooled nothing, resolve otherwise and leave its tables (0.5-0.13 trained one model there: see "DSL-0.10")
     "DSL-0.12": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": "auto",
                  "num_epochs": 100},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets

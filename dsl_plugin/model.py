@@ -58,14 +58,15 @@ TOKEN_LIST_SAMPLE = 10_000
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
-#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy); long raw text: 0
+#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy; every target weighs the same)
 LONG_TOKEN_LIST_NEIGHBOURS = 5
-#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for a corpus of short documents (token lists or raw
-#: text) that the sentence encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of their word occurrences are one
-#: token of its vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose mean weighs .75 of
-#: each target (quality study rounds 16 and 17 for token lists: every English short token-list set gained; DBPedia_IT,
-#: Italian, which the packaged English MiniLM reads as word pieces, lost, and keeps 0; round 18 for raw text)
-SHORT_CORPUS_NEIGHBOURS, SHORT_CORPUS_NEIGHBOUR_WEIGHT = 15, 0.75
+#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for every other corpus (short token lists, short or
+#: long raw text) that the sentence encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of its word
+#: occurrences are one token of its vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose
+#: mean weighs .75 of each target (quality study rounds 16 and 17 for short token lists: every English set gained;
+#: DBPedia_IT, Italian, which the packaged English MiniLM reads as word pieces, lost, and keeps 0; round 18 for short
+#: raw text; round 20 for long raw text)
+DEFAULT_NEIGHBOURS, DEFAULT_NEIGHBOUR_WEIGHT = 15, 0.75
 ENCODER_MIN_WORD_SHARE = 0.5
 #: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
 #: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
@@ -189,7 +190,7 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.13) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.14) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
@@ -197,9 +198,10 @@ class DSL(AbstractModel):
     sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
     nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
     ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short
-    documents (token lists or raw text) whose words the sentence encoder knows have their targets pooled with their 15
-    nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); on long token lists ProdLDA
-    trains for 200 epochs instead of 100 (``num_epochs="auto"``). ``DSL(preset="paper")`` is the published method.
+    documents (token lists or raw text) and long raw text whose words the sentence encoder knows have their targets
+    pooled with their 15 nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); on long
+    token lists ProdLDA trains for 200 epochs instead of 100 (``num_epochs="auto"``). ``DSL(preset="paper")`` is the
+    published method.
 
     Args:
         num_topics: K.
@@ -267,19 +269,20 @@ class DSL(AbstractModel):
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
             default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
             of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
-            document as ``input="auto"`` measures it; quality study round 14); ``SHORT_CORPUS_NEIGHBOURS`` = 15
-            for short documents, token lists or raw text, whose words the sentence encoder knows (at least
+            document as ``input="auto"`` measures it; quality study round 14); ``DEFAULT_NEIGHBOURS`` = 15
+            for every other corpus (short token lists, short or long raw text) whose words the sentence encoder
+            knows (at least
             ``ENCODER_MIN_WORD_SHARE`` = .5 of their word occurrences are one token of its vocabulary,
             :func:`~dsl_plugin.embeddings.whole_word_share`: the packaged English MiniLM reads .79-.98 of the English
             benchmark sets' so, .27 of DBPedia_IT's; an encoder of yours without a readable ``tokenizer`` counts as
-            knowing them; quality study rounds 16 and 17 for token lists, 18 for raw text); 0 for long raw text and
-            for short documents the encoder does not know (pooling by its neighbours lost .035 / .045 purity / P@10
-            on DBPedia_IT, Italian).
+            knowing them; quality study rounds 16 and 17 for short token lists, 18 for short raw text, 20 for long
+            raw text); 0 for corpora the encoder does not know (pooling by its neighbours lost .035 / .045 purity /
+            P@10 on DBPedia_IT, Italian).
         neighbour_weight: how much the neighbours' targets weigh in a pooled target: a number w in [0, 1] makes each
             target ``(1 - w) * own + w * (the mean of the k neighbours')``; None: the plain mean of the k + 1
             targets (w = k / (k + 1)). ``"auto"`` (the default; kept as ``neighbour_weight_``):
-            ``SHORT_CORPUS_NEIGHBOUR_WEIGHT`` = .75 when a fit on short documents pools, else None (long token
-            lists: the plain mean, as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
+            ``DEFAULT_NEIGHBOUR_WEIGHT`` = .75 when a fit pools, except on long token lists: None (the plain mean,
+            as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
             that pools nothing is named in a warning).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
@@ -315,7 +318,8 @@ class DSL(AbstractModel):
         cache_dir: teacher cache root (default ``$DSL_PLUGIN_CACHE`` or ``~/.cache/dsl_plugin``).
         embedding_model: object with ``encode(list[str]) -> array`` for ``input="embeddings"`` and
             ``"lm+embeddings"`` and for the neighbour search of ``target_neighbours`` (its ``tokenizer``, if it has
-            one, is read by ``target_neighbours="auto"`` on short documents); None: the packaged all-MiniLM-L6-v2
+            one, is read by ``target_neighbours="auto"`` on every corpus but long token lists); None: the packaged
+            all-MiniLM-L6-v2
             (its embeddings cached under ``cache_dir``; the parameter stays None after a fit).
         use_partitions: OCTIS: train on the train partition, infer the test partition.
         verbose: progress bars and log lines.
@@ -423,7 +427,7 @@ class DSL(AbstractModel):
                      documents: Sequence[str] | None = None) -> dict[str, Any]:
         """What a fit on these training documents (their token lists; ``documents``: their text as the LM reads it)
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
-        and form (:func:`is_token_list_corpus`), and for short documents by the sentence encoder's vocabulary
+        and form (:func:`is_token_list_corpus`), and (but for long token lists) by the sentence encoder's vocabulary
         (:meth:`_word_share`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight",
         "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs"}`` (``diversity_weight``: None
         resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
@@ -454,8 +458,8 @@ class DSL(AbstractModel):
         text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
         ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become. ``word_share``: a function
         that measures how many of the corpus's word occurrences the sentence encoder reads as words
-        (:meth:`_word_share`; None: it cannot tell), called only where ``target_neighbours="auto"`` reads it (short
-        documents), after the settings' own checks."""
+        (:meth:`_word_share`; None: it cannot tell), called only where ``target_neighbours="auto"`` reads it (every
+        corpus but long token lists), after the settings' own checks."""
         auto = self.input == "auto"
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
@@ -468,14 +472,14 @@ class DSL(AbstractModel):
         diversity_weight = self._diversity_weight()
         if self.target_neighbours != "auto":
             neighbours = self.target_neighbours
-        elif not long:  # short token lists or raw text (rounds 16-18)
+        elif long and token_list:  # long token lists (round 14)
+            neighbours = LONG_TOKEN_LIST_NEIGHBOURS
+        else:  # short token lists, short or long raw text (rounds 16-18, 20): where the encoder knows their words
             share = word_share() if word_share is not None else None
             known = share is None or share >= ENCODER_MIN_WORD_SHARE
-            neighbours = SHORT_CORPUS_NEIGHBOURS if known else 0
-        else:
-            neighbours = LONG_TOKEN_LIST_NEIGHBOURS if token_list else 0
+            neighbours = DEFAULT_NEIGHBOURS if known else 0
         # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
-        auto_weight = SHORT_CORPUS_NEIGHBOUR_WEIGHT if not long and neighbours else None
+        auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not (long and token_list) else None
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
@@ -493,7 +497,7 @@ class DSL(AbstractModel):
 
         encoder = self._embedder()
         if isinstance(encoder, PackagedMiniLM):
-            PackagedMiniLM.check_installed("target_neighbours='auto' on short documents reads the sentence "
+            PackagedMiniLM.check_installed("target_neighbours='auto' (but on long token lists) reads the sentence "
                                            "encoder's vocabulary (and, if it knows their words, pools by its "
                                            "embeddings; target_neighbours=0 does without it), but ")
         return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
@@ -600,7 +604,7 @@ class DSL(AbstractModel):
         or for ``"auto"`` chosen by :meth:`_resolved` from the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
         (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
-        tokenised from ``documents``) and, for short documents, the sentence encoder's vocabulary
+        tokenised from ``documents``) and (but for long token lists) the sentence encoder's vocabulary
         (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled targets' neighbours."""
         logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
         by_form = self._auto_in(_BY_FORM)
@@ -629,11 +633,12 @@ class DSL(AbstractModel):
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
                         100 * self.bow_weight_)
         if self.target_neighbours == "auto" and (self.target_neighbours_ or measured):
-            short = f"short {'token lists' if token_list else 'texts'} ({words:.1f} vocabulary words on average)"
-            kind = (f"long token lists ({words:.1f} vocabulary words on average)" if long else
-                    f"{short}, of whose word occurrences the sentence encoder reads {100 * share:.0f}% as words of "
+            corpus = (f"{'long' if long else 'short'} {'token lists' if token_list else 'texts'} ({words:.1f} "
+                      "vocabulary words on average)")
+            kind = (corpus if long and token_list else
+                    f"{corpus}, of whose word occurrences the sentence encoder reads {100 * share:.0f}% as words of "
                     "its vocabulary" if share is not None else
-                    f"{short}; the sentence encoder's vocabulary cannot be read: taken as knowing them")
+                    f"{corpus}; the sentence encoder's vocabulary cannot be read: taken as knowing them")
             logger.info("DSL: target_neighbours='auto': the training documents are %s: %s", kind,
                         f"each document's target is pooled with its {self.target_neighbours_} nearest neighbours'"
                         + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")

