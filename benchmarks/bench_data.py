@@ -145,6 +145,8 @@ def load_texts(name: str, sample: int | None = None, sample_seed: int = 0, disjo
         return load_packaged(name, sample=sample, sample_seed=sample_seed, **kwargs)
     texts, labels = LOADERS[name](**kwargs)
     if disjoint_from is not None:
+        if labels is None:
+            raise ValueError(f"disjoint_from needs a labelled source (the samples are stratified); {name} has none")
         taken = set(stratified_sample(labels, *disjoint_from).tolist())
         texts, labels = ([x for i, x in enumerate(xs) if i not in taken] for xs in (texts, labels))
     return sample_documents(texts, labels, sample, sample_seed)
@@ -210,14 +212,14 @@ DATASETS["wordnet-nouns-4k-tokens"] = (
     "WordNet 3.0 noun definitions (Debian wordnet-base), fixed stratified sample of 4,000 of its 82,099 noun synsets "
     "with a definition (seed 0), labelled by lexicographer file (26 semantic fields); token lists only (the LM reads "
     "the joined tokens)")
-# The same 4,000 WordNet definitions as raw text (added 2026-12-05 as the confirmation set of the quality study's round
-# 18, a rule for short raw text: no run had used them as raw text; their token lists were round 17's confirmation set)
 # Another 4,000 of the 20 Newsgroups documents, none of them in the default sample (added 2026-12-05 as the
 # confirmation set of the quality study's round 20, a rule for long raw text: no run used these documents)
 DATASETS["20newsgroups-b"] = (
     "20newsgroups", {"sample": 4000, "sample_seed": 1, "disjoint_from": (4000, 0)},
     "20 Newsgroups `text` field, fixed stratified sample of 4,000 non-empty docs (seed 1) drawn from the documents "
-    "outside the default sample (3 texts that occur twice in the corpus are in both)")
+    "outside the default sample (3 texts that occur more than once in the corpus are in both)")
+# The same 4,000 WordNet definitions as raw text (added 2026-12-05 as the confirmation set of the quality study's round
+# 18, a rule for short raw text: no run had used them as raw text; their token lists were round 17's confirmation set)
 DATASETS["wordnet-nouns-4k"] = (
     "wordnet_nouns", {"sample": 4000, "sample_seed": 0},
     "WordNet 3.0 noun definitions (Debian wordnet-base), the same fixed stratified sample of 4,000 as "

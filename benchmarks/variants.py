@@ -344,7 +344,8 @@ DSL_VARIANTS.update(STUDY_VARIANTS)
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
 AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10", "DSL-0.12")
 #: rows of versions before 0.11, whose target_neighbours="auto" pooled no short documents (0.11 pools short token lists
-#: whose words the sentence encoder knows, round 17, 0.12 such raw text, round 18): they read the packaged MiniLM
+#: whose words the sentence encoder knows, round 17, 0.12 such raw text, round 18) nor long raw text (0.14, round 20):
+#: they read the packaged MiniLM
 #: through a tokenizer that knows no word
 #: (:func:`embedding_model`), which makes today's rule theirs (their long token lists do not read the encoder's
 #: vocabulary, and the embeddings are the packaged MiniLM's)
@@ -371,7 +372,8 @@ def embedding_model(name: str, cache_dir=None) -> PackagedMiniLM:
     the rows of ``BEFORE_WORD_SHARE`` through a tokenizer that knows no word."""
     return (_MiniLMBefore011 if name in BEFORE_WORD_SHARE else PackagedMiniLM)(cache_dir=cache_dir)
 # target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists, theta_temperature="auto" (since
-# 0.10) flattens their theta, neighbour_weight="auto" (since 0.11) weighs short documents' pooled neighbours .75, and
+# 0.10) flattens their theta, neighbour_weight="auto" (since 0.11) weighs short documents' (since 0.14 long raw
+# text's too) pooled neighbours .75, and
 # num_epochs="auto" (since 0.13) trains long token lists for 200 epochs; every row but "DSL" was defined before them
 # and trained on each document's own target with theta at temperature 1 (and a pooled target as the plain mean) for
 # 100 epochs unless it says otherwise: pinned there, so that its recorded runs keep their name and a new run trains

