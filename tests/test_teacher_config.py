@@ -680,25 +680,19 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert (strange.target_neighbours_, strange.neighbour_weight_) == (0, None)
     assert any("no pooling" in r.getMessage() for r in caplog.records)
     assert not np.allclose(strange.document_topic_, knows.document_topic_)
-    text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(short)]  # short raw text: the same rule
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
-        raw = fitted(short, text, embedding_model=_EncoderKnowing(vocab))
-    assert (raw.target_neighbours_, raw.neighbour_weight_) == (15, 0.75)
-    assert any("short texts" in r.getMessage() and "pooled with its 15" in r.getMessage() for r in caplog.records)
-    assert fitted(short, text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
-    # an explicit number of neighbours on short text: .75 too (0.12; 0.11 gave text the plain mean)
-    assert fitted(short, text, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
+    for tokens, kind in ((short, "short texts"), (long, "long texts")):  # raw text, short (round 18) or long (20)
+        text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(tokens)]
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
+            raw = fitted(tokens, text, embedding_model=_EncoderKnowing(vocab))
+        assert (raw.target_neighbours_, raw.neighbour_weight_) == (15, 0.75)
+        assert any(kind in r.getMessage() and "reads 100%" in r.getMessage() and "pooled with its 15" in r.getMessage()
+                   for r in caplog.records)
+        assert fitted(tokens, text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
+        # an explicit number of neighbours on text: .75 too (0.12 short, 0.14 long; before: the plain mean)
+        assert fitted(tokens, text, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
-    # long raw text: the same rule, measured and logged (round 20)
-    long_text = [f"Post {i}: " + " ".join(t) + "." for i, t in enumerate(long)]
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
-        pooled_text = fitted(long, long_text, embedding_model=_EncoderKnowing(vocab))
-    assert (pooled_text.target_neighbours_, pooled_text.neighbour_weight_) == (15, 0.75)
-    assert any("long texts" in r.getMessage() and "reads 100%" in r.getMessage() for r in caplog.records)
-    assert fitted(long, long_text, embedding_model=_EncoderKnowing(vocab[:1])).target_neighbours_ == 0
     # the threshold itself: at least half; read only where it decides (every corpus but long token lists)
     auto = DSL()
     assert auto._resolved(False, True, lambda: 0.5)["target_neighbours"] == 15
