@@ -324,8 +324,12 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 # there), the prompt that tells the LM it reads a list of the document's keywords (round 3 tried it on short token
 # lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
+# teacher-side probes of 2026-12-05 (no round; twelfth session): over DSL() 0.13 on long token lists (= Q-tokens-ep200
+# there), the soft labels uncalibrated and at tau 1.5, screened by their targets alone (benchmarks.target_retrieval)
+STUDY_VARIANTS["Q-tokens-nocal"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "num_epochs": 200, "calibration": None}
+STUDY_VARIANTS["Q-tokens-tau15"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "num_epochs": 200, "temperature": 1.5}
 #: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
-PROBES = ("Q-tokens-keywords",)
+PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15")
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
 # the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
 # 14 chose for long token lists (5 neighbours, every target weighing the same)
