@@ -678,37 +678,41 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
     chosen, lines = weight_round_step1(rnd, study, protocol)
     if chosen is None:
         return None, lines
-    if not rnd.no_harm:  # a round with no no-harm set: chosen for its scope, nothing to check here
-        return (chosen, rnd.scopes[0]), lines + ["", f"{'Chosen' if rnd.confirm else 'Adopted'} for {rnd.scopes[0]}: "
-                                                  f"**{chosen}**{f', pending step {rnd.confirm_step}' if rnd.confirm else ''}.", ""]
-    lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, rnd.ks))}, purity / P@10, "
-              "each above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
     holds = {}
-    for ds, model in rnd.no_harm.items():
-        pairs = [(_mean_pair(study, chosen, ds, k), _weight_reference(rnd, study, protocol, ds, k)) for k in rnd.ks]
-        if any(a is None or b is None for a, b in pairs):
-            lines.append(f"| {ds} | {model} | – | not run yet |")
-            continue
-        gain = [sum(a[i] - b[i] for a, b in pairs) / len(pairs) for i in (0, 1)]
-        holds[ds] = min(gain) > -.005
-        lines.append(f"| {ds} | {model} | {gain[0]:+.3f} / {gain[1]:+.3f} | {'yes' if holds[ds] else 'no'} |")
-    if len(holds) < len(rnd.no_harm):
-        return None, lines + ["", "Undecided until every no-harm set has three runs at every K.", ""]
-    harmed = [ds for ds in rnd.stop_sets if not holds[ds]]
-    if harmed:
-        return None, lines + ["", f"Harmed: {', '.join(f'`{ds}`' for ds in harmed)}: not adopted, the default "
-                              "stays.", ""]
+    if rnd.no_harm:  # (a round without no-harm sets adopts for its first scope)
+        lines += ["", f"Step 2, no harm elsewhere: mean gain over K {' and '.join(map(str, rnd.ks))}, purity / P@10, "
+                  "each above -0.005.", "", "| set | reference | gain | holds? |", "|---|---|---|---|"]
+        for ds, model in rnd.no_harm.items():
+            pairs = [(_mean_pair(study, chosen, ds, k), _weight_reference(rnd, study, protocol, ds, k))
+                     for k in rnd.ks]
+            if any(a is None or b is None for a, b in pairs):
+                lines.append(f"| {ds} | {model} | – | not run yet |")
+                continue
+            gain = [sum(a[i] - b[i] for a, b in pairs) / len(pairs) for i in (0, 1)]
+            holds[ds] = min(gain) > -.005
+            lines.append(f"| {ds} | {model} | {gain[0]:+.3f} / {gain[1]:+.3f} | {'yes' if holds[ds] else 'no'} |")
+        if len(holds) < len(rnd.no_harm):
+            return None, lines + ["", "Undecided until every no-harm set has three runs at every K.", ""]
+        harmed = [ds for ds in rnd.stop_sets if not holds[ds]]
+        if harmed:
+            return None, lines + ["", f"Harmed: {', '.join(f'`{ds}`' for ds in harmed)}: not adopted, the default "
+                                  "stays.", ""]
     scope = rnd.scopes[0] if all(holds.values()) else rnd.scopes[1]
     if rnd.confirm:
         return (chosen, scope), lines + ["", f"Chosen for {scope}: **{chosen}**, pending step {rnd.confirm_step}.", ""]
     return (chosen, scope), lines + ["", f"Adopted: **{chosen}** for {scope}.", ""]
 
 
+def _cell_runs(records: list[dict], dataset: str, model: str, ks=(25, 50)) -> list[dict]:
+    """The finished runs of ``model`` on ``dataset`` at the K in ``ks``, seeds 0-2 (the study's or the protocol's
+    records)."""
+    return [r for r in records if r["dataset"] == dataset and r["model"] == model and r["k"] in ks
+            and r["seed"] in (0, 1, 2) and "metrics" in r]
+
+
 def _run_values(records: list[dict], dataset: str, model: str, metric: str, ks=(25, 50)) -> list[float]:
-    """``metric`` of every run of ``model`` on ``dataset`` at the K in ``ks``, seeds 0-2 (the study's or the
-    protocol's records)."""
-    return [r["metrics"][metric] for r in records if r["dataset"] == dataset and r["model"] == model
-            and r["k"] in ks and r["seed"] in (0, 1, 2) and metric in r.get("metrics", {})]
+    """``metric`` of every run of ``model`` on ``dataset`` at the K in ``ks``, seeds 0-2 (:func:`_cell_runs`)."""
+    return [r["metrics"][metric] for r in _cell_runs(records, dataset, model, ks) if metric in r["metrics"]]
 
 
 def _slash(numbers) -> str:
@@ -723,7 +727,8 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[s
     import numpy as np
 
     ds = rnd.confirm
-    lines = [f"Step {rnd.confirm_step}, confirmation on `{ds}` (used by no step of the round): `{lever}` against `{rnd.reference}`, "
+    lines = [f"Step {rnd.confirm_step}, confirmation on `{ds}` (used by no step of the round): `{lever}` against "
+             f"`{rnd.reference}`, "
              f"mean over K {' and '.join(map(str, rnd.ks))} x seeds 0-2, purity / P@10, Welch p:", "",
              f"| set | `{lever}` | `{rnd.reference}` | p |", "|---|---|---|---|"]
     cand = {m: _run_values(study, ds, lever, m, rnd.ks) for m in ("purity", "p10")}
@@ -980,9 +985,8 @@ def reproduced_cells(protocol: list[dict], candidate: str, before: str, dataset:
     """How many of ``candidate``'s cells on ``dataset`` (K 25 and 50 x seeds 0-2) have the purity and P@10 of
     ``before``'s run of the same cell, e.g. ``"6 of 6 identical"`` (or which cells are missing or differ)."""
     def cells(model):
-        return {(r["k"], r["seed"]): (r["metrics"]["purity"], r["metrics"]["p10"]) for r in protocol
-                if r["dataset"] == dataset and r["model"] == model and r["k"] in (25, 50) and r["seed"] in (0, 1, 2)
-                and "metrics" in r}
+        return {(r["k"], r["seed"]): (r["metrics"]["purity"], r["metrics"]["p10"])
+                for r in _cell_runs(protocol, dataset, model)}
     cand, ref = cells(candidate), cells(before)
     missing = 6 - len(cand.keys() & ref.keys())
     differ = sorted(c for c in cand.keys() & ref.keys() if cand[c] != ref[c])

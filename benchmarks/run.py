@@ -261,8 +261,8 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     # a row whose runs resolved "auto" otherwise than today would train another model under its name: the rows of
     # earlier versions keep their recorded name here ("DSL-0.12" on 20 Newsgroups since 0.14); "DSL", today's default,
     # runs anew (its earlier runs have moved to their version's row)
-    as_recorded = _resolved_otherwise(load_runs(runs_file, as_resolved_today=False))
-    mixed = {**_resolved_otherwise(records), **{key: v for key, v in as_recorded.items() if key[1] != "DSL"}}
+    mixed = {key: v for key, v in _resolved_otherwise(load_runs(runs_file, as_resolved_today=False)).items()
+             if key[1] != "DSL"}
     ready: dict[tuple[str, str], bool] = {}
     todo = []
     for ds, m, k, seed in grid:

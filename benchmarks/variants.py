@@ -324,10 +324,6 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 # there), the prompt that tells the LM it reads a list of the document's keywords (round 3 tried it on short token
 # lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
-# teacher-side probes of 2026-12-05 (no round; twelfth session): over DSL() 0.13 on long token lists (= Q-tokens-ep200
-# there), the soft labels uncalibrated and at tau 1.5, screened by their targets alone (benchmarks.target_retrieval)
-STUDY_VARIANTS["Q-tokens-nocal"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "num_epochs": 200, "calibration": None}
-STUDY_VARIANTS["Q-tokens-tau15"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "num_epochs": 200, "temperature": 1.5}
 #: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
 PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15")
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
@@ -343,6 +339,10 @@ ROUND19_LEVERS = {"Q-tokens-ep200": {"num_epochs": 200},
                   "Q-tokens-ep300": {"num_epochs": 300}}
 STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], **config}
                        for name, config in ROUND19_LEVERS.items()})
+# teacher-side probes of 2026-12-05 (no round; twelfth session): over DSL() 0.13 on long token lists (= Q-tokens-ep200
+# there), the soft labels uncalibrated and at tau 1.5, screened by their targets alone (benchmarks.target_retrieval)
+STUDY_VARIANTS["Q-tokens-nocal"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "calibration": None}
+STUDY_VARIANTS["Q-tokens-tau15"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "temperature": 1.5}
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)

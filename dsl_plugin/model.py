@@ -464,7 +464,8 @@ class DSL(AbstractModel):
         auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        long_prodlda_tokens = token_list and long and self.backbone == "prodlda"
+        long_tokens = long and token_list
+        long_prodlda_tokens = long_tokens and self.backbone == "prodlda"
         auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
         auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
@@ -472,14 +473,14 @@ class DSL(AbstractModel):
         diversity_weight = self._diversity_weight()
         if self.target_neighbours != "auto":
             neighbours = self.target_neighbours
-        elif long and token_list:  # long token lists (round 14)
+        elif long_tokens:  # long token lists (round 14)
             neighbours = LONG_TOKEN_LIST_NEIGHBOURS
         else:  # short token lists, short or long raw text (rounds 16-18, 20): where the encoder knows their words
             share = word_share() if word_share is not None else None
             known = share is None or share >= ENCODER_MIN_WORD_SHARE
             neighbours = DEFAULT_NEIGHBOURS if known else 0
         # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
-        auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not (long and token_list) else None
+        auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not long_tokens else None
         return {"input": auto_input if auto else self.input,
                 "standardize_input": True if (auto and long) else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
