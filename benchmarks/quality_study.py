@@ -97,6 +97,13 @@
     python -m benchmarks.teacher_pass --variant DSL --datasets 20newsgroups-b
     python -m benchmarks.quality_study --levers Q-default-div1e4 <the lever step 1 chose> --datasets \
         20newsgroups-b --ks 25 50
+    # round 21 (RULE21): round 20's lever confirmed on the new debian-4k (after its teacher pass; the Debian lists:
+    # `apt-get update -o Acquire::Languages=en` on Debian 12), then the default protocol's rows there
+    python -m benchmarks.teacher_pass --variant DSL --datasets debian-4k
+    python -m benchmarks.quality_study --levers Q-default-div1e4 Q-raw-nbr15-w075 --datasets debian-4k --ks 25 50
+    python -m benchmarks.teacher_pass --variant DSL-paper --datasets debian-4k
+    python -m benchmarks.run --models DSL DSL-paper DSL-0.10 LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic FASTopic \
+        --datasets debian-4k
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse
@@ -720,10 +727,12 @@ def _slash(numbers) -> str:
     return " / ".join(f"{x:.3f}" for x in numbers)
 
 
-def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[str]:
+def confirmation_step(rnd: WeightRound, lever: str, study: list[dict],
+                      outcomes: tuple[str, str] = ("the default stays", "")) -> list[str]:
     """The confirmation step of a round with ``confirm``: the adopted lever's study runs against the reference's on
     that set at the round's K, seeds 0-2, purity / P@10, Welch p; lower on either metric with p < .05 withdraws it
-    (Markdown lines)."""
+    (Markdown lines). ``outcomes``: what follows a withdrawal and a confirmation (the latter empty: the lever is
+    adopted)."""
     import numpy as np
 
     ds = rnd.confirm
@@ -740,8 +749,8 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[s
     lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | {_slash(np.mean(ref[m]) for m in cand)} | "
                  f"{_slash(p.values())} |")
     lost = [m for m in cand if np.mean(cand[m]) < np.mean(ref[m]) and p[m] < .05]
-    verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; the default stays." if lost
-               else f"**Confirmed**: not significantly lower on either metric; `{lever}` is adopted.")
+    verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; {outcomes[0]}." if lost
+               else f"**Confirmed**: not significantly lower on either metric; {outcomes[1] or f'`{lever}` is adopted'}.")
     return lines + ["", verdict, ""]
 
 
@@ -1217,6 +1226,29 @@ ROUND20 = WeightRound("20", "pooled targets for long raw text", tuple(ROUND18_LE
                       choose_set=ROUND20_SET, bars={k: {"purity": .005, "p10": .005} for k in (25, 50)}, stop_sets=(),
                       scopes=("long raw text",) * 2, confirm=ROUND20_CONFIRM, confirm_step=2)
 
+# Round 21: written 2026-12-05 before any run on its set (whose documents no run had used), and not changed after.
+ROUND21_CONFIRM, ROUND21_LEVER = "debian-4k", "Q-raw-nbr15-w075"  # (round 20's adopted lever)
+RULE21 = """\
+**Round 21 rule (written 2026-12-05 before any run on `debian-4k`, and not changed after).** Why: round 20 adopted
+pooled targets for long raw text (0.14) after choosing on the 20 Newsgroups sample and confirming on a second sample of
+the same corpus; the held-out corpora of a release may be long raw text of other sources. A second confirmation on long
+raw text of another source: `debian-4k` (new with this rule: 4,000 English descriptions of Debian 12 packages, about
+47 vocabulary words each, labelled by their section; no run used them before this rule). One step, as round 20's
+step 2: `Q-raw-nbr15-w075` (= `DSL()` 0.14 on long raw text) against `Q-default-div1e4` (= `DSL()` 0.5-0.13 there), K
+25 and 50, seeds 0-2: lower on purity or on P@10 with Welch p < .05 (six runs each): **withdrawn**, long raw text
+pools nothing again in the next release. Otherwise confirmed, and 0.14 stays. Either way the default protocol's rows
+(every baseline, `DSL`, `DSL-paper`) are run on the set and reported as they come out, win or loss."""
+
+
+def round21_step(study: list[dict]) -> list[str]:
+    """RULE21: round 20's adopted lever confirmed on ``ROUND21_CONFIRM`` (:func:`confirmation_step`; Markdown lines)."""
+    import dataclasses
+
+    rnd = dataclasses.replace(ROUND20, name="21", confirm=ROUND21_CONFIRM, confirm_step=1)
+    return [RULE21, ""] + confirmation_step(rnd, ROUND21_LEVER, study, (
+        "long raw text pools nothing again in the next release", "0.14's pooling for long raw text stays"))
+
+
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
 LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12),
                 (RULE13, ROUND13), (RULE14, ROUND14), (RULE15, ROUND15), (RULE16, ROUND16),
@@ -1380,6 +1412,7 @@ def report() -> None:
         later += [rule, ""] + ([rnd.erratum, ""] if rnd.erratum else []) + decision_lines
         later += rnd.after(protocol) if rnd.after else []
         later += confirmation_step(rnd, adopted[0], study) if adopted and rnd.confirm else []
+    later += round21_step(study)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     ran = {r["model"] for r in study}

@@ -147,6 +147,33 @@ def test_shared_data_dir_follows_the_variable_and_says_what_is_missing(tmp_path,
         bench_data.load_20newsgroups()
 
 
+def _debian_lists(folder, packages: str, english: str) -> None:
+    """Uncompressed lists under apt's names (the loader reads them as they are)."""
+    (folder / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages").write_text(packages)
+    (folder / "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-en").write_text(english)
+
+
+def test_debian_descriptions_one_package_per_source_long_ones_labelled_by_section(tmp_path):
+    long = " ".join(f"word{i}" for i in range(bench_data.DEBIAN_MIN_WORDS))
+    packages = [("libfoo1", "foo", "libs"), ("foo-tools", "foo", "science"), ("foo-extra", "foo", "science"),
+                ("bar", None, "perl/sound"), ("baz", None, "sound"), ("qux", None, "doc")]
+    _debian_lists(tmp_path, "\n\n".join(f"Package: {p}\n" + (f"Source: {s} (1.0)\n" if s else "")
+                                        + f"Section: {sec}\nDescription-md5: {p}-md5" for p, s, sec in packages),
+                  "\n\n".join(f"Package: {p}\nDescription-md5: {p}-md5\nDescription-en: {p} synopsis\n "
+                              + (long if p != "baz" else "too short") + "\n .\n more" for p, _, _ in packages))
+    with pytest.warns(UserWarning, match="not those the benchmark set was built from"):
+        texts, labels = bench_data.load_debian_descriptions(tmp_path)
+    # libfoo1 (libs) and qux (doc) are not in a kept section, baz is too short, foo-extra shares foo-tools' source
+    assert labels == ["sound", "science"]  # by package name: bar, foo-tools
+    assert texts[0] == f"bar synopsis. {long} more"
+    assert set(bench_data.DEBIAN_SECTIONS).isdisjoint({"libs", "libdevel", "doc", "misc"})
+
+
+def test_debian_descriptions_say_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Acquire::Languages=en"):
+        bench_data.load_debian_descriptions(tmp_path)
+
+
 # --------------------------------------------------------------------------- smoke runs of the scripts
 
 @pytest.fixture(scope="module")
