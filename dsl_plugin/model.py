@@ -6,7 +6,6 @@ import contextlib
 import inspect
 import json
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -174,8 +173,9 @@ _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight",
 #: 1 and ``DEFAULT_EPOCHS``)
 _BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
 _BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
-#: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
-_PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
+#: the "auto" settings that only the ProdLDA backbone resolves by the documents -> what they are on other backbones,
+#: whatever the documents (the one place that says both)
+_PRODLDA_ONLY_AUTO = {"theta_temperature": 1.0, "num_epochs": DEFAULT_EPOCHS}
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -465,9 +465,10 @@ class DSL(AbstractModel):
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
         long_tokens = long and token_list
-        long_prodlda_tokens = long_tokens and self.backbone == "prodlda"
-        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
-        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
+        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_tokens else 1.0
+        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_tokens else DEFAULT_EPOCHS
+        if self.backbone != "prodlda":  # (the documents decide these on ProdLDA only)
+            auto_theta_t, auto_epochs = (_PRODLDA_ONLY_AUTO[n] for n in ("theta_temperature", "num_epochs"))
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
         diversity_weight = self._diversity_weight()
@@ -1160,17 +1161,19 @@ class DSL(AbstractModel):
         model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
         # saves before num_epochs="auto" (0.13) hold an integer in their params
         model.num_epochs_ = resolved.get("num_epochs", as_saved.num_epochs)
-        if (model.input_ not in INPUTS or model.input_ == "auto" or not isinstance(model.standardize_input_, bool)
-                or not _is_count(model.max_doc_tokens_, 1) or not _is_weight(model.diversity_weight_, math.inf)
-                or not _is_weight(model.bow_weight_, 1.0) or not _is_count(model.target_neighbours_, 0)
-                or not (model.neighbour_weight_ is None or _is_weight(model.neighbour_weight_, 1.0))
-                or not _is_count(model.num_epochs_, 1)):
-            raise ValueError(f"{config_file} does not say what the student and teacher read and how long the student "
-                             f"trained (resolved input "
-                             f"{model.input_!r}, standardize_input {model.standardize_input_!r}, max_doc_tokens "
-                             f"{model.max_doc_tokens_!r}, diversity_weight {model.diversity_weight_!r}, bow_weight "
-                             f"{model.bow_weight_!r}, target_neighbours {model.target_neighbours_!r}, "
-                             f"neighbour_weight {model.neighbour_weight_!r}, num_epochs {model.num_epochs_!r})")
+        # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None)
+        read = {name: getattr(model, name + "_") for name in _RESOLVED if name != "theta_temperature"}  # (network's)
+        try:
+            checked = validate(_PARAMS, read, "DSL")
+            unresolved = [f"{name} {value!r}" for name, value in checked.items()
+                          if value == "auto" or (name == "diversity_weight" and value is None)]
+            if unresolved:
+                raise ValueError(f"not resolved: {', '.join(unresolved)}")
+        except ValueError as e:
+            raise ValueError(f"{config_file} does not say what the student and teacher read and how long the "
+                             f"student trained (resolved {read}): {e}") from e
+        for name, value in checked.items():
+            setattr(model, name + "_", value)
         # the network as fitted (saves before 0.9 hold no "network": their params)
         network = (config["network"] if "network" in config
                    else {name: getattr(as_saved, name) for name in _NETWORK_PARAMS})
@@ -1211,17 +1214,6 @@ class DSL(AbstractModel):
 def _json_safe(settings: dict[str, Any]) -> dict[str, Any]:
     """``settings`` as JSON writes them back (tuples as lists)."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}
-
-
-def _is_count(value, low: int) -> bool:
-    """Whether a resolved count read from a save is an integer >= low (not a bool)."""
-    return not isinstance(value, bool) and isinstance(value, int) and value >= low
-
-
-def _is_weight(value, high: float) -> bool:
-    """Whether a resolved weight read from a save is a finite number in [0, high]."""
-    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-            and 0 <= value <= high)
 
 
 def _by_position(values, what: str):

@@ -560,10 +560,14 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     overridden = _load(path, bow_weight=0.5, diversity_weight=1e3)
     assert (overridden.bow_weight, overridden.bow_weight_) == (0.5, 0.0)
     assert (overridden.diversity_weight, overridden.diversity_weight_) == (1e3, 0.0)
-    config["resolved"]["diversity_weight"] = -1.0
-    (path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="diversity_weight -1.0"):
-        _load(path)
+    # a resolved value is checked as a construction checks it, and must be resolved (no "auto", a diversity weight)
+    for name, bad, says in [("diversity_weight", -1.0, "diversity_weight must be a finite number >= 0, got -1.0"),
+                            ("diversity_weight", None, "not resolved"), ("bow_weight", "auto", "not resolved"),
+                            ("input", "auto", "not resolved"), ("target_neighbours", 1.5, "target_neighbours must"),
+                            ("standardize_input", "maybe", "standardize_input must")]:
+        (path / "config.json").write_text(json.dumps({**config, "resolved": {**config["resolved"], name: bad}}))
+        with pytest.raises(ValueError, match=f"config.json does not say what the student.*{says}"):
+            _load(path)
 
 
 def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_path):

@@ -749,7 +749,7 @@ def test_target_neighbours_auto_is_saved_as_resolved(tmp_path):
     text = (folder / "config.json").read_text()
     for name, bad, shown in (("target_neighbours", "auto", "target_neighbours 'auto'"),
                              ("neighbour_weight", "auto", "neighbour_weight 'auto'"),
-                             ("neighbour_weight", 1.5, "neighbour_weight 1.5")):
+                             ("neighbour_weight", 1.5, "neighbour_weight must be .*, got 1.5")):
         config = json.loads(text)
         config["resolved"][name] = bad
         (folder / "config.json").write_text(json.dumps(config))
