@@ -142,8 +142,9 @@ DEBIAN_SECTIONS = ("admin", "database", "devel", "editors", "electronics", "font
 #: a description is kept when its long part (after the one-line synopsis) holds at least this many words: long
 #: raw text (the default sample holds about 47 vocabulary words per document)
 DEBIAN_MIN_WORDS = 60
-#: sha256 of the two lists the benchmark set was built from (2026-12-05: Debian 12 "bookworm" main, amd64); other
-#: lists (a later point release) give another set, which :func:`load_debian_descriptions` warns about
+#: sha256 of the two lists (decompressed) the benchmark set was built from on 2026-12-05: Debian 12.15 "bookworm" main,
+#: amd64 (released 2026-07-11); other lists (a later point release) give another set, which
+#: :func:`load_debian_descriptions` warns about
 DEBIAN_LISTS_SHA256 = {"Packages": "515e692f2c4121c6fcec444ef100cc18f79a991910615f3a88c8b7becfc94d2f",
                        "Translation-en": "62f59c3cdca9786e4f7adf9002f9f5729a684adcb4667e58e448dec9b5a46c7f"}
 
@@ -157,8 +158,8 @@ def _debian_list(folder: Path, suffix: str) -> tuple[str, str]:
     found = sorted(folder.glob(f"*_debian_dists_bookworm_main_{suffix}*"))
     if len(found) != 1:
         raise FileNotFoundError(
-            f"expected one Debian bookworm main {suffix} list in {folder}, found {len(found)} ({[f.name for f in found]}): "
-            "run `apt-get update -o Acquire::Languages=en` on a Debian 12 machine, or set DSL_DEBIAN_LISTS to a "
+            f"expected one Debian bookworm main {suffix} list in {folder}, found {len(found)} "
+            f"({[f.name for f in found]}): run `apt-get update -o Acquire::Languages=en` on a Debian 12 machine, or set DSL_DEBIAN_LISTS to a "
             "folder holding those lists")
     path = found[0]
     data = path.read_bytes() if path.suffix not in (".lz4", ".gz", ".xz", ".zst") else subprocess.run(
@@ -320,9 +321,9 @@ DATASETS["wordnet-nouns-4k"] = (
 # rule for long raw text chosen and confirmed on 20 Newsgroups samples; no run had used these documents)
 DATASETS["debian-4k"] = (
     "debian_descriptions", {"sample": 4000, "sample_seed": 0},
-    "Debian 12 package descriptions (apt's English lists, one package per source package, long part of at least "
-    f"{DEBIAN_MIN_WORDS} words), fixed stratified sample of 4,000 of the 10,530 (seed 0), labelled by section (34: a "
-    "field or a language); raw text")
+    "Debian 12.15 package descriptions (apt's English lists of bookworm main, one package per source package, long "
+    f"part of at least {DEBIAN_MIN_WORDS} words), fixed stratified sample of 4,000 of the 10,530 (seed 0), labelled "
+    "by section (34: a field or a language); raw text")
 VOCABULARY_SIZE = 2000
 
 
