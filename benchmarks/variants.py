@@ -325,7 +325,7 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 # lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
 #: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
-PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15")
+PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15", "Q-tokens-ecrtm", "Q-tokens-wide")
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
 # the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
 # 14 chose for long token lists (5 neighbours, every target weighing the same)
@@ -343,6 +343,13 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], **conf
 # there), the soft labels uncalibrated and at tau 1.5, screened by their targets alone (benchmarks.target_retrieval)
 STUDY_VARIANTS["Q-tokens-nocal"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "calibration": None}
 STUDY_VARIANTS["Q-tokens-tau15"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "temperature": 1.5}
+# student-side probes of 2026-12-05 (no round; thirteenth session): over DSL() 0.13-0.14 on long token lists (=
+# Q-tokens-ep200 there), the ECRTM backbone with its authors' training settings (as DSL-ECRTM; theta at temperature 1
+# and no duplicate-topic penalty, which it does not take) and a wider ProdLDA encoder (two layers of 500)
+STUDY_VARIANTS["Q-tokens-ecrtm"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "backbone": "ecrtm", "theta_temperature": 1.0,
+                                    "dropout": 0.0, "betas": [0.9, 0.999], "lr_scheduler": None,
+                                    "theta_estimate": "mean"}
+STUDY_VARIANTS["Q-tokens-wide"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "hidden_sizes": [500, 500]}
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
