@@ -132,38 +132,61 @@ def debian_lists_dir() -> Path:
 
 
 #: the sections of Debian packages that say what a package is about (its field or language), the labels of
-#: :func:`load_debian_descriptions`; left out: the sections that say what kind of file a package holds (libs,
-#: libdevel, doc, debug, oldlibs, introspection, metapackages) or nothing (misc), and those with fewer than 40
-#: descriptions of at least DEBIAN_MIN_WORDS words in bookworm's main
+#: :func:`load_debian_descriptions`. Chosen (2026-12-05, before any run on the set) on bookworm main's lists: every
+#: section in which at least 40 source packages have a first binary package (by name, whatever its section) whose
+#: long description holds DEBIAN_MIN_WORDS words or more; left out of those: the sections that say what kind of file
+#: a package holds (libs, libdevel, doc) or nothing (misc). Just below the 40: tex (39), otherosfs (33), comm and
+#: httpd (29). (The loader then keeps, per source, the first package in one of these sections that is long enough, so
+#: its counts per section differ a little from these.)
 DEBIAN_SECTIONS = ("admin", "database", "devel", "editors", "electronics", "fonts", "games", "gnome", "gnu-r", "golang",
                    "graphics", "hamradio", "haskell", "interpreters", "java", "javascript", "kde", "lisp", "mail",
                    "math", "net", "ocaml", "perl", "php", "python", "ruby", "science", "sound", "text", "utils",
                    "vcs", "video", "web", "x11")
-#: a description is kept when its long part (after the one-line synopsis) holds at least this many words: long
-#: raw text (the default sample holds about 47 vocabulary words per document)
+#: a description is kept when its long part (after the one-line synopsis) holds at least this many words (debian-4k's
+#: documents then hold about 47 vocabulary words each: long raw text, from LONG_DOCUMENT_WORDS = 32)
 DEBIAN_MIN_WORDS = 60
 #: sha256 of the two lists (decompressed) the benchmark set was built from on 2026-12-05: Debian 12.15 "bookworm" main,
-#: amd64 (released 2026-07-11); other lists (a later point release) give another set, which
-#: :func:`load_debian_descriptions` warns about
+#: amd64 (released 2026-07-11); :func:`load_debian_descriptions` refuses other lists (a later point release would give
+#: another set under the same name) unless DEBIAN_ANY_LISTS_ENV is set
 DEBIAN_LISTS_SHA256 = {"Packages": "515e692f2c4121c6fcec444ef100cc18f79a991910615f3a88c8b7becfc94d2f",
                        "Translation-en": "62f59c3cdca9786e4f7adf9002f9f5729a684adcb4667e58e448dec9b5a46c7f"}
+DEBIAN_ANY_LISTS_ENV = "DSL_DEBIAN_ANY_LISTS"
+#: the lists' names: apt's (``<mirror>_debian_dists_bookworm_main_<name>``) or a mirror's own (``<name>``), each
+#: with or without a compression extension
+_DEBIAN_LISTS = {"Packages": "binary-amd64_Packages", "Translation-en": "i18n_Translation-en"}
+_STDLIB_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma", ".lzma": "lzma"}
+_APT_COMPRESSION = (".lz4", ".zst")  # read by apt's own helper (no reader in the standard library)
+APT_HELPER = "/usr/lib/apt/apt-helper"
 
 
-def _debian_list(folder: Path, suffix: str) -> tuple[str, str]:
-    """The text of the one list in ``folder`` whose name ends in ``suffix`` (+ a compression extension apt uses),
-    decompressed by apt's own helper, and its sha256."""
+def _debian_list(folder: Path, name: str) -> tuple[str, str]:
+    """The text of the list ``name`` (a key of ``_DEBIAN_LISTS``) in ``folder``, decompressed, and its sha256."""
     import hashlib
+    import importlib
     import subprocess
 
-    found = sorted(folder.glob(f"*_debian_dists_bookworm_main_{suffix}*"))
+    extensions = ("", *_STDLIB_COMPRESSION, *_APT_COMPRESSION)
+    stems = (f"_debian_dists_bookworm_main_{_DEBIAN_LISTS[name]}", name)
+    found = sorted({p for p in folder.glob("*") for stem in stems for ext in extensions
+                    if p.name.endswith(stem + ext) and (p.name == stem + ext or stem != name)})
     if len(found) != 1:
         raise FileNotFoundError(
-            f"expected one Debian bookworm main {suffix} list in {folder}, found {len(found)} "
-            f"({[f.name for f in found]}): run `apt-get update -o Acquire::Languages=en` on a Debian 12 machine, or set DSL_DEBIAN_LISTS to a "
-            "folder holding those lists")
+            f"expected one Debian 12 (bookworm) main {name} list in {folder}, found {len(found)} "
+            f"({[f.name for f in found]}): run `apt-get update -o Acquire::Languages=en` on a Debian 12 machine, or "
+            f"set DSL_DEBIAN_LISTS to a folder holding those two lists ({', '.join(_DEBIAN_LISTS)}, compressed or not)")
     path = found[0]
-    data = path.read_bytes() if path.suffix not in (".lz4", ".gz", ".xz", ".zst") else subprocess.run(
-        ["/usr/lib/apt/apt-helper", "cat-file", str(path)], check=True, capture_output=True).stdout
+    if path.suffix in _STDLIB_COMPRESSION:
+        data = importlib.import_module(_STDLIB_COMPRESSION[path.suffix]).decompress(path.read_bytes())
+    elif path.suffix in _APT_COMPRESSION:
+        if not Path(APT_HELPER).exists():
+            raise FileNotFoundError(f"{path} is {path.suffix}-compressed, which only apt's {APT_HELPER} reads here; "
+                                    "decompress it first (or use a machine with apt)")
+        done = subprocess.run([APT_HELPER, "cat-file", str(path)], capture_output=True)
+        if done.returncode:
+            raise OSError(f"{APT_HELPER} cat-file {path} failed: {done.stderr.decode(errors='replace').strip()}")
+        data = done.stdout
+    else:
+        data = path.read_bytes()
     return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
 
 
@@ -182,37 +205,39 @@ def _deb822(text: str):
 
 
 def load_debian_descriptions(data_dir: str | os.PathLike | None = None) -> tuple[list[str], list[str]]:
-    """The English descriptions of Debian 12's packages (main, amd64) as (texts, section): one package per source
-    package (the first by name in a section of ``DEBIAN_SECTIONS``: the binaries of one source share most of their
-    text), its long description (paragraph marks dropped) after its synopsis, kept when the long part holds at
-    least ``DEBIAN_MIN_WORDS`` words; in package-name order. Long raw text of another source than the shared data
-    (software, not news), labelled by Debian's section (34 labels: a field such as ``science`` or ``sound``, or a
-    language such as ``perl``). Read from apt's lists (:func:`debian_lists_dir`); not in the shared data folder."""
-    import warnings
+    """The English descriptions of Debian 12's packages (main, amd64) as (texts, section), in package-name order:
+    per source package, the first of its binary packages (by name) that is in a section of ``DEBIAN_SECTIONS`` and
+    whose long description (paragraph marks dropped) holds at least ``DEBIAN_MIN_WORDS`` words (the binaries of one
+    source share most of their text), as its synopsis, ". " and that long part. Long raw text of another source than
+    the shared data (software, not news), labelled by Debian's section (a field such as ``science`` or ``sound``, or a
+    language such as ``perl``). Read from apt's lists (:func:`debian_lists_dir`); not in the shared data folder.
 
+    Raises:
+        FileNotFoundError: a list is missing (the message says how to get it).
+        ValueError: the lists are not those the benchmark set was built from (``DEBIAN_LISTS_SHA256``), unless the
+            environment variable ``DEBIAN_ANY_LISTS_ENV`` is set (then the documents differ from the recorded runs').
+    """
     folder = Path(data_dir or debian_lists_dir())
-    (packages, packages_sha), (english, english_sha) = (_debian_list(folder, s) for s in
-                                                        ("binary-amd64_Packages", "i18n_Translation-en"))
-    expected = DEBIAN_LISTS_SHA256
-    if (packages_sha, english_sha) != (expected["Packages"], expected["Translation-en"]):
-        warnings.warn(f"the Debian lists in {folder} are not those the benchmark set was built from (sha256 "
-                      f"{packages_sha[:12]} / {english_sha[:12]}): its documents differ from the recorded runs'",
-                      stacklevel=2)
+    (packages, packages_sha), (english, english_sha) = (_debian_list(folder, n) for n in _DEBIAN_LISTS)
+    if (packages_sha, english_sha) != tuple(DEBIAN_LISTS_SHA256.values()) and not os.environ.get(DEBIAN_ANY_LISTS_ENV):
+        raise ValueError(f"the Debian lists in {folder} are not those the benchmark set was built from (sha256 "
+                         f"{packages_sha[:12]} / {english_sha[:12]}, expected {DEBIAN_LISTS_SHA256}): its documents "
+                         f"would differ from the recorded runs'; set {DEBIAN_ANY_LISTS_ENV}=1 to read them anyway")
     descriptions = {(r["Package"], r["Description-md5"]): r["Description-en"] for r in _deb822(english)
-                    if "Description-en" in r and "Description-md5" in r}
+                    if {"Package", "Description-en", "Description-md5"} <= set(r)}
     sections = set(DEBIAN_SECTIONS)
     texts, labels, sources = [], [], set()
     for record in sorted(_deb822(packages), key=lambda r: r.get("Package", "")):
         section = record.get("Section", "").rpartition("/")[2]
         text = descriptions.get((record.get("Package"), record.get("Description-md5")))
-        source = record.get("Source", record.get("Package", "")).split()[0]
-        if text is None or section not in sections or source in sources:
+        if text is None or section not in sections:
             continue
+        source = (record.get("Source") or record["Package"]).split()[0]
         synopsis, _, body = text.partition("\n")
         body = " ".join(line.strip() for line in body.splitlines() if line.strip() not in ("", "."))
-        if len(body.split()) >= DEBIAN_MIN_WORDS:
+        if source not in sources and len(body.split()) >= DEBIAN_MIN_WORDS:
             sources.add(source)
-            texts.append(f"{synopsis.strip()}. {body}")
+            texts.append(f"{synopsis.strip()}. {body}")  # (a synopsis that ends in "." gets two: the set is fixed)
             labels.append(section)
     return texts, labels
 
@@ -323,7 +348,7 @@ DATASETS["debian-4k"] = (
     "debian_descriptions", {"sample": 4000, "sample_seed": 0},
     "Debian 12.15 package descriptions (apt's English lists of bookworm main, one package per source package, long "
     f"part of at least {DEBIAN_MIN_WORDS} words), fixed stratified sample of 4,000 of the 10,530 (seed 0), labelled "
-    "by section (34: a field or a language); raw text")
+    f"by section ({len(DEBIAN_SECTIONS)}: a field or a language); raw text")
 VOCABULARY_SIZE = 2000
 
 

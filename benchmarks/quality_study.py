@@ -736,7 +736,7 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict],
     import numpy as np
 
     ds = rnd.confirm
-    lines = [f"Step {rnd.confirm_step}, confirmation on `{ds}` (used by no step of the round): `{lever}` against "
+    lines = [f"Step {rnd.confirm_step}, confirmation on `{ds}` (no run used it before the rule): `{lever}` against "
              f"`{rnd.reference}`, "
              f"mean over K {' and '.join(map(str, rnd.ks))} x seeds 0-2, purity / P@10, Welch p:", "",
              f"| set | `{lever}` | `{rnd.reference}` | p |", "|---|---|---|---|"]
@@ -749,8 +749,9 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict],
     lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | {_slash(np.mean(ref[m]) for m in cand)} | "
                  f"{_slash(p.values())} |")
     lost = [m for m in cand if np.mean(cand[m]) < np.mean(ref[m]) and p[m] < .05]
+    confirmed = outcomes[1] or f"`{lever}` is adopted"
     verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; {outcomes[0]}." if lost
-               else f"**Confirmed**: not significantly lower on either metric; {outcomes[1] or f'`{lever}` is adopted'}.")
+               else f"**Confirmed**: not significantly lower on either metric; {confirmed}.")
     return lines + ["", verdict, ""]
 
 
@@ -1240,13 +1241,17 @@ pools nothing again in the next release. Otherwise confirmed, and 0.14 stays. Ei
 (every baseline, `DSL`, `DSL-paper`) are run on the set and reported as they come out, win or loss."""
 
 
+#: round 21 has one step, round 20's confirmation on another set (only the fields a confirmation reads are its own)
+ROUND21 = WeightRound("21", "a second confirmation of pooled targets for long raw text", (ROUND21_LEVER,),
+                      ROUND18_REFERENCE, ROUND20.reference_label, {}, choose_set=ROUND21_CONFIRM, stop_sets=(),
+                      confirm=ROUND21_CONFIRM, confirm_step=1)
+
+
 def round21_step(study: list[dict]) -> list[str]:
     """RULE21: round 20's adopted lever confirmed on ``ROUND21_CONFIRM`` (:func:`confirmation_step`; Markdown lines)."""
-    import dataclasses
-
-    rnd = dataclasses.replace(ROUND20, name="21", confirm=ROUND21_CONFIRM, confirm_step=1)
-    return [RULE21, ""] + confirmation_step(rnd, ROUND21_LEVER, study, (
-        "long raw text pools nothing again in the next release", "0.14's pooling for long raw text stays"))
+    return [RULE21, "", f"## Round 21: {ROUND21.title} (RULE21, {ROUND21_CONFIRM}, K 25 and 50, seeds 0-2)", ""] + \
+        confirmation_step(ROUND21, ROUND21_LEVER, study, ("long raw text pools nothing again in the next release",
+                                                          "0.14's pooling for long raw text stays"))
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order

@@ -173,9 +173,8 @@ _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight",
 #: 1 and ``DEFAULT_EPOCHS``)
 _BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
 _BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
-#: the "auto" settings that only the ProdLDA backbone resolves by the documents -> what they are on other backbones,
-#: whatever the documents (the one place that says both)
-_PRODLDA_ONLY_AUTO = {"theta_temperature": 1.0, "num_epochs": DEFAULT_EPOCHS}
+#: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
+_PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -465,10 +464,9 @@ class DSL(AbstractModel):
         auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
         auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
         long_tokens = long and token_list
-        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_tokens else 1.0
-        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_tokens else DEFAULT_EPOCHS
-        if self.backbone != "prodlda":  # (the documents decide these on ProdLDA only)
-            auto_theta_t, auto_epochs = (_PRODLDA_ONLY_AUTO[n] for n in ("theta_temperature", "num_epochs"))
+        long_prodlda_tokens = long_tokens and self.backbone == "prodlda"
+        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
+        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
         theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
         check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
         diversity_weight = self._diversity_weight()
@@ -1161,8 +1159,9 @@ class DSL(AbstractModel):
         model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
         # saves before num_epochs="auto" (0.13) hold an integer in their params
         model.num_epochs_ = resolved.get("num_epochs", as_saved.num_epochs)
-        # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None)
-        read = {name: getattr(model, name + "_") for name in _RESOLVED if name != "theta_temperature"}  # (network's)
+        # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None);
+        # theta_temperature, saved with the network too, is checked with it below
+        read = {name: getattr(model, name + "_") for name in _RESOLVED if name != "theta_temperature"}
         try:
             checked = validate(_PARAMS, read, "DSL")
             unresolved = [f"{name} {value!r}" for name, value in checked.items()
@@ -1185,7 +1184,7 @@ class DSL(AbstractModel):
             raise ValueError(f"{config_file} 'network': {e}") from e
         # theta_temperature is resolved at fit since 0.10 and saved twice (saves before it: the number in their params)
         saved_t = resolved.get("theta_temperature", network["theta_temperature"])
-        if "auto" in network.values() or saved_t != network["theta_temperature"]:
+        if "auto" in network.values() or type(saved_t) not in (int, float) or saved_t != network["theta_temperature"]:
             raise ValueError(f"{config_file}: 'network' must give the values the network was built with (not "
                              f"'auto'), its theta_temperature the resolved one ({saved_t!r}): {network}")
         # a load override of a network setting builds another network, which is then what the model is and infers

@@ -147,30 +147,76 @@ def test_shared_data_dir_follows_the_variable_and_says_what_is_missing(tmp_path,
         bench_data.load_20newsgroups()
 
 
-def _debian_lists(folder, packages: str, english: str) -> None:
-    """Uncompressed lists under apt's names (the loader reads them as they are)."""
-    (folder / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages").write_text(packages)
-    (folder / "deb.debian.org_debian_dists_bookworm_main_i18n_Translation-en").write_text(english)
+def _debian_lists(folder, packages, english, compress=None, apt_names=True) -> None:
+    """The two lists (records: dicts) under apt's names or a mirror's, ``compress``: ".gz" / ".xz" or None."""
+    import gzip
+    import lzma
+
+    def deb822(records):
+        return "\n\n".join("\n".join(f"{k}: {v}" for k, v in r.items()) for r in records) + "\n"
+    for name, records in (("binary-amd64_Packages", packages), ("i18n_Translation-en", english)):
+        data = deb822(records).encode()
+        data = {None: bytes, ".gz": gzip.compress, ".xz": lzma.compress}[compress](data)
+        filename = (f"deb.debian.org_debian_dists_bookworm_main_{name}" if apt_names else name.split("_")[1])
+        (folder / (filename + (compress or ""))).write_bytes(data)
 
 
-def test_debian_descriptions_one_package_per_source_long_ones_labelled_by_section(tmp_path):
-    long = " ".join(f"word{i}" for i in range(bench_data.DEBIAN_MIN_WORDS))
-    packages = [("libfoo1", "foo", "libs"), ("foo-tools", "foo", "science"), ("foo-extra", "foo", "science"),
-                ("bar", None, "perl/sound"), ("baz", None, "sound"), ("qux", None, "doc")]
-    _debian_lists(tmp_path, "\n\n".join(f"Package: {p}\n" + (f"Source: {s} (1.0)\n" if s else "")
-                                        + f"Section: {sec}\nDescription-md5: {p}-md5" for p, s, sec in packages),
-                  "\n\n".join(f"Package: {p}\nDescription-md5: {p}-md5\nDescription-en: {p} synopsis\n "
-                              + (long if p != "baz" else "too short") + "\n .\n more" for p, _, _ in packages))
-    with pytest.warns(UserWarning, match="not those the benchmark set was built from"):
-        texts, labels = bench_data.load_debian_descriptions(tmp_path)
-    # libfoo1 (libs) and qux (doc) are not in a kept section, baz is too short, foo-extra shares foo-tools' source
-    assert labels == ["sound", "science"]  # by package name: bar, foo-tools
-    assert texts[0] == f"bar synopsis. {long} more"
-    assert set(bench_data.DEBIAN_SECTIONS).isdisjoint({"libs", "libdevel", "doc", "misc"})
+_LONG = " ".join(f"word{i}" for i in range(bench_data.DEBIAN_MIN_WORDS))
+
+
+def _package(name, section, source=None, long=True):
+    """(a Packages record, its Translation-en record) of one binary package."""
+    packages = {"Package": name, **({"Source": f"{source} (1.0)"} if source else {}), "Section": section,
+                "Description-md5": f"{name}-md5"}
+    return packages, {"Package": name, "Description-md5": f"{name}-md5",
+                      "Description-en": f"{name} synopsis\n {_LONG if long else 'too short'}\n .\n more"}
+
+
+@pytest.fixture
+def any_debian_lists(monkeypatch):
+    monkeypatch.setenv(bench_data.DEBIAN_ANY_LISTS_ENV, "1")
+
+
+def test_debian_descriptions_one_package_per_source_long_ones_labelled_by_section(tmp_path, any_debian_lists):
+    records = [_package("a-short", "games", source="a", long=False), _package("a-tools", "sound", source="a"),
+               _package("b-extra", "math", source="b"), _package("b-tools", "science", source="b"),
+               _package("libc1", "libs", source="c"), _package("c-doc", "doc", source="c"),
+               _package("d", "perl/sound"), _package("e", "sound", long=False)]
+    english = [t for _, t in records] + [{"Package": "untranslated"}]  # (a record without a description: ignored)
+    _debian_lists(tmp_path, [p for p, _ in records] + [{"Package": "untranslated", "Section": "games"}], english)
+    texts, labels = bench_data.load_debian_descriptions(tmp_path)
+    # a's first package is too short, so its next one counts; b's first by name wins; c has no kept section (libs,
+    # doc); e is too short; d's section is read after its area ("perl/sound" -> sound)
+    assert labels == ["sound", "math", "sound"]
+    assert [t.split(" synopsis")[0] for t in texts] == ["a-tools", "b-extra", "d"]
+    assert texts[2] == f"d synopsis. {_LONG} more"
+
+
+@pytest.mark.parametrize("compress, apt_names", [(".gz", True), (".xz", False), (None, False)])
+def test_debian_lists_are_read_compressed_or_not_under_apt_or_mirror_names(tmp_path, any_debian_lists, compress,
+                                                                          apt_names):
+    records = [_package("d", "sound")]
+    _debian_lists(tmp_path, [p for p, _ in records], [t for _, t in records], compress, apt_names)
+    assert bench_data.load_debian_descriptions(tmp_path)[1] == ["sound"]
+
+
+def test_debian_lists_other_than_the_sets_are_refused_unless_asked(tmp_path, monkeypatch):
+    records = [_package("d", "sound")]
+    _debian_lists(tmp_path, [p for p, _ in records], [t for _, t in records])
+    monkeypatch.delenv(bench_data.DEBIAN_ANY_LISTS_ENV, raising=False)
+    with pytest.raises(ValueError, match="not those the benchmark set was built from.*DSL_DEBIAN_ANY_LISTS=1"):
+        bench_data.load_debian_descriptions(tmp_path)
+    shas = [bench_data._debian_list(tmp_path, name)[1] for name in bench_data._DEBIAN_LISTS]
+    monkeypatch.setattr(bench_data, "DEBIAN_LISTS_SHA256", dict(zip(bench_data._DEBIAN_LISTS, shas)))
+    assert bench_data.load_debian_descriptions(tmp_path)[1] == ["sound"]  # the recorded lists: read
 
 
 def test_debian_descriptions_say_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="Acquire::Languages=en"):
+        bench_data.load_debian_descriptions(tmp_path)
+    _debian_lists(tmp_path, [], [])
+    _debian_lists(tmp_path, [], [], compress=".gz")  # two copies of each list: which one is meant?
+    with pytest.raises(FileNotFoundError, match="found 2"):
         bench_data.load_debian_descriptions(tmp_path)
 
 

@@ -562,12 +562,24 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
     assert (overridden.diversity_weight, overridden.diversity_weight_) == (1e3, 0.0)
     # a resolved value is checked as a construction checks it, and must be resolved (no "auto", a diversity weight)
     for name, bad, says in [("diversity_weight", -1.0, "diversity_weight must be a finite number >= 0, got -1.0"),
-                            ("diversity_weight", None, "not resolved"), ("bow_weight", "auto", "not resolved"),
-                            ("input", "auto", "not resolved"), ("target_neighbours", 1.5, "target_neighbours must"),
-                            ("standardize_input", "maybe", "standardize_input must")]:
+                            ("diversity_weight", None, "not resolved: diversity_weight None"),
+                            ("bow_weight", "auto", "not resolved: bow_weight 'auto'"),
+                            ("input", "auto", "not resolved: input 'auto'"),
+                            ("target_neighbours", 1.5, "target_neighbours must be .*, got 1.5"),
+                            ("standardize_input", "maybe", "standardize_input must be a boolean")]:
         (path / "config.json").write_text(json.dumps({**config, "resolved": {**config["resolved"], name: bad}}))
         with pytest.raises(ValueError, match=f"config.json does not say what the student.*{says}"):
             _load(path)
+    # ... in the spellings a construction accepts, read as it reads them
+    (path / "config.json").write_text(json.dumps(
+        {**config, "resolved": {**config["resolved"], "standardize_input": 1, "max_doc_tokens": 64.0}}))
+    assert (_load(path).standardize_input_, _load(path).max_doc_tokens_) == (True, 64)
+    assert type(_load(path).max_doc_tokens_) is int
+    # the resolved theta_temperature is the number the network was built with (True == 1 is not that)
+    (path / "config.json").write_text(json.dumps({**config, "resolved": {**config["resolved"],
+                                                                         "theta_temperature": True}}))
+    with pytest.raises(ValueError, match="its theta_temperature the resolved one \\(True\\)"):
+        _load(path)
 
 
 def test_a_model_with_a_theta_temperature_round_trips_through_save_and_load(tmp_path):
