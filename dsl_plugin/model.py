@@ -246,7 +246,9 @@ class DSL(AbstractModel):
             0 turns it off (the paper, ``preset="paper"``, and DSL <= 0.4).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
-            sentence embeddings, two LMs) weigh alike.
+            sentence embeddings, two LMs) weigh alike. Under ``input="auto"`` a long training corpus is always
+            standardised (the input it chooses there was chosen so), whatever this says; ``standardize_input_``
+            is what the fit used.
         kl_direction: ``"target_model"`` KL(target||model) (authors' code) or ``"model_target"``.
         student_temperature: True divides the decoder logits by ``temperature`` (authors' code);
             False or a float sets it explicitly. Every backbone: ETM's and FASTopic's mixture log-probabilities
