@@ -619,7 +619,8 @@ class WeightRound:
     reference: str  # the model every gain is measured against (a protocol row or a study lever)
     reference_label: str  # how the tables name it
     no_harm: dict  # set -> the reference's model on it
-    choose_set: str = "20newsgroups"
+    # None: a round of one step, that confirms an adopted lever (its one lever) on ``confirm`` (RULE21)
+    choose_set: str | None = "20newsgroups"
     ks: tuple[int, ...] = (25, 50)
     bars: dict = field(default_factory=lambda: dict(ROUND7_BARS))  # K -> metric -> the gain must be above
     # the no-harm sets whose harm stops the round (harm on any of them); on the others it only narrows the scope
@@ -629,6 +630,7 @@ class WeightRound:
     # a set no step used, on which an adopted lever is confirmed against the reference (:func:`confirmation_step`)
     confirm: str | None = None
     confirm_step: int = 3  # the confirmation's number in the rule (2 where the rule has no no-harm step)
+    outcomes: tuple[str, str] = ("the default stays", "")  # what follows a withdrawal, a confirmation ("": adopted)
     erratum: str = ""  # a correction of the rule found after it was committed (the rule itself is left as it was)
 
 
@@ -640,12 +642,15 @@ def _weight_reference(rnd: WeightRound, study: list[dict], protocol: list[dict],
     return _mean_pair(study if model in STUDY_VARIANTS else protocol, model, dataset, k, ("purity", "p10", "td"))
 
 
+def _round_heading(rnd: WeightRound, dataset: str) -> str:
+    return f"## Round {rnd.name}: {rnd.title} (RULE{rnd.name}, {dataset}, K {' and '.join(map(str, rnd.ks))}, seeds 0-2)"
+
+
 def weight_round_step1(rnd: WeightRound, study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
     """Step 1 of a :class:`WeightRound`: each lever's gains over the reference per K on its set, and its topic
     diversity. Returns (the lever that passes, or None: none passes or runs are missing, Markdown lines)."""
     ks = rnd.ks
-    lines = [f"## Round {rnd.name}: {rnd.title} (RULE{rnd.name}, {rnd.choose_set}, K {' and '.join(map(str, ks))}, "
-             "seeds 0-2)", "",
+    lines = [_round_heading(rnd, rnd.choose_set), "",
              f"Gains over {rnd.reference_label} at the same K, purity / P@10, and the lever's topic diversity (the "
              "reference's in the first row). Bars: " + "; ".join(
                  f"K={k}: " + ", ".join(f"{n} above {b:+.3f}" for n, b in bars.items())
@@ -681,7 +686,10 @@ def decide_weight_round(rnd: WeightRound, study: list[dict],
                         protocol: list[dict]) -> tuple[tuple[str, str] | None, list[str]]:
     """A :class:`WeightRound`: step 1 (:func:`weight_round_step1`), then step 2 for the chosen lever (the mean gain
     over K on every no-harm set above -.005). Returns ((the lever, the scope it is adopted for: one of
-    ``rnd.scopes``) or None, Markdown lines)."""
+    ``rnd.scopes``) or None, Markdown lines). A round without ``choose_set`` has its one lever adopted already and
+    goes to its confirmation."""
+    if rnd.choose_set is None:
+        return (rnd.levers[0], rnd.scopes[0]), [_round_heading(rnd, rnd.confirm), ""]
     chosen, lines = weight_round_step1(rnd, study, protocol)
     if chosen is None:
         return None, lines
@@ -727,12 +735,10 @@ def _slash(numbers) -> str:
     return " / ".join(f"{x:.3f}" for x in numbers)
 
 
-def confirmation_step(rnd: WeightRound, lever: str, study: list[dict],
-                      outcomes: tuple[str, str] = ("the default stays", "")) -> list[str]:
+def confirmation_step(rnd: WeightRound, lever: str, study: list[dict]) -> list[str]:
     """The confirmation step of a round with ``confirm``: the adopted lever's study runs against the reference's on
     that set at the round's K, seeds 0-2, purity / P@10, Welch p; lower on either metric with p < .05 withdraws it
-    (Markdown lines). ``outcomes``: what follows a withdrawal and a confirmation (the latter empty: the lever is
-    adopted)."""
+    (Markdown lines; what follows either verdict: ``rnd.outcomes``)."""
     import numpy as np
 
     ds = rnd.confirm
@@ -749,8 +755,8 @@ def confirmation_step(rnd: WeightRound, lever: str, study: list[dict],
     lines.append(f"| {ds} | {_slash(np.mean(cand[m]) for m in cand)} | {_slash(np.mean(ref[m]) for m in cand)} | "
                  f"{_slash(p.values())} |")
     lost = [m for m in cand if np.mean(cand[m]) < np.mean(ref[m]) and p[m] < .05]
-    confirmed = outcomes[1] or f"`{lever}` is adopted"
-    verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; {outcomes[0]}." if lost
+    confirmed = rnd.outcomes[1] or f"`{lever}` is adopted"
+    verdict = (f"**Withdrawn**: significantly lower on {' and '.join(lost)}; {rnd.outcomes[0]}." if lost
                else f"**Confirmed**: not significantly lower on either metric; {confirmed}.")
     return lines + ["", verdict, ""]
 
@@ -1241,23 +1247,17 @@ pools nothing again in the next release. Otherwise confirmed, and 0.14 stays. Ei
 (every baseline, `DSL`, `DSL-paper`) are run on the set and reported as they come out, win or loss."""
 
 
-#: round 21 has one step, round 20's confirmation on another set (only the fields a confirmation reads are its own)
 ROUND21 = WeightRound("21", "a second confirmation of pooled targets for long raw text", (ROUND21_LEVER,),
-                      ROUND18_REFERENCE, ROUND20.reference_label, {}, choose_set=ROUND21_CONFIRM, stop_sets=(),
-                      confirm=ROUND21_CONFIRM, confirm_step=1)
-
-
-def round21_step(study: list[dict]) -> list[str]:
-    """RULE21: round 20's adopted lever confirmed on ``ROUND21_CONFIRM`` (:func:`confirmation_step`; Markdown lines)."""
-    return [RULE21, "", f"## Round 21: {ROUND21.title} (RULE21, {ROUND21_CONFIRM}, K 25 and 50, seeds 0-2)", ""] + \
-        confirmation_step(ROUND21, ROUND21_LEVER, study, ("long raw text pools nothing again in the next release",
-                                                          "0.14's pooling for long raw text stays"))
+                      ROUND18_REFERENCE, ROUND20.reference_label, {}, choose_set=None, stop_sets=(),
+                      scopes=("long raw text",) * 2, confirm=ROUND21_CONFIRM, confirm_step=1,
+                      outcomes=("long raw text pools nothing again in the next release",
+                                "0.14's pooling for long raw text stays"))
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
 LATER_ROUNDS = ((RULE8, ROUND8), (RULE9, ROUND9), (RULE10, ROUND10), (RULE11, ROUND11), (RULE12, ROUND12),
                 (RULE13, ROUND13), (RULE14, ROUND14), (RULE15, ROUND15), (RULE16, ROUND16),
-                (RULE17, ROUND17), (RULE18, ROUND18), (RULE19, ROUND19), (RULE20, ROUND20))
+                (RULE17, ROUND17), (RULE18, ROUND18), (RULE19, ROUND19), (RULE20, ROUND20), (RULE21, ROUND21))
 
 
 def round7_step1(study: list[dict], protocol: list[dict]) -> tuple[str | None, list[str]]:
@@ -1417,7 +1417,6 @@ def report() -> None:
         later += [rule, ""] + ([rnd.erratum, ""] if rnd.erratum else []) + decision_lines
         later += rnd.after(protocol) if rnd.after else []
         later += confirmation_step(rnd, adopted[0], study) if adopted and rnd.confirm else []
-    later += round21_step(study)
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     ran = {r["model"] for r in study}

@@ -180,8 +180,11 @@ def load_runs(path: Path | None = None, current_only: bool = True, as_resolved_t
     from dsl_plugin.compare import load_runs as read_runs
 
     runs = read_runs(path or results_dir() / RUNS_FILE)
-    if not current_only:
-        return runs
+    return current_runs(runs, as_resolved_today) if current_only else runs
+
+
+def current_runs(runs: list[dict], as_resolved_today: bool = True) -> list[dict]:
+    """:func:`load_runs`'s ``current_only`` view of records already read."""
     current = []
     for r in runs:
         if r.get("model") in DSL_VARIANTS or "settings" in r:
@@ -256,12 +259,12 @@ def run_grid(grid: list[tuple[str, str, int, int]], runs_file: Path, compute_tea
     """
     logs = logs_dir()
     logs.mkdir(parents=True, exist_ok=True)
-    records = load_runs(runs_file)
-    done = finished_cells(records, need_metrics)
+    recorded = load_runs(runs_file, current_only=False)
+    done = finished_cells(current_runs(recorded), need_metrics)
     # a row whose runs resolved "auto" otherwise than today would train another model under its name: the rows of
     # earlier versions keep their recorded name here ("DSL-0.12" on 20 Newsgroups since 0.14); "DSL", today's default,
     # runs anew (its earlier runs have moved to their version's row)
-    mixed = {key: v for key, v in _resolved_otherwise(load_runs(runs_file, as_resolved_today=False)).items()
+    mixed = {key: v for key, v in _resolved_otherwise(current_runs(recorded, as_resolved_today=False)).items()
              if key[1] != "DSL"}
     ready: dict[tuple[str, str], bool] = {}
     todo = []

@@ -1145,25 +1145,15 @@ class DSL(AbstractModel):
             raise ValueError(f"{config_file}: this model's student read the sentence embeddings of your own "
                              f"encoder ({embedder}); pass it: DSL.load(path, embedding_model=...) (without it the "
                              "packaged MiniLM would be used, whose embeddings the network was not trained on)")
-        # what the student reads (saves before input="auto" existed hold it in their params)
+        # what the fit resolved; a save from before a setting was resolved holds it in its params (a parameter added
+        # later: PARAMS_ADDED_LATER's value, in its params here; saves before input="auto" say what the student read)
         resolved = config.get("resolved") or {"input": as_saved.input, "standardize_input": as_saved.standardize_input}
-        model.input_, model.standardize_input_ = resolved.get("input"), resolved.get("standardize_input")
-        # saves before max_doc_tokens="auto" existed hold an integer in their params
-        model.max_doc_tokens_ = resolved.get("max_doc_tokens", as_saved.max_doc_tokens)
-        # saves before it was resolved: their params (0 before the parameter existed: PARAMS_ADDED_LATER)
-        model.diversity_weight_ = resolved.get("diversity_weight", as_saved._diversity_weight())
-        # saves before bow_weight="auto" existed hold a number in their params
-        model.bow_weight_ = resolved.get("bow_weight", as_saved.bow_weight)
-        # saves before target_neighbours existed: 0 (PARAMS_ADDED_LATER, in their params here)
-        model.target_neighbours_ = resolved.get("target_neighbours", as_saved.target_neighbours)
         model.neighbours_embedder_ = config.get("neighbours_embedder")  # None: saved before 0.11 (not recorded)
-        # saves before neighbour_weight="auto" (0.11) hold None or a number in their params (None: PARAMS_ADDED_LATER)
-        model.neighbour_weight_ = resolved.get("neighbour_weight", as_saved.neighbour_weight)
-        # saves before num_epochs="auto" (0.13) hold an integer in their params
-        model.num_epochs_ = resolved.get("num_epochs", as_saved.num_epochs)
         # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None);
         # theta_temperature, saved with the network too, is checked with it below
-        read = {name: getattr(model, name + "_") for name in _RESOLVED if name != "theta_temperature"}
+        read = {name: resolved.get(name, as_saved._diversity_weight() if name == "diversity_weight"
+                                    else getattr(as_saved, name))
+                for name in _RESOLVED if name != "theta_temperature"}
         try:
             checked = validate(_PARAMS, read, "DSL")
             unresolved = [f"{name} {value!r}" for name, value in checked.items()
