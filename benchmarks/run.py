@@ -31,7 +31,7 @@ from . import logs_dir, results_dir, setup_environment, threads, work_dir
 from .bench_data import DATASETS, octis_dataset, prepare
 from .machine import machine_info
 from .variants import (AUTO_ROWS, BENCH_LM, DSL_VARIANTS, STUDY_VARIANTS, embedding_model, settings,  # noqa: F401
-                       variant_of)
+                       settings_record, variant_of)
 
 RUNS_FILE = "runs.jsonl"  # in results_dir()
 
@@ -156,7 +156,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
     res = evaluate(output, dataset, unique_rows)
     return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed,
             "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
-            **({"settings": settings(DSL_VARIANTS[model_name])} if model_name in DSL_VARIANTS else {}), **resolved,
+            **(settings_record(DSL_VARIANTS[model_name]) if model_name in DSL_VARIANTS else {}), **resolved,
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "n_docs": len(raw), "notes": notes, "machine": machine_info(),

@@ -124,7 +124,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "loss": ("kl", choice("kl", "nll")),
     "target": ("soft", choice("soft", "bow")),
     "input": ("auto", choice(*INPUTS)),
-    "standardize_input": (False, boolean),
+    "standardize_input": ("auto", either(choice("auto"), boolean, "'auto', True or False")),
     "bow_weight": ("auto", either(choice("auto"), real(0, 1), "'auto' or a number in [0, 1]")),
     "diversity_weight": (None, optional(real(0))),
     "kl_direction": ("target_model", choice("target_model", "model_target")),
@@ -161,6 +161,11 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 #: a save without the parameter loads with it (not with today's default, which may differ)
 PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
                                       "target_neighbours": 0, "neighbour_weight": None}
+#: parameters whose meaning changed -> (the value that meant it before, the value that means it now): a save of an
+#: older format (``MODEL_FORMAT`` < 3) or a benchmark record made before (``benchmarks.variants``) that holds the first
+#: trained as the second does today. ``standardize_input=False`` was overridden under ``input="auto"`` on long corpora
+#: until 0.15, which is what ``"auto"`` does now; False now means False.
+PARAMS_CHANGED_LATER: dict[str, tuple[Any, Any]] = {"standardize_input": (False, "auto")}
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
@@ -180,7 +185,9 @@ _PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
 #: network is or how a load rebuilds it
 _NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "dropout", "learn_priors",
                    "theta_temperature")
-MODEL_FORMAT = 2  # 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
+#: 3: params in today's meaning (PARAMS_CHANGED_LATER); 2: model.safetensors records the vocabulary's checksum; 1: older
+#: saves (no checksum)
+MODEL_FORMAT = 3
 
 
 class DSL(AbstractModel):
@@ -246,9 +253,11 @@ class DSL(AbstractModel):
             0 turns it off (the paper, ``preset="paper"``, and DSL <= 0.4).
         standardize_input: z-score every input feature with the training documents' mean and standard
             deviation (kept in the saved model), so that blocks of different scale (LM hidden states,
-            sentence embeddings, two LMs) weigh alike. Under ``input="auto"`` a long training corpus is always
-            standardised (the input it chooses there was chosen so), whatever this says; ``standardize_input_``
-            is what the fit used.
+            sentence embeddings, two LMs) weigh alike. ``"auto"`` (the default; chosen at fit, kept as
+            ``standardize_input_``): True where ``input="auto"`` chooses the MiniLM embedding (a long training
+            corpus: the inputs it reads there were chosen standardised, quality study rounds 4 and 10), else False.
+            True or False is what the fit does, whatever the input (before 0.15 a long corpus under
+            ``input="auto"`` was standardised even when False was given).
         kl_direction: ``"target_model"`` KL(target||model) (authors' code) or ``"model_target"``.
         student_temperature: True divides the decoder logits by ``temperature`` (authors' code);
             False or a float sets it explicitly. Every backbone: ETM's and FASTopic's mixture log-probabilities
@@ -347,7 +356,7 @@ class DSL(AbstractModel):
     def __init__(self, num_topics: int = 20, language_model: str = _TEACHER_DEFAULTS["model"],
                  temperature: float = 2.0, calibration: str | None = "corpus",
                  reconstruction_weight: float | None = None, loss: str = "kl", target: str = "soft",
-                 input: str = "auto", standardize_input: bool = False, bow_weight: float | str = "auto",
+                 input: str = "auto", standardize_input: bool | str = "auto", bow_weight: float | str = "auto",
                  diversity_weight: float | None = None, kl_direction: str = "target_model",
                  student_temperature: bool | float = True,
                  hidden_sizes: Sequence[int] = (200, 200), activation: str = "softplus", dropout: float = 0.2,
@@ -483,7 +492,7 @@ class DSL(AbstractModel):
         # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
         auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not long_tokens else None
         return {"input": auto_input if auto else self.input,
-                "standardize_input": True if (auto and long) else self.standardize_input,
+                "standardize_input": (auto and long) if self.standardize_input == "auto" else self.standardize_input,
                 "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
                 "diversity_weight": diversity_weight,
                 "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
@@ -1114,8 +1123,8 @@ class DSL(AbstractModel):
                 raise FileNotFoundError(f"{f} not found: not a saved DSL model")
         config = read_json_object(config_file)
         fmt = config.get("format")
-        if fmt not in (1, MODEL_FORMAT):
-            raise ValueError(f"{config_file} has format {fmt!r}; this version of dsl_plugin reads formats 1 and "
+        if fmt not in range(1, MODEL_FORMAT + 1):
+            raise ValueError(f"{config_file} has format {fmt!r}; this version of dsl_plugin reads formats 1 to "
                              f"{MODEL_FORMAT}")
         params, vocabulary = config.get("params"), config.get("vocabulary")
         if (not isinstance(params, dict) or not isinstance(config.get("input_size"), int) or not isinstance(vocabulary, list)
@@ -1132,6 +1141,8 @@ class DSL(AbstractModel):
             raise ValueError(f"{weights_file} and {config_file} do not belong together: the weights were saved with "
                              "another vocabulary (checksum differs); the folder was changed after saving")
         params = {**PARAMS_ADDED_LATER, **params}
+        if fmt < 3:
+            params = in_todays_meaning(params)
         if "center_logits" in params:  # saved before calibration replaced it
             params["calibration"] = "corpus" if params.pop("center_logits") else None
         saved = {k: v for k, v in params.items() if k not in _NOT_SAVED}
@@ -1147,7 +1158,9 @@ class DSL(AbstractModel):
                              "packaged MiniLM would be used, whose embeddings the network was not trained on)")
         # what the fit resolved; a save from before a setting was resolved holds it in its params (a parameter added
         # later: PARAMS_ADDED_LATER's value, in its params here; saves before input="auto" say what the student read)
-        resolved = config.get("resolved") or {"input": as_saved.input, "standardize_input": as_saved.standardize_input}
+        # (their input was explicit, under which standardize_input="auto" is False)
+        resolved = config.get("resolved") or {"input": as_saved.input,
+                                               "standardize_input": as_saved.standardize_input is True}
         model.neighbours_embedder_ = config.get("neighbours_embedder")  # None: saved before 0.11 (not recorded)
         # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None);
         # theta_temperature, saved with the network too, is checked with it below
@@ -1200,6 +1213,14 @@ class DSL(AbstractModel):
             raise ValueError(f"{weights_file} does not fit the network {config_file} describes: {e}") from e
         model.network_ = net.to(resolve_device(model.device)).eval()
         return model
+
+
+def in_todays_meaning(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters saved or recorded before a change of meaning (:data:`PARAMS_CHANGED_LATER`) as today's parameters
+    that train the same."""
+    changed = {name: now for name, (before, now) in PARAMS_CHANGED_LATER.items()
+               if name in params and type(params[name]) is type(before) and params[name] == before}
+    return {**params, **changed}
 
 
 def _json_safe(settings: dict[str, Any]) -> dict[str, Any]:

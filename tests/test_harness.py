@@ -84,6 +84,16 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     # 0.12's "DSL" (100 epochs on every corpus) counts as "DSL-0.12" since num_epochs="auto" (round 19)
     _write(f, [dict(new_dsl, settings=pre_013)])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.12", "DSL")]
+    # records before 0.15 (no "settings_format") hold standardize_input False for what "auto" means now; since then
+    # False is False: under input="auto" another model (no row), beside an explicit input the same as "auto"
+    assert new_dsl["settings"]["standardize_input"] == "auto"
+    pre_015 = {**new_dsl["settings"], "standardize_input": False}
+    false_now = dict(old_dsl, **run.settings_record({"standardize_input": False}))
+    assert false_now["settings"] == pre_015 and false_now["settings_format"] == variants.SETTINGS_FORMAT == 2
+    int8_before = {**run.settings(run.DSL_VARIANTS["DSL-int8"]), "standardize_input": False}
+    _write(f, [dict(new_dsl, settings=pre_015), false_now, dict(new_dsl, model="DSL-int8", settings=int8_before)])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL", None), ("DSL-int8", None)]
+    assert run.settings({"input": "lm"}) == run.settings({"input": "lm", "standardize_input": False})
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
     assert len({json.dumps(run.settings(run.DSL_VARIANTS[n]), sort_keys=True) for n in rows}) == len(rows)

@@ -566,7 +566,8 @@ def test_a_save_made_before_a_parameter_existed_loads_with_the_value_it_trained_
                             ("bow_weight", "auto", "not resolved: bow_weight 'auto'"),
                             ("input", "auto", "not resolved: input 'auto'"),
                             ("target_neighbours", 1.5, "target_neighbours must be .*, got 1.5"),
-                            ("standardize_input", "maybe", "standardize_input must be a boolean")]:
+                            ("standardize_input", "maybe", "standardize_input must be 'auto', True or False"),
+                            ("standardize_input", "auto", "not resolved: standardize_input 'auto'")]:
         (path / "config.json").write_text(json.dumps({**config, "resolved": {**config["resolved"], name: bad}}))
         with pytest.raises(ValueError, match=f"config.json does not say what the student.*{says}"):
             _load(path)

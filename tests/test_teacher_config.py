@@ -366,6 +366,45 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
     np.testing.assert_allclose(loaded.transform(docs, out), auto.transform(docs, out), rtol=1e-5, atol=1e-6)
 
 
+def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_todays_meaning(tmp_path):
+    """standardize_input="auto" (the default) standardises where input="auto" chooses the sentence embedding (a long
+    corpus); an explicit False is what the fit does there (before 0.15 it was overridden). A save of format 2 holds
+    False for what "auto" means now (``PARAMS_CHANGED_LATER``) and loads as "auto"; a format-3 save keeps False."""
+    import json
+
+    from dsl_plugin.model import MODEL_FORMAT, PARAMS_CHANGED_LATER
+
+    assert MODEL_FORMAT == 3 and PARAMS_CHANGED_LATER == {"standardize_input": (False, "auto")}
+    rng = np.random.default_rng(5)
+    vocab = ["alpha", "beta", "gamma"]
+    tokens = [[vocab[(i + j) % 3] for j in range(40)] for i in range(20)]  # long
+    docs = [" ".join(t) + f" doc{i}" for i, t in enumerate(tokens)]
+    out = _outputs(rng.normal(size=(20, 3)), rng.normal(0.0, 9.0, size=(20, 5)))
+
+    def fitted(**kw):
+        model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu", **kw)
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs, tokens, out)
+        return model
+    auto, off = fitted(), fitted(standardize_input=False)
+    assert DSL().standardize_input == "auto" and auto.standardize_input_ is True
+    assert (off.input_, off.standardize_input, off.standardize_input_) == ("lm+embeddings", False, False)
+    assert not np.allclose(auto.document_topic_, off.document_topic_)
+    assert fitted(input="lm+embeddings").standardize_input_ is False  # "auto" standardises input="auto"'s choice only
+    assert DSL(standardize_input="yes").standardize_input is True
+    with pytest.raises(ValueError, match="standardize_input must be 'auto', True or False"):
+        DSL(standardize_input="maybe")
+    folder = off.save(tmp_path / "off")
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).standardize_input is False
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "format": 2}))  # as 0.14 saved it
+    old = DSL.load(folder, embedding_model=_StubEmbedder())
+    assert (old.standardize_input, old.standardize_input_) == ("auto", False)  # the param as it trains; the fit's
+    (folder / "config.json").write_text(json.dumps({**config, "format": 4}))
+    with pytest.raises(ValueError, match="format 4; this version of dsl_plugin reads formats 1 to 3"):
+        DSL.load(folder)
+
+
 def test_a_model_of_a_custom_encoder_does_not_load_without_it(tmp_path):
     """The student of input "embeddings" / "lm+embeddings" read one encoder's embeddings; the save records whether it
     was the packaged MiniLM or your own, and loading a custom one's model without ``embedding_model=`` is refused
