@@ -293,6 +293,14 @@ class _StubEmbedder:
         return np.array([[len(d), len(d) % 7, sum(map(ord, d)) % 11, 1.0] for d in documents], np.float32)
 
 
+def _fitted_on_stub(vocab, tokens, docs, out, **kw) -> DSL:
+    """A 2-topic, 2-epoch DSL fitted on teacher outputs ``out`` (no LM) with the stub sentence encoder."""
+    model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu", **kw)
+    model.vocabulary_ = vocab
+    model._fit_arrays(docs, tokens, out)
+    return model
+
+
 @pytest.mark.parametrize("words, expected", [(31, "lm"), (32, "lm+embeddings")])
 def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tmp_path, words, expected):
     """input="auto" (the default): the student reads the LM state for a corpus of short documents, and the LM state
@@ -349,10 +357,7 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
     out = _outputs(rng.normal(size=(20, 3)), rng.normal(0.0, 9.0, size=(20, 5)))
 
     def fitted(**kw):
-        model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu", **kw)
-        model.vocabulary_ = vocab
-        model._fit_arrays(docs, tokens, out)
-        return model
+        return _fitted_on_stub(vocab, tokens, docs, out, **kw)
     auto = fitted()
     assert (auto.input_, auto.standardize_input_, auto.bow_weight_) == (expected, expected != "lm", 0.5)
     assert auto.input_size_ == (4 if expected == "embeddings" else 5)
@@ -382,10 +387,7 @@ def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_
     out = _outputs(rng.normal(size=(20, 3)), rng.normal(0.0, 9.0, size=(20, 5)))
 
     def fitted(**kw):
-        model = DSL(num_topics=2, num_epochs=2, embedding_model=_StubEmbedder(), verbose=False, device="cpu", **kw)
-        model.vocabulary_ = vocab
-        model._fit_arrays(docs, tokens, out)
-        return model
+        return _fitted_on_stub(vocab, tokens, docs, out, **kw)
     auto, off = fitted(), fitted(standardize_input=False)
     assert DSL().standardize_input == "auto" and auto.standardize_input_ is True
     assert (off.input_, off.standardize_input, off.standardize_input_) == ("lm+embeddings", False, False)
