@@ -104,6 +104,11 @@
     python -m benchmarks.teacher_pass --variant DSL-paper --datasets debian-4k
     python -m benchmarks.run --models DSL DSL-paper DSL-0.10 LDA ProdLDA CombinedTM ZeroshotTM ETM BERTopic FASTopic \
         --datasets debian-4k
+    # probes of no round (variants.PROBES), one fit each on the 20NG token copy: the ECRTM backbone and a wider encoder
+    # (thirteenth session), the FASTopic backbone (fourteenth)
+    python -m benchmarks.quality_study --levers Q-tokens-wide Q-tokens-ecrtm --datasets 20newsgroups-tokens --ks 50 \
+        --seeds 0
+    python -m benchmarks.quality_study --levers Q-tokens-fastopic --datasets 20newsgroups-tokens --ks 50 --seeds 0
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse

@@ -341,7 +341,8 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 # lists only); screened by its targets alone (benchmarks.target_retrieval), no student fit
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
 #: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
-PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15", "Q-tokens-ecrtm", "Q-tokens-wide")
+PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15", "Q-tokens-ecrtm", "Q-tokens-wide",
+          "Q-tokens-fastopic")
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
 # the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
 # 14 chose for long token lists (5 neighbours, every target weighing the same)
@@ -368,6 +369,14 @@ STUDY_VARIANTS["Q-tokens-ecrtm"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "backbon
                                     "dropout": 0.0, "betas": [0.9, 0.999], "lr_scheduler": None,
                                     "theta_estimate": "mean"}
 STUDY_VARIANTS["Q-tokens-wide"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "hidden_sizes": [500, 500]}
+# a student-side probe of 2026-12-05 (fourteenth session, no round): over DSL() 0.14 on long token lists (= Q-tokens-ep200
+# there), the FASTopic backbone (whose own model has the best P@10 on BBC News, from flat theta over MiniLM) trained on
+# today's pooled targets, reading the MiniLM embedding as FASTopic does (unit vectors, not standardised), with
+# DSL-FASTopic's training settings (200 full-batch epochs, plain Adam); theta at temperature 1 and no duplicate-topic
+# penalty, which are all that backbone takes
+STUDY_VARIANTS["Q-tokens-fastopic"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "backbone": "fastopic",
+                                       "theta_temperature": 1.0, "standardize_input": False, "betas": [0.9, 0.999],
+                                       "lr_scheduler": None, "diversity_weight": 0.0}
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
