@@ -1424,6 +1424,7 @@ def report() -> None:
         later += confirmation_step(rnd, adopted[0], study) if adopted and rnd.confirm else []
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
+    lines += probe_lines(study, protocol)
     ran = {r["model"] for r in study}
     missing = [m for m in STUDY_VARIANTS if m not in ran]
     if missing:
@@ -1435,6 +1436,27 @@ def report() -> None:
         lines.append("")
     (results / "quality_study.md").write_text("\n".join(lines) + "\n")
     _plot(study, protocol, datasets)
+
+
+def probe_lines(study: list[dict], protocol: list[dict]) -> list[str]:
+    """The runs of the probes (``variants.PROBES``: no rule decides on them, and most have one fit, so the tables by
+    K above leave them out), each next to today's ``DSL()`` on the same cell of the default protocol."""
+    runs = [r for r in study if r["model"] in PROBES]
+    if not runs:
+        return []
+    default = {(r["dataset"], r["k"], r["seed"]): r["metrics"] for r in protocol if r["model"] == "DSL"}
+    lines = ["## Probes (no round)", "",
+             "Levers fitted without a rule (`variants.PROBES`; commands in the docstring of `quality_study.py`), next "
+             "to today's `DSL()` on the same data set, K and seed (the default protocol's run). The probes screened "
+             "by their targets alone are in [target_retrieval.md](target_retrieval.md).", "",
+             "| probe | settings | data set | K | seed | purity / P@10 / TD | `DSL()` there |", "|---|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r["model"], r["dataset"], r["k"], r["seed"])):
+        there = default.get((r["dataset"], r["k"], r["seed"]))
+        settings = json.dumps(dsl_kwargs(r["model"]), sort_keys=True).replace("|", "/")
+        lines.append(f"| {r['model']} | `{settings}` | {r['dataset']} | {r['k']} | {r['seed']} | "
+                     f"{_slash(r['metrics'][m] for m in ('purity', 'p10', 'td'))} | "
+                     f"{'–' if there is None else _slash(there[m] for m in ('purity', 'p10', 'td'))} |")
+    return lines + [""]
 
 
 def _plot(study: list[dict], protocol: list[dict], datasets: list[str]) -> None:

@@ -337,6 +337,22 @@ def test_quality_study(bench, protocol_run):
     assert "| 1.00x |" in text  # the lever's teacher costs what the default's does (measured back to back)
 
 
+def test_probes_are_reported_next_to_the_default_on_their_cell():
+    """A probe (variants.PROBES: no rule, usually one fit) is in the study's report with its settings, next to the
+    default protocol's DSL() run of the same data set, K and seed; other levers and cells are not in that table."""
+    from benchmarks.quality_study import probe_lines
+
+    metrics = {"purity": .5, "p10": .4, "td": .9}
+    probe = {"dataset": "d", "model": "Q-tokens-fastopic", "k": 50, "seed": 0, "metrics": metrics}
+    lever = dict(probe, model="Q-tokens-ep200")
+    default = dict(probe, model="DSL", metrics={"purity": .6, "p10": .45, "td": .8})
+    lines = probe_lines([probe, lever], [default, dict(default, seed=1, metrics=metrics)])
+    (row,) = [line for line in lines if line.startswith("| Q-")]
+    assert row.startswith("| Q-tokens-fastopic | `{") and '"backbone": "fastopic"' in row
+    assert row.endswith("| d | 50 | 0 | 0.500 / 0.400 / 0.900 | 0.600 / 0.450 / 0.800 |")
+    assert probe_lines([lever], [default]) == []
+
+
 def test_finished_cells_need_metrics():
     """A cell counts as finished when its newest record has the metrics asked for; an error record never does."""
     from benchmarks.run import finished_cells
