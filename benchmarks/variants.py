@@ -109,7 +109,7 @@ def _normalised(found: dict) -> dict:
     """Settings in one form: the prompt as the LM reads it (``prompt_template`` with ``instruction`` filled in;
     before instructions existed the template held the whole prompt, the same text); ``diversity_weight`` None as
     the backbone's default it stands for (records of 0.5's default made before None existed hold 1e4);
-    ``standardize_input="auto"`` beside an explicit ``input`` as the False it is there (``DSL._resolved``)."""
+    ``standardize_input="auto"`` beside an explicit ``input`` as the False it is there (``dsl_plugin._auto.resolve``)."""
     from dsl_plugin.student import resolve_diversity_weight
     from dsl_plugin.teacher import DEFAULT_INSTRUCTION
 

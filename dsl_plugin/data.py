@@ -183,6 +183,17 @@ def _positional(values, what: str) -> list:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
+def _by_position(values, what: str):
+    """A pandas object read by position (:func:`_positional`); any other sequence as it is (a
+    ``TokenizedTexts`` is not materialised)."""
+    return _positional(values, what) if hasattr(values, "iloc") else values
+
+
+def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
+    if token_lists is not None and len(token_lists) != len(documents):
+        raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
+
+
 def as_documents(texts) -> list[str]:
     """Documents as a positional list of strings (list, tuple, numpy array, pandas Series...).
 

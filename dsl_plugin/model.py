@@ -16,12 +16,18 @@ import torch
 from . import seeding
 from ._octis import AbstractModel  # OCTIS's base class, or a stand-in without OCTIS
 from .cache import default_cache_dir, hash_documents
-from .data import (TokenizedTexts, _check_texts, _positional, as_documents, bag_of_words, build_vocabulary,
+from ._auto import (BY_FORM, BY_LENGTH, DEFAULT_EPOCHS, ENCODER_MIN_WORD_SHARE, LONG_DOCUMENT_WORDS, auto_in, is_long,
+                    is_long_corpus, is_token_list_corpus, mean_words, resolve)
+# the rules' constants, importable from here as before they had a module of their own
+from ._auto import (DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_NEIGHBOURS, LONG_DOCUMENT_TOKENS,  # noqa: F401
+                    LONG_TOKEN_LIST_EPOCHS, LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE,
+                    TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT, TOKEN_LIST_SAMPLE, TOKEN_LIST_SHARE)
+from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_documents, bag_of_words, build_vocabulary,
                    check_vocabulary)
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
                       RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
-                      check_theta_temperature, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
+                      corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
                       resolve_diversity_weight, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
@@ -40,39 +46,6 @@ CONTENT_FREE_DOCUMENT = "N/A"
 INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
 #: the inputs that read the sentence embedding (``embedding_model``, by default the packaged MiniLM)
 EMBEDDING_INPUTS = ("embeddings", "lm+embeddings")
-#: ``input="auto"``: a training corpus whose documents hold at least this many vocabulary words on average is *long*,
-#: and the student then reads the MiniLM sentence embedding next to the LM state (quality study, round 4), or alone
-#: when the documents are token lists (round 10)
-LONG_DOCUMENT_WORDS = 32
-#: ``max_doc_tokens="auto"``: the LM tokens the teacher reads of each document of a long training corpus (quality
-#: study, round 5); a short corpus's documents are read up to TeacherConfig's default (128)
-LONG_DOCUMENT_TOKENS = 256
-#: ``bow_weight="auto"`` and ``input="auto"``: a training corpus is a *token-list corpus* (an OCTIS folder without raw
-#: text: the LM reads joined keywords) when at least this share of its documents are exactly their token lists joined
-#: by single spaces
-TOKEN_LIST_SHARE = 0.95
-#: at most this many training documents (evenly spaced) are compared for it
-TOKEN_LIST_SAMPLE = 10_000
-#: ``bow_weight="auto"``: the bag of words' share of the target for raw text, and for a token-list corpus (quality
-#: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
-TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
-#: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
-#: long token lists (quality study round 14, chosen on the 20 Newsgroups token copy; every target weighs the same)
-LONG_TOKEN_LIST_NEIGHBOURS = 5
-#: ``target_neighbours="auto"`` and ``neighbour_weight="auto"`` for every other corpus (short token lists, short or
-#: long raw text) that the sentence encoder reads as words (at least ``ENCODER_MIN_WORD_SHARE`` of its word
-#: occurrences are one token of its vocabulary: :func:`~dsl_plugin.embeddings.whole_word_share`): 15 neighbours, whose
-#: mean weighs .75 of each target (quality study rounds 16 and 17 for short token lists: every English set gained;
-#: DBPedia_IT, Italian, which the packaged English MiniLM reads as word pieces, lost, and keeps 0; round 18 for short
-#: raw text; round 20 for long raw text)
-DEFAULT_NEIGHBOURS, DEFAULT_NEIGHBOUR_WEIGHT = 15, 0.75
-ENCODER_MIN_WORD_SHARE = 0.5
-#: ``theta_temperature="auto"``: ProdLDA's softmax temperature of theta for a corpus of long token lists (quality study
-#: round 15, chosen on the 20 Newsgroups token copy over pooled targets); other corpora and backbones: 1 (ProdLDA)
-LONG_TOKEN_LIST_THETA_TEMPERATURE = 1.3
-#: ``num_epochs="auto"``: ProdLDA's training epochs for a corpus of long token lists (quality study round 19, chosen on
-#: the 20 Newsgroups token copy); other corpora and backbones: ``DEFAULT_EPOCHS`` (ProdLDA's and the paper's)
-LONG_TOKEN_LIST_EPOCHS, DEFAULT_EPOCHS = 200, 100
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
 _INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
                 "embeddings": "the MiniLM embedding alone (standardised)"}
@@ -173,13 +146,6 @@ _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisati
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
              "neighbour_weight", "theta_temperature", "num_epochs")
-#: the "auto" settings resolved by the training documents' length (:func:`is_long_corpus`) and by whether they are
-#: token lists (:func:`is_token_list_corpus`); theta_temperature and num_epochs only on ProdLDA (other backbones take
-#: 1 and ``DEFAULT_EPOCHS``)
-_BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
-_BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs")
-#: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
-_PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -431,7 +397,7 @@ class DSL(AbstractModel):
         cache ahead of a fit (``dsl-topic teacher`` uses it); changes nothing on the model."""
         long = is_long_corpus(token_lists, vocabulary)  # what max_doc_tokens="auto" reads (not the documents' form)
         return _teacher_configs({k: getattr(self, k) for k in _TEACHER_PARAMS},
-                                self._resolved(long, token_list=False)["max_doc_tokens"])
+                                resolve(self.get_params(), long, token_list=False)["max_doc_tokens"])
 
     def resolved_for(self, token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str],
                      documents: Sequence[str] | None = None) -> dict[str, Any]:
@@ -443,15 +409,15 @@ class DSL(AbstractModel):
         resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
         ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``,
         ``theta_temperature_``, ``num_epochs_``.
-        ``documents`` is needed when a setting that reads the documents' form (:data:`_BY_FORM`) is ``"auto"`` (for
+        ``documents`` is needed when a setting that reads the documents' form (:data:`~dsl_plugin._auto.BY_FORM`) is ``"auto"`` (for
         an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
-        if documents is None and self._auto_in(_BY_FORM):
+        if documents is None and auto_in(self.get_params(), BY_FORM):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
-                             f"spaces) to resolve {', '.join(self._auto_in(_BY_FORM))} 'auto'")
+                             f"spaces) to resolve {', '.join(auto_in(self.get_params(), BY_FORM))} 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
-        return self._resolved(_is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
+        return resolve(self.get_params(), is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
@@ -462,44 +428,6 @@ class DSL(AbstractModel):
         what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
-
-    def _resolved(self, long: bool, token_list: bool, word_share=None) -> dict[str, Any]:
-        """The settings with ``"auto"`` resolved for a long (or short) training corpus of token lists (or of raw
-        text); the one place that says what ``input``, ``max_doc_tokens``, ``bow_weight``, ``target_neighbours``,
-        ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become. ``word_share``: a function
-        that measures how many of the corpus's word occurrences the sentence encoder reads as words
-        (:meth:`_word_share`; None: it cannot tell), called only where ``target_neighbours="auto"`` reads it (every
-        corpus but long token lists), after the settings' own checks."""
-        auto = self.input == "auto"
-        auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
-        auto_tokens = LONG_DOCUMENT_TOKENS if long else _TEACHER_DEFAULTS["max_doc_tokens"]
-        auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
-        long_tokens = long and token_list
-        long_prodlda_tokens = long_tokens and self.backbone == "prodlda"
-        auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
-        auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
-        theta_t = auto_theta_t if self.theta_temperature == "auto" else self.theta_temperature
-        check_theta_temperature(self.backbone, theta_t)  # before any LM pass, like diversity_weight
-        diversity_weight = self._diversity_weight()
-        if self.target_neighbours != "auto":
-            neighbours = self.target_neighbours
-        elif long_tokens:  # long token lists (round 14)
-            neighbours = LONG_TOKEN_LIST_NEIGHBOURS
-        else:  # short token lists, short or long raw text (rounds 16-18, 20): where the encoder knows their words
-            share = word_share() if word_share is not None else None
-            known = share is None or share >= ENCODER_MIN_WORD_SHARE
-            neighbours = DEFAULT_NEIGHBOURS if known else 0
-        # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
-        auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not long_tokens else None
-        return {"input": auto_input if auto else self.input,
-                "standardize_input": (auto and long) if self.standardize_input == "auto" else self.standardize_input,
-                "max_doc_tokens": auto_tokens if self.max_doc_tokens == "auto" else self.max_doc_tokens,
-                "diversity_weight": diversity_weight,
-                "bow_weight": auto_bow if self.bow_weight == "auto" else self.bow_weight,
-                "target_neighbours": neighbours,
-                "neighbour_weight": auto_weight if self.neighbour_weight == "auto" else self.neighbour_weight,
-                "theta_temperature": theta_t,
-                "num_epochs": auto_epochs if self.num_epochs == "auto" else self.num_epochs}
 
     def _word_share(self, bow, vocabulary: Sequence[str]) -> float | None:
         """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
@@ -512,16 +440,6 @@ class DSL(AbstractModel):
                                            "sentence encoder's vocabulary (and, if it knows their words, pools by "
                                            "its embeddings; target_neighbours=0 skips this), but ")
         return whole_word_share(encoder, vocabulary, np.asarray(bow.sum(axis=0)).ravel())
-
-    def _auto_in(self, names: Sequence[str]) -> list[str]:
-        """The settings of ``names`` (``_BY_LENGTH`` or ``_BY_FORM``) whose ``"auto"`` the training documents decide
-        (``theta_temperature="auto"`` and ``num_epochs="auto"`` only on ProdLDA: other backbones take 1 and
-        ``DEFAULT_EPOCHS`` whatever the documents;
-        ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a fit that pools nothing has no
-        weight)."""
-        return [name for name in names if getattr(self, name) == "auto"
-                and (name not in _PRODLDA_ONLY_AUTO or self.backbone == "prodlda")
-                and (name != "neighbour_weight" or self.target_neighbours != 0)]
 
     def _teachers(self) -> list[SoftLabelTeacher]:
         configs = self.teacher_configs
@@ -584,9 +502,9 @@ class DSL(AbstractModel):
 
     def _bow_needed(self, fit: bool) -> bool:
         """Whether the student's input (``input="lm+bow"``) or, when fitting, its target or an ``"auto"`` setting of
-        ``_BY_LENGTH`` (the documents' length) reads the bag of words."""
+        ``BY_LENGTH`` (the documents' length) reads the bag of words."""
         if fit:
-            return self.input == "lm+bow" or bool(self._auto_in(_BY_LENGTH)) or self._target_reads_bow()
+            return self.input == "lm+bow" or bool(auto_in(self.get_params(), BY_LENGTH)) or self._target_reads_bow()
         return self.input_ == "lm+bow"
 
     def _target_reads_bow(self) -> bool:
@@ -612,14 +530,14 @@ class DSL(AbstractModel):
         (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
         ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network),
         ``num_epochs_`` (its training)): as given,
-        or for ``"auto"`` chosen by :meth:`_resolved` from the training documents' length (the mean number of
+        or for ``"auto"`` chosen by :func:`~dsl_plugin._auto.resolve` from the training documents' length (the mean number of
         vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
         (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
         tokenised from ``documents``) and (but for long token lists) the sentence encoder's vocabulary
         (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled targets' neighbours."""
         logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
-        by_form = self._auto_in(_BY_FORM)
-        words = _mean_words(bow) if self._auto_in(_BY_LENGTH) else 0.0
+        by_form = auto_in(self.get_params(), BY_FORM)
+        words = mean_words(bow) if auto_in(self.get_params(), BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
@@ -628,7 +546,7 @@ class DSL(AbstractModel):
         def word_share():
             measured.append(self._word_share(bow, self.vocabulary_))
             return measured[0]
-        resolved = self._resolved(long, token_list, word_share)
+        resolved = resolve(self.get_params(), long, token_list, word_share)
         share = measured[0] if measured else None
         for name, value in resolved.items():
             setattr(self, name + "_", value)
@@ -1228,17 +1146,6 @@ def _json_safe(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}
 
 
-def _by_position(values, what: str):
-    """A pandas object read by position (:func:`dsl_plugin.data._positional`); any other sequence as it is (a
-    ``TokenizedTexts`` is not materialised)."""
-    return _positional(values, what) if hasattr(values, "iloc") else values
-
-
-def _check_token_lists(token_lists, documents: Sequence[str]) -> None:
-    if token_lists is not None and len(token_lists) != len(documents):
-        raise ValueError(f"token_lists length ({len(token_lists)}) does not match documents ({len(documents)})")
-
-
 def _is_saved_model(folder: Path) -> bool:
     return (folder / "config.json").exists()
 
@@ -1334,47 +1241,6 @@ def _teacher_configs(params: dict, auto_tokens: int) -> list[TeacherConfig]:
     if len(models) != len(set(models)):
         raise ValueError(f"language_model lists a model twice: {params['language_model']!r}")
     return [TeacherConfig(model=m, **fields) for m in models]
-
-
-def _mean_words(bow) -> float:
-    """Mean number of vocabulary words per document of ``bow`` (a bag of words, documents x vocabulary)."""
-    return float(bow.sum()) / max(bow.shape[0], 1)
-
-
-def is_token_list_corpus(documents: Sequence[str], token_lists: Sequence[Sequence[str]],
-                         vocabulary: Sequence[str] | None = None) -> bool:
-    """Whether DSL's ``"auto"`` settings treat these training documents as token lists (an OCTIS folder without raw
-    text, whose documents the LM reads as joined keywords): at least ``TOKEN_LIST_SHARE`` of them are exactly their
-    token lists joined by single spaces, or (``vocabulary`` given) are words of the vocabulary joined by single spaces,
-    as an OCTIS folder's documents are (so that ``fit`` on the joined lists without ``token_lists``, tokenised by
-    another tokenizer than the folder's, still counts). At most ``TOKEN_LIST_SAMPLE`` documents, evenly spaced, are
-    compared (both read by position)."""
-    documents, token_lists = _by_position(documents, "documents"), _by_position(token_lists, "token_lists")
-    _check_token_lists(token_lists, documents)
-    n = len(documents)
-    if n == 0:
-        return False
-    words = frozenset(vocabulary) if vocabulary is not None else frozenset()
-
-    def joined(doc: str, tokens) -> bool:
-        return doc == " ".join(tokens) or (bool(words) and doc == " ".join(split := doc.split())
-                                           and all(w in words for w in split))
-
-    rows = np.unique(np.linspace(0, n - 1, min(n, TOKEN_LIST_SAMPLE)).astype(np.int64))
-    return sum(joined(documents[i], token_lists[i]) for i in rows) >= TOKEN_LIST_SHARE * len(rows)
-
-
-def is_long_corpus(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> bool:
-    """Whether DSL's ``"auto"`` settings that read the documents' length (``_BY_LENGTH``) treat these training
-    documents (their token lists) as long: at least ``LONG_DOCUMENT_WORDS`` words of ``vocabulary`` per document on
-    average."""
-    return _is_long(bag_of_words(token_lists, check_vocabulary(vocabulary)))
-
-
-def _is_long(bow) -> bool:
-    """Whether the documents of ``bow`` (their bag of words) are long: ``LONG_DOCUMENT_WORDS`` or more vocabulary
-    words per document on average."""
-    return _mean_words(bow) >= LONG_DOCUMENT_WORDS
 
 
 def _logsumexp(logits: np.ndarray) -> np.ndarray:

@@ -735,24 +735,27 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
     assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
     # the threshold itself: at least half; read only where it decides (every corpus but long token lists)
-    auto = DSL()
-    assert auto._resolved(False, True, lambda: 0.5)["target_neighbours"] == 15
-    assert auto._resolved(False, True, lambda: 0.49)["target_neighbours"] == 0
-    assert auto._resolved(False, True, lambda: None)["target_neighbours"] == 15  # an encoder that cannot tell
+    from dsl_plugin._auto import resolve
+
+    auto = DSL().get_params()
+    assert resolve(auto, False, True, lambda: 0.5)["target_neighbours"] == 15
+    assert resolve(auto, False, True, lambda: 0.49)["target_neighbours"] == 0
+    assert resolve(auto, False, True, lambda: None)["target_neighbours"] == 15  # an encoder that cannot tell
 
     def unread():
         raise AssertionError("the word share was read")
-    assert auto._resolved(False, False, lambda: 0.5)["target_neighbours"] == 15  # short raw text (round 18)
-    assert auto._resolved(False, False, lambda: 0.49)["target_neighbours"] == 0
+    assert resolve(auto, False, False, lambda: 0.5)["target_neighbours"] == 15  # short raw text (round 18)
+    assert resolve(auto, False, False, lambda: 0.49)["target_neighbours"] == 0
     # long raw text: the same rule (round 20); long token lists pool 5 whatever the encoder knows (round 14)
-    assert auto._resolved(True, False, lambda: 0.5)["target_neighbours"] == 15
-    assert auto._resolved(True, False, lambda: 0.5)["neighbour_weight"] == 0.75
-    assert auto._resolved(True, False, lambda: 0.49)["target_neighbours"] == 0
-    assert auto._resolved(True, True, unread)["target_neighbours"] == 5
-    assert DSL(target_neighbours=3)._resolved(False, True, unread)["target_neighbours"] == 3
+    assert resolve(auto, True, False, lambda: 0.5)["target_neighbours"] == 15
+    assert resolve(auto, True, False, lambda: 0.5)["neighbour_weight"] == 0.75
+    assert resolve(auto, True, False, lambda: 0.49)["target_neighbours"] == 0
+    assert resolve(auto, True, True, unread)["target_neighbours"] == 5
+    assert resolve(DSL(target_neighbours=3).get_params(), False, True, unread)["target_neighbours"] == 3
     # an explicit number on long raw text weighs .75 too (0.14; 0.13: the plain mean); None gives the plain mean
-    assert DSL(target_neighbours=3)._resolved(True, False, unread)["neighbour_weight"] == 0.75
-    assert DSL(target_neighbours=3, neighbour_weight=None)._resolved(True, False, unread)["neighbour_weight"] is None
+    assert resolve(DSL(target_neighbours=3).get_params(), True, False, unread)["neighbour_weight"] == 0.75
+    plain_mean = DSL(target_neighbours=3, neighbour_weight=None).get_params()
+    assert resolve(plain_mean, True, False, unread)["neighbour_weight"] is None
     # a corpus none of whose words is in the vocabulary pools nothing (nothing to know)
     empty = [["zeta"], ["eta", "zeta"]] * 10
     assert DSL(embedding_model=_EncoderKnowing(vocab)).resolved_for(
