@@ -140,13 +140,7 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work, model_name)
         # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
         resolved = {"resolved": model.resolved_}
-        notes = (f"LM {model.language_model}, max_doc_tokens {model.max_doc_tokens_}, student input {model.input_}"
-                 f"{' (standardised)' if model.standardize_input_ else ''}")
-        if model.target_neighbours_:
-            weight = "" if model.neighbour_weight_ is None else f" (their weight {model.neighbour_weight_:g})"
-            notes += f", targets pooled with {model.target_neighbours_} neighbours{weight}"
-        if model.theta_temperature_ != 1:
-            notes += f", theta temperature {model.theta_temperature_:g}"
+        notes = model.describe()
     else:
         from dsl_plugin.baselines import run_baseline
 

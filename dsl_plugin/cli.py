@@ -45,7 +45,7 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"demo corpus: {len(texts)} documents, {len(set(labels))} labels; language model: {model.language_model}")
     t0 = time.time()
     theta = model.fit_transform(texts, vocabulary_size=args.vocabulary_size)
-    print(f"fitted in {time.time() - t0:.0f} s (teacher + training)\n")
+    print(f"fitted in {time.time() - t0:.0f} s (teacher + training); {model.describe()}\n")
     for k, words in enumerate(model.get_topics(10)):
         print(f"topic {k:2d}: {' '.join(words)}")
     print()
@@ -73,6 +73,7 @@ def _fit(args: argparse.Namespace) -> None:
     model = _model(args)
     ds = load_dataset(args.folder)
     out = model.train_model(ds, top_words=10)
+    print(f"DSL: {model.describe()}")
     for k, words in enumerate(out["topics"]):
         print(f"topic {k:2d}: {' '.join(words)}")
     if args.save:

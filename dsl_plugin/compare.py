@@ -444,7 +444,9 @@ def _fit(model: str, data: CorpusData, k: int, seed: int, params: dict, top_word
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*no raw text.*")  # said once, when the data was loaded
             out = dsl.train_model(data.dataset, top_words=top_words)
-        out["notes"] = f"DSL, language model {dsl.language_model}" + (f", {params}" if params else "")
+        # what it read on this corpus ("auto" settings resolved), and the settings given
+        out["notes"] = f"DSL: {dsl.describe()}" + (f"; given {params}" if params else "")
+        out["resolved"] = dsl.resolved_
         return out
     from .baselines import run_baseline
 
@@ -611,7 +613,8 @@ def compare(data, models: Sequence[str] = DEFAULT_MODELS, ks: Iterable[int] = (2
         rec = {**cell, "data": data.name, "metrics": res, "fit_seconds": round(fit_s, 1),
                "eval_seconds": round(time.time() - t0 - fit_s, 1), "n_docs": data.n_docs,
                "n_topics_found": len(out["topics"]), "topics": [list(t) for t in out["topics"]],
-               "notes": out.get("notes", ""), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+               "notes": out.get("notes", ""), **({"resolved": out["resolved"]} if "resolved" in out else {}),
+               "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         append_run(rec, runs_file)
         shown = [x for x in ("c_v", "td", "purity", "p10") if x in res]
         say(f"{m} K={k} seed={s}: " + ", ".join(f"{METRIC_NAMES[x]} {res[x]:.3f}" for x in shown)

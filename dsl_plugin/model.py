@@ -429,6 +429,21 @@ class DSL(AbstractModel):
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
+    def describe(self) -> str:
+        """What the fitted model reads and trained with, in one line (its teacher, what the student reads, pooled
+        targets and theta's temperature where used), e.g. ``"LM gemma3-270m, max_doc_tokens 256, student input
+        embeddings (standardised), targets pooled with 5 neighbours, theta temperature 1.3"``; :attr:`resolved_` has
+        every resolved setting."""
+        self._check_fitted()
+        line = (f"LM {self.language_model}, max_doc_tokens {self.max_doc_tokens_}, student input {self.input_}"
+                f"{' (standardised)' if self.standardize_input_ else ''}")
+        if self.target_neighbours_:
+            weight = "" if self.neighbour_weight_ is None else f" (their weight {self.neighbour_weight_:g})"
+            line += f", targets pooled with {self.target_neighbours_} neighbours{weight}"
+        if self.theta_temperature_ != 1:
+            line += f", theta temperature {self.theta_temperature_:g}"
+        return line
+
     def _word_share(self, bow, vocabulary: Sequence[str]) -> float | None:
         """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
         packaged MiniLM, whose packages it then needs) on the corpus whose bag of words is ``bow``."""

@@ -90,6 +90,11 @@ def test_compare_jsonl_resumes_and_cli(jsonl_file, compare_params, teacher_outpu
     _numbers_in_tables(result, models, labelled=True)
     table = result.table.set_index(["model", "k"])
     assert table.loc[("DSL", "all"), "runs"] == 2 and np.isfinite(table.loc[("DSL", "all"), "purity_mean"])
+    # a DSL run says what it read on this corpus (its "auto" settings resolved) and the settings given
+    dsl_run = next(r for r in result.runs if r["model"] == "DSL")
+    assert dsl_run["notes"].startswith(f"DSL: LM {compare_params['DSL'].get('language_model', 'gemma3-270m')}, ")
+    assert "; given {" in dsl_run["notes"] and f"**DSL**: {dsl_run['notes']}" in result.markdown
+    assert set(dsl_run["resolved"]) >= {"input", "standardize_input", "target_neighbours", "num_epochs"}
 
     # rerun: every run is already in runs.jsonl, nothing is fitted again; a torn last line is ignored
     with open(result.files["runs"], "a") as f:

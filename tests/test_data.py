@@ -285,6 +285,9 @@ def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsy
         def train_model(self, dataset, top_words=10):
             return {"topics": [["a", "b"]]}
 
+        def describe(self):
+            return "what it read"
+
     out = tmp_path / "demo"
     main(["prepare", "demo", str(out), "--vocabulary-size", "50"])
     monkeypatch.setattr(model_mod, "DSL", Recorder)
@@ -297,7 +300,7 @@ def test_cli_fit_passes_temperature_and_calibration(tmp_path, monkeypatch, capsy
     # options not given are left to DSL's own defaults (one source of truth)
     assert not ({"temperature", "calibration", "word_scoring", "language_model", "preset", "diversity_weight",
                  "num_epochs"} & set(seen))
-    assert "topic  0: a b" in capsys.readouterr().out
+    assert "DSL: what it read\ntopic  0: a b" in capsys.readouterr().out
     seen.clear()
     main(["fit", str(out), "--preset", "paper", "--temperature", "2"])
     assert seen["preset"] == "paper" and seen["temperature"] == 2.0

@@ -360,6 +360,10 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
         return _fitted_on_stub(vocab, tokens, docs, out, **kw)
     auto = fitted()
     assert (auto.input_, auto.standardize_input_, auto.bow_weight_) == (expected, expected != "lm", 0.5)
+    assert auto.describe() == ("LM gemma3-270m, max_doc_tokens 256, student input embeddings (standardised), targets "
+                               "pooled with 5 neighbours, theta temperature 1.3" if expected == "embeddings" else
+                               "LM gemma3-270m, max_doc_tokens 128, student input lm, targets pooled with 15 "
+                               "neighbours (their weight 0.75)")
     assert auto.input_size_ == (4 if expected == "embeddings" else 5)
     explicit = fitted(input=expected, standardize_input=expected != "lm")
     np.testing.assert_array_equal(auto.document_topic_, explicit.document_topic_)
