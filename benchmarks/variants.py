@@ -88,9 +88,11 @@ DSL_VARIANTS: dict[str, dict] = {
     "DSL-ECRTM-lmwords": {**_PAPER, "backbone": "ecrtm", "num_epochs": 200, "dropout": 0.0, "betas": [0.9, 0.999],
                           "lr_scheduler": None, "theta_estimate": "mean", "word_embeddings": "lm"},
 }
-#: 2: a run record's settings are in today's meaning (``dsl_plugin.model.PARAMS_CHANGED_LATER``); 1 (no
-#: ``"settings_format"``): recorded before, when ``standardize_input=False`` meant what ``"auto"`` means now
-SETTINGS_FORMAT = 2
+#: the save format (``dsl_plugin.model.MODEL_FORMAT``) whose meaning a run record's settings are in, recorded as its
+#: ``"settings_format"``; records without one are format 2 (before ``standardize_input="auto"``, when False meant what
+#: "auto" means now: ``PARAMS_CHANGED_LATER``). (The first record to carry the field, a probe's of 2026-12-05, says 2
+#: for 3; read as 2 it trains the same: its ``input`` is explicit.)
+LEGACY_SETTINGS_FORMAT = 2
 #: DSL parameters that do not change what a run trains (left out when records are compared)
 _NOT_SETTINGS = {"num_topics", "seed", "verbose", "cache_dir", "embedding_model", "device", "use_partitions",
                  "preset"}
@@ -109,15 +111,16 @@ def _normalised(found: dict) -> dict:
     """Settings in one form: the prompt as the LM reads it (``prompt_template`` with ``instruction`` filled in;
     before instructions existed the template held the whole prompt, the same text); ``diversity_weight`` None as
     the backbone's default it stands for (records of 0.5's default made before None existed hold 1e4);
-    ``standardize_input="auto"`` beside an explicit ``input`` as the False it is there (``dsl_plugin._auto.resolve``)."""
+    ``standardize_input="auto"`` beside an explicit ``input`` as the False it is there."""
+    from dsl_plugin._auto import standardizes
     from dsl_plugin.student import resolve_diversity_weight
     from dsl_plugin.teacher import DEFAULT_INSTRUCTION
 
     found = dict(found)
     if "diversity_weight" in found and found["diversity_weight"] is None:
         found["diversity_weight"] = resolve_diversity_weight(found.get("backbone", "prodlda"), None)
-    if found.get("standardize_input") == "auto" and found.get("input", "auto") != "auto":
-        found["standardize_input"] = False
+    if found.get("input", "auto") != "auto" and "standardize_input" in found:  # (whatever the corpus's length)
+        found["standardize_input"] = standardizes(found["standardize_input"], found["input"], long=True)
     if "prompt_template" in found:
         found["prompt"] = found.pop("prompt_template").replace("{instruction}",
                                                                found.pop("instruction", DEFAULT_INSTRUCTION))
@@ -133,22 +136,23 @@ def settings(config: dict, legacy: bool = False) -> dict:
 def record_settings(record: dict) -> dict:
     """The settings a recorded DSL run trained with. Older records: resolved from their config; a parameter added
     after a record was made counts at its value in ``dsl_plugin.model.PARAMS_ADDED_LATER`` (the value that trained as
-    before, whatever today's default), or if not listed there, at today's default; records made before a parameter's
-    meaning changed (no ``"settings_format"`` :data:`SETTINGS_FORMAT`) are read in today's meaning
-    (``dsl_plugin.model.PARAMS_CHANGED_LATER``)."""
+    before, whatever today's default), or if not listed there, at today's default; settings recorded before a
+    parameter's meaning changed (their ``"settings_format"``) are read in today's meaning
+    (``dsl_plugin.model.in_todays_meaning``)."""
     from dsl_plugin.model import PARAMS_ADDED_LATER, in_todays_meaning
 
     if "settings" in record:
-        recorded = record["settings"]
-        if record.get("settings_format", 1) < SETTINGS_FORMAT:
-            recorded = in_todays_meaning(recorded)
+        recorded = in_todays_meaning(record["settings"], record.get("settings_format", LEGACY_SETTINGS_FORMAT))
         return {**settings({}), **PARAMS_ADDED_LATER, **_normalised(recorded)}
     return settings(upgrade_config(record.get("config")), legacy=True)
 
 
 def settings_record(config: dict) -> dict:
-    """The fields a run record keeps of the settings of a DSL variant's config (read back by :func:`record_settings`)."""
-    return {"settings": settings(config), "settings_format": SETTINGS_FORMAT}
+    """The fields a run record keeps of the settings of a DSL variant's config (read back by
+    :func:`record_settings`)."""
+    from dsl_plugin.model import MODEL_FORMAT
+
+    return {"settings": settings(config), "settings_format": MODEL_FORMAT}
 
 
 def variant_of(record: dict) -> str | None:

@@ -57,6 +57,7 @@ BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "thet
 #: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
 PRODLDA_ONLY_AUTO = ("theta_temperature", "num_epochs")
 
+
 def mean_words(bow) -> float:
     """Mean number of vocabulary words per document of ``bow`` (a bag of words, documents x vocabulary)."""
     return float(bow.sum()) / max(bow.shape[0], 1)
@@ -98,6 +99,13 @@ def is_long(bow) -> bool:
     return mean_words(bow) >= LONG_DOCUMENT_WORDS
 
 
+def standardizes(standardize_input: bool | str, input: str, long: bool) -> bool:
+    """Whether a fit standardises the student's input: ``standardize_input`` as given, or for ``"auto"`` where
+    ``input="auto"`` chooses the sentence embedding (a ``long`` corpus: it was chosen standardised, quality study
+    rounds 4 and 10); an explicit ``input`` is not standardised under ``"auto"``, whatever the corpus."""
+    return (input == "auto" and long) if standardize_input == "auto" else standardize_input
+
+
 def auto_in(params: Mapping[str, Any], names: Sequence[str]) -> list[str]:
     """The settings of ``names`` (``BY_LENGTH`` or ``BY_FORM``) whose ``"auto"`` the training documents decide, given
     a model's parameters (``theta_temperature="auto"`` and ``num_epochs="auto"`` only on ProdLDA: other backbones take
@@ -110,12 +118,13 @@ def auto_in(params: Mapping[str, Any], names: Sequence[str]) -> list[str]:
 
 def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
             word_share: Callable[[], float | None] | None = None) -> dict[str, Any]:
-    """A model's parameters (``DSL.get_params()``) with ``"auto"`` resolved for a long (or short) training corpus of
-    token lists (or of raw text): what ``input``, ``standardize_input``, ``max_doc_tokens``, ``bow_weight``,
-    ``target_neighbours``, ``neighbour_weight``, ``theta_temperature`` and ``num_epochs`` ``"auto"`` become, and
-    ``diversity_weight`` None (the backbone's). ``word_share``: a function that measures how many of the corpus's word
-    occurrences the sentence encoder reads as words (``DSL._word_share``; None: it cannot tell), called only where
-    ``target_neighbours="auto"`` reads it (every corpus but long token lists), after the settings' own checks.
+    """The settings a fit with a model's parameters (``DSL.get_params()``) resolves on a long (or short) training corpus
+    of token lists (or of raw text): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight",
+    "bow_weight", "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs"}``, each as given or, for
+    ``"auto"`` (``diversity_weight``: None, the backbone's), as its rule chooses. ``word_share``: a function that
+    measures how many of the corpus's word occurrences the sentence encoder reads as words (``DSL._word_share``; None:
+    it cannot tell), called only where ``target_neighbours="auto"`` reads it (every corpus but long token lists), after
+    the settings' own checks.
 
     Raises:
         ValueError: a theta temperature or duplicate-topic weight the backbone cannot take (before any LM pass).
@@ -145,7 +154,7 @@ def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
     def given(name: str, auto_value):
         return auto_value if params[name] == "auto" else params[name]
     return {"input": auto_input if auto else params["input"],
-            "standardize_input": given("standardize_input", auto and long),
+            "standardize_input": standardizes(params["standardize_input"], params["input"], long),
             "max_doc_tokens": given("max_doc_tokens", auto_tokens),
             "diversity_weight": diversity_weight,
             "bow_weight": given("bow_weight", auto_bow),

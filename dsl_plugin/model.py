@@ -47,8 +47,7 @@ INPUTS = ("auto", "lm", "embeddings", "lm+embeddings", "lm+bow")
 #: the inputs that read the sentence embedding (``embedding_model``, by default the packaged MiniLM)
 EMBEDDING_INPUTS = ("embeddings", "lm+embeddings")
 #: what the student reads, in words (logged when ``input="auto"`` is resolved)
-_INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding (standardised)",
-                "embeddings": "the MiniLM embedding alone (standardised)"}
+_INPUT_WORDS = {"lm+embeddings": "the LM state and the MiniLM embedding", "embeddings": "the MiniLM embedding alone"}
 #: fitted input statistics saved next to the weights (safetensors keys ``dsl_input_stats.<name>``)
 _INPUT_STAT_NAMES = ("input_mean_", "input_scale_", "bow_input_scale_")
 #: where the word vectors of the ETM / ECRTM backbones come from
@@ -58,7 +57,7 @@ WORD_EMBEDDINGS = ("word2vec", "lm")
 # mean of posterior samples as theta, the LM's last-token hidden state as input; on the language model you choose
 # (default: the package's). DSL 0.1's default was this preset on "smollm2-135m".
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": False, "bow_weight": 0.0,
+    "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": "auto", "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
               "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0,
@@ -134,11 +133,12 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 #: a save without the parameter loads with it (not with today's default, which may differ)
 PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
                                       "target_neighbours": 0, "neighbour_weight": None}
-#: parameters whose meaning changed -> (the value that meant it before, the value that means it now): a save of an
-#: older format (``MODEL_FORMAT`` < 3) or a benchmark record made before (``benchmarks.variants``) that holds the first
-#: trained as the second does today. ``standardize_input=False`` was overridden under ``input="auto"`` on long corpora
-#: until 0.15, which is what ``"auto"`` does now; False now means False.
-PARAMS_CHANGED_LATER: dict[str, tuple[Any, Any]] = {"standardize_input": (False, "auto")}
+#: parameters whose meaning changed -> (the save format that brought the change, the value that meant it before, the
+#: value that means it now): the params of a save of an older format (or a benchmark record's settings,
+#: ``benchmarks.variants``) that hold the second trained as the third does today. ``standardize_input=False`` was
+#: overridden under ``input="auto"`` on long corpora until 0.15 (format 3), which is what ``"auto"`` does now; False
+#: now means False.
+PARAMS_CHANGED_LATER: dict[str, tuple[int, Any, Any]] = {"standardize_input": (3, False, "auto")}
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
@@ -195,10 +195,10 @@ class DSL(AbstractModel):
         target: ``"soft"`` (LM soft labels) or ``"bow"`` (normalised bag of words, ablation).
         input: ``"auto"`` (the default: ``"lm"`` for short documents; for long ones, a training corpus whose
             documents hold on average at least ``LONG_DOCUMENT_WORDS`` = 32 vocabulary words, ``"lm+embeddings"``
-            with ``standardize_input``, or ``"embeddings"`` with ``standardize_input`` when they are also token lists
-            (:func:`is_token_list_corpus`; quality study round 10); chosen at fit, kept as ``input_``), ``"lm"`` (LM
-            hidden state), ``"embeddings"`` (``embedding_model.encode`` alone; the soft labels stay the target),
-            ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
+            (standardised under ``standardize_input="auto"``), or ``"embeddings"`` (the same) when they are also
+            token lists (:func:`is_token_list_corpus`; quality study round 10); chosen at fit, kept as ``input_``),
+            ``"lm"`` (LM hidden state), ``"embeddings"`` (``embedding_model.encode`` alone; the soft labels stay the
+            target), ``"lm+embeddings"`` (both, concatenated; ``embedding_model`` defaults to the packaged
             all-MiniLM-L6-v2) or ``"lm+bow"`` (the LM hidden state next to the document's bag of words, each row of
             it at unit length times the mean hidden-state length of the training documents, as CombinedTM puts the
             bag of words next to its embedding; no extra LM pass).
@@ -409,15 +409,17 @@ class DSL(AbstractModel):
         resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
         ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``,
         ``theta_temperature_``, ``num_epochs_``.
-        ``documents`` is needed when a setting that reads the documents' form (:data:`~dsl_plugin._auto.BY_FORM`) is ``"auto"`` (for
-        an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the model."""
-        if documents is None and auto_in(self.get_params(), BY_FORM):
+        ``documents`` is needed when a setting that reads the documents' form (:data:`~dsl_plugin._auto.BY_FORM`) is
+        ``"auto"`` (for an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the
+        model."""
+        params = self.get_params()
+        if documents is None and auto_in(params, BY_FORM):
             raise ValueError("resolved_for needs documents (the text the LM reads; for token lists, each joined by "
-                             f"spaces) to resolve {', '.join(auto_in(self.get_params(), BY_FORM))} 'auto'")
+                             f"spaces) to resolve {', '.join(auto_in(params, BY_FORM))} 'auto'")
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
-        return resolve(self.get_params(), is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
+        return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
@@ -430,19 +432,23 @@ class DSL(AbstractModel):
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
     def describe(self) -> str:
-        """What the fitted model reads and trained with, in one line (its teacher, what the student reads, pooled
-        targets and theta's temperature where used), e.g. ``"LM gemma3-270m, max_doc_tokens 256, student input
-        embeddings (standardised), targets pooled with 5 neighbours, theta temperature 1.3"``; :attr:`resolved_` has
-        every resolved setting."""
+        """What the fitted model reads and how it trained, in one line: its teacher and the tokens it reads, the
+        student's input, the bag of words' share of the target, pooled targets and theta's temperature where used,
+        the epochs; e.g. ``"LM gemma3-270m, max_doc_tokens 256, student input embeddings (standardised), targets 50%
+        bag of words, pooled with 5 neighbours, theta temperature 1.3, 200 epochs"``. :attr:`resolved_` has every
+        resolved setting."""
         self._check_fitted()
-        line = (f"LM {self.language_model}, max_doc_tokens {self.max_doc_tokens_}, student input {self.input_}"
-                f"{' (standardised)' if self.standardize_input_ else ''}")
+        parts = [f"LM {self.language_model}", f"max_doc_tokens {self.max_doc_tokens_}",
+                 f"student input {self.input_}{' (standardised)' if self.standardize_input_ else ''}"]
+        target = [f"{100 * self.bow_weight_:.0f}% bag of words"] if self.target == "soft" and self.bow_weight_ else []
         if self.target_neighbours_:
             weight = "" if self.neighbour_weight_ is None else f" (their weight {self.neighbour_weight_:g})"
-            line += f", targets pooled with {self.target_neighbours_} neighbours{weight}"
+            target.append(f"pooled with {self.target_neighbours_} neighbours{weight}")
+        if target:
+            parts.append("targets " + ", ".join(target))
         if self.theta_temperature_ != 1:
-            line += f", theta temperature {self.theta_temperature_:g}"
-        return line
+            parts.append(f"theta temperature {self.theta_temperature_:g}")
+        return ", ".join(parts + [f"{self.num_epochs_} epochs"])
 
     def _word_share(self, bow, vocabulary: Sequence[str]) -> float | None:
         """:func:`~dsl_plugin.embeddings.whole_word_share` of the sentence encoder (``embedding_model``, by default the
@@ -544,15 +550,16 @@ class DSL(AbstractModel):
         """This fit's resolved settings (each name of ``_RESOLVED`` + ``_``: ``input_``, ``standardize_input_``
         (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
         ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network),
-        ``num_epochs_`` (its training)): as given,
-        or for ``"auto"`` chosen by :func:`~dsl_plugin._auto.resolve` from the training documents' length (the mean number of
-        vocabulary words in ``bow``, their bag of words; long from ``LONG_DOCUMENT_WORDS``), form
-        (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the vocabulary; ``token_lists`` None:
-        tokenised from ``documents``) and (but for long token lists) the sentence encoder's vocabulary
-        (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled targets' neighbours."""
+        ``num_epochs_`` (its training)): as given, or for ``"auto"`` chosen by :func:`~dsl_plugin._auto.resolve` from
+        the training documents' length (the mean number of vocabulary words in ``bow``, their bag of words; long from
+        ``LONG_DOCUMENT_WORDS``), form (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the
+        vocabulary; ``token_lists`` None: tokenised from ``documents``) and (but for long token lists) the sentence
+        encoder's vocabulary (:meth:`_word_share`); also ``neighbours_embedder_``, the encoder that finds pooled
+        targets' neighbours."""
         logged = [name for name in ("input", "max_doc_tokens") if getattr(self, name) == "auto"]  # (the log line's)
-        by_form = auto_in(self.get_params(), BY_FORM)
-        words = mean_words(bow) if auto_in(self.get_params(), BY_LENGTH) else 0.0
+        params = self.get_params()
+        by_form = auto_in(params, BY_FORM)
+        words = mean_words(bow) if auto_in(params, BY_LENGTH) else 0.0
         long = words >= LONG_DOCUMENT_WORDS
         token_list = bool(by_form) and is_token_list_corpus(
             documents, token_lists if token_lists is not None else TokenizedTexts(documents), self.vocabulary_)
@@ -561,7 +568,7 @@ class DSL(AbstractModel):
         def word_share():
             measured.append(self._word_share(bow, self.vocabulary_))
             return measured[0]
-        resolved = resolve(self.get_params(), long, token_list, word_share)
+        resolved = resolve(params, long, token_list, word_share)
         share = measured[0] if measured else None
         for name, value in resolved.items():
             setattr(self, name + "_", value)
@@ -571,7 +578,8 @@ class DSL(AbstractModel):
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(logged),
                         words, ">=" if long else "<", LONG_DOCUMENT_WORDS,
-                        _INPUT_WORDS.get(self.input_, self.input_), self.max_doc_tokens_)
+                        _INPUT_WORDS.get(self.input_, self.input_)
+                        + (" (standardised)" if self.standardize_input_ else ""), self.max_doc_tokens_)
         if self.bow_weight == "auto":
             logger.info("DSL: bow_weight='auto': the training documents are %s: the target is %.0f%% their bag of "
                         "words", "token lists (the LM reads joined keywords)" if token_list else "text",
@@ -1074,8 +1082,7 @@ class DSL(AbstractModel):
             raise ValueError(f"{weights_file} and {config_file} do not belong together: the weights were saved with "
                              "another vocabulary (checksum differs); the folder was changed after saving")
         params = {**PARAMS_ADDED_LATER, **params}
-        if fmt < 3:
-            params = in_todays_meaning(params)
+        params = in_todays_meaning(params, fmt)
         if "center_logits" in params:  # saved before calibration replaced it
             params["calibration"] = "corpus" if params.pop("center_logits") else None
         saved = {k: v for k, v in params.items() if k not in _NOT_SAVED}
@@ -1148,11 +1155,12 @@ class DSL(AbstractModel):
         return model
 
 
-def in_todays_meaning(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters saved or recorded before a change of meaning (:data:`PARAMS_CHANGED_LATER`) as today's parameters
-    that train the same."""
-    changed = {name: now for name, (before, now) in PARAMS_CHANGED_LATER.items()
-               if name in params and type(params[name]) is type(before) and params[name] == before}
+def in_todays_meaning(params: dict[str, Any], fmt: int) -> dict[str, Any]:
+    """Parameters saved in format ``fmt`` (``MODEL_FORMAT`` of their save, or of the settings of a benchmark record)
+    as today's parameters that train the same: every change of meaning (:data:`PARAMS_CHANGED_LATER`) that came
+    with a later format applied."""
+    changed = {name: now for name, (since, before, now) in PARAMS_CHANGED_LATER.items()
+               if fmt < since and name in params and type(params[name]) is type(before) and params[name] == before}
     return {**params, **changed}
 
 

@@ -89,7 +89,7 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     assert new_dsl["settings"]["standardize_input"] == "auto"
     pre_015 = {**new_dsl["settings"], "standardize_input": False}
     false_now = dict(old_dsl, **run.settings_record({"standardize_input": False}))
-    assert false_now["settings"] == pre_015 and false_now["settings_format"] == variants.SETTINGS_FORMAT == 2
+    assert false_now["settings"] == pre_015 and false_now["settings_format"] == 3
     int8_before = {**run.settings(run.DSL_VARIANTS["DSL-int8"]), "standardize_input": False}
     _write(f, [dict(new_dsl, settings=pre_015), false_now, dict(new_dsl, model="DSL-int8", settings=int8_before)])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL", None), ("DSL-int8", None)]

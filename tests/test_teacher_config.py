@@ -361,9 +361,12 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
     auto = fitted()
     assert (auto.input_, auto.standardize_input_, auto.bow_weight_) == (expected, expected != "lm", 0.5)
     assert auto.describe() == ("LM gemma3-270m, max_doc_tokens 256, student input embeddings (standardised), targets "
-                               "pooled with 5 neighbours, theta temperature 1.3" if expected == "embeddings" else
-                               "LM gemma3-270m, max_doc_tokens 128, student input lm, targets pooled with 15 "
-                               "neighbours (their weight 0.75)")
+                               "50% bag of words, pooled with 5 neighbours, theta temperature 1.3, 2 epochs"
+                               if expected == "embeddings" else
+                               "LM gemma3-270m, max_doc_tokens 128, student input lm, targets 50% bag of words, "
+                               "pooled with 15 neighbours (their weight 0.75), 2 epochs")
+    assert fitted(target_neighbours=0, bow_weight=0).describe().endswith("student input " + (
+        "embeddings (standardised), theta temperature 1.3, 2 epochs" if expected == "embeddings" else "lm, 2 epochs"))
     assert auto.input_size_ == (4 if expected == "embeddings" else 5)
     explicit = fitted(input=expected, standardize_input=expected != "lm")
     np.testing.assert_array_equal(auto.document_topic_, explicit.document_topic_)
@@ -383,7 +386,7 @@ def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_
 
     from dsl_plugin.model import MODEL_FORMAT, PARAMS_CHANGED_LATER
 
-    assert MODEL_FORMAT == 3 and PARAMS_CHANGED_LATER == {"standardize_input": (False, "auto")}
+    assert MODEL_FORMAT == 3 and PARAMS_CHANGED_LATER == {"standardize_input": (3, False, "auto")}
     rng = np.random.default_rng(5)
     vocab = ["alpha", "beta", "gamma"]
     tokens = [[vocab[(i + j) % 3] for j in range(40)] for i in range(20)]  # long
@@ -397,6 +400,12 @@ def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_
     assert (off.input_, off.standardize_input, off.standardize_input_) == ("lm+embeddings", False, False)
     assert not np.allclose(auto.document_topic_, off.document_topic_)
     assert fitted(input="lm+embeddings").standardize_input_ is False  # "auto" standardises input="auto"'s choice only
+    # a preset's value is not the user's: the paper preset under input="auto" standardises as before 0.15
+    assert DSL(preset="paper").standardize_input == "auto" and fitted(preset="paper", input="auto").standardize_input_
+    from dsl_plugin.model import in_todays_meaning
+
+    assert in_todays_meaning({"standardize_input": False}, 3) == {"standardize_input": False}  # format 3: as saved
+    assert in_todays_meaning({"standardize_input": 0, "input": "auto"}, 2) == {"standardize_input": 0, "input": "auto"}
     assert DSL(standardize_input="yes").standardize_input is True
     with pytest.raises(ValueError, match="standardize_input must be 'auto', True or False"):
         DSL(standardize_input="maybe")
