@@ -349,6 +349,11 @@ DATASETS["debian-4k"] = (
     "Debian 12.15 package descriptions (apt's English lists of bookworm main, one package per source package, long "
     f"part of at least {DEBIAN_MIN_WORDS} words), fixed stratified sample of 4,000 of the 10,530 (seed 0), labelled "
     f"by section ({len(DEBIAN_SECTIONS)}: a field or a language); raw text")
+# The same 4,000 Debian descriptions as an OCTIS-style folder of token lists only (added 2026-12-05, fourteenth session):
+# a third corpus of long token lists next to the 20 Newsgroups copy and BBC News, for levers aimed at that kind
+DATASETS["debian-4k-tokens"] = (
+    "debian_descriptions", {"sample": 4000, "sample_seed": 0, "raw": "tokens"},
+    f"{DATASETS['debian-4k'][2][:-len('; raw text')]}; token lists only (the LM reads the joined tokens)")
 VOCABULARY_SIZE = 2000
 
 
