@@ -109,6 +109,12 @@
     python -m benchmarks.quality_study --levers Q-tokens-wide Q-tokens-ecrtm --datasets 20newsgroups-tokens --ks 50 \
         --seeds 0
     python -m benchmarks.quality_study --levers Q-tokens-fastopic --datasets 20newsgroups-tokens --ks 50 --seeds 0
+    # neighbours of the pooled targets found by the targets (or both), on the three long token-list sets (the
+    # debian-4k-tokens teacher pass first), next to DSL() on the new set's cell
+    python -m benchmarks.teacher_pass --variant DSL --datasets debian-4k-tokens
+    python -m benchmarks.quality_study --levers Q-tokens-tspace Q-tokens-both --datasets 20newsgroups-tokens bbc_news \
+        debian-4k-tokens --ks 50 --seeds 0
+    python -m benchmarks.run --models DSL --datasets debian-4k-tokens --ks 50 --seeds 0
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse

@@ -346,7 +346,7 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS[default_lever("bow05")], **config
 STUDY_VARIANTS["Q-tokens-keywords"] = {**STUDY_VARIANTS["Q-tokens-nbr5-thetaT13"], "prompt_template": KEYWORD_PROMPT}
 #: study variants of no round (probes): no rule decides on them (quality_study.decide leaves them out of round 1's)
 PROBES = ("Q-tokens-keywords", "Q-tokens-nocal", "Q-tokens-tau15", "Q-tokens-ecrtm", "Q-tokens-wide",
-          "Q-tokens-fastopic")
+          "Q-tokens-fastopic", "Q-tokens-tspace", "Q-tokens-both")
 # round 18 (2026-12-05, RULE18): over DSL() 0.11 on short raw text (= Q-default-div1e4 there), the targets pooled with
 # the nearest training documents' as rounds 16-17 chose for short token lists (15 neighbours, weight .75) or as round
 # 14 chose for long token lists (5 neighbours, every target weighing the same)
@@ -381,6 +381,12 @@ STUDY_VARIANTS["Q-tokens-wide"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "hidden_s
 STUDY_VARIANTS["Q-tokens-fastopic"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "backbone": "fastopic",
                                        "theta_temperature": 1.0, "standardize_input": False, "betas": [0.9, 0.999],
                                        "lr_scheduler": None, "diversity_weight": 0.0}
+# probes of 2026-12-05 (fourteenth session, no round): over DSL() 0.14 on long token lists (= Q-tokens-ep200 there),
+# the 5 neighbours whose targets are pooled found by the own targets (Hellinger geometry: the teacher's view and the
+# bag of words; on BBC News they retrieve better than MiniLM's, on the 20NG token copy worse: target_retrieval.md)
+# or by both side by side, instead of by MiniLM
+STUDY_VARIANTS["Q-tokens-tspace"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "neighbour_space": "targets"}
+STUDY_VARIANTS["Q-tokens-both"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "neighbour_space": "both"}
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)

@@ -25,10 +25,10 @@ from ._auto import (DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_NEIGHBOURS, LONG_DOCUMENT_
 from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_documents, bag_of_words, build_vocabulary,
                    check_vocabulary)
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, WORD_VECTOR_BACKBONES, BatchSource,
-                      RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean, column_std,
-                      corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
-                      resolve_diversity_weight, row_chunks, soft_targets, train_network)
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_SPACES, WORD_VECTOR_BACKBONES,
+                      BatchSource, RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean,
+                      column_std, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows, resolve_diversity_weight,
+                      row_chunks, soft_targets, target_geometry, train_network, unit_rows)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -110,6 +110,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "neighbour_weight": ("auto", either(choice("auto"), optional(real(0, 1)),
                                         "'auto', None or a finite number in [0, 1]")),
+    "neighbour_space": ("encoder", choice(*NEIGHBOUR_SPACES)),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -132,6 +133,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 #: parameters added after models were saved (and benchmark runs recorded) -> the value that trains as those did:
 #: a save without the parameter loads with it (not with today's default, which may differ)
 PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
+                                      "neighbour_space": "encoder",
                                       "target_neighbours": 0, "neighbour_weight": None}
 #: parameters whose meaning changed -> (the save format that brought the change, the value that meant it before, the
 #: value that means it now): the params of a save of an older format (or a benchmark record's settings,
@@ -260,6 +262,15 @@ class DSL(AbstractModel):
             ``DEFAULT_NEIGHBOUR_WEIGHT`` = .75 when a fit pools, except on long token lists: None (the plain mean,
             as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
             that pools nothing is named in a warning).
+        neighbour_space: where ``target_neighbours`` finds a document's neighbours: ``"encoder"`` (the default: cosine
+            of the ``embedding_model`` sentence embeddings), ``"targets"`` (cosine of the documents' own targets in
+            Hellinger geometry, each target's square root centred by their mean: the teacher's view plus the bag of
+            words, no sentence encoder; :func:`~dsl_plugin.student.target_geometry`) or ``"both"`` (the two, each at
+            unit length, side by side). ``"targets"`` and ``"both"`` hold every training document's target in memory
+            for the search (n x |V| floats; a fit that would exceed :func:`memory_budget` stops before the LM pass).
+            Not a default: a probe of 2026-12-05 found target neighbours lifting BBC News and losing on the 20
+            Newsgroups token copy (benchmarks/results/quality_study.md, "Probes"). ``"auto"`` of
+            ``target_neighbours`` still reads the encoder's vocabulary.
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -340,7 +351,7 @@ class DSL(AbstractModel):
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
                  theta_temperature: float | str = "auto", target_neighbours: int | str = "auto",
-                 neighbour_weight: float | str | None = "auto"):
+                 neighbour_weight: float | str | None = "auto", neighbour_space: str = "encoder"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -573,7 +584,7 @@ class DSL(AbstractModel):
         for name, value in resolved.items():
             setattr(self, name + "_", value)
         # which encoder found the neighbours of pooled targets (saved; training only)
-        self.neighbours_embedder_ = self._embedder_kind(self.target_neighbours_ > 0)
+        self.neighbours_embedder_ = self._embedder_kind(self._pools_by_encoder())
         if logged:
             logger.info("DSL: %s='auto': the training documents hold %.1f vocabulary words on average (%s %d): the "
                         "student reads %s; the teacher reads up to %d tokens per document", " and ".join(logged),
@@ -596,6 +607,14 @@ class DSL(AbstractModel):
                         + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")
                         if self.target_neighbours_ else
                         f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
+        if self.target_neighbours_ and self.neighbour_space != "encoder":  # before any LM pass
+            need, budget = 4 * len(documents) * len(self.vocabulary_), memory_budget()
+            if need > budget:
+                raise ValueError(f"neighbour_space={self.neighbour_space!r} searches neighbours among every training "
+                                 f"document's target, {need / 2**30:.1f} GB here ({len(documents)} documents x "
+                                 f"{len(self.vocabulary_)} words), more than the memory budget of "
+                                 f"{budget / 2**30:.1f} GB ({MEMORY_BUDGET_ENV}): use neighbour_space='encoder' "
+                                 "or a larger budget")
         if self.neighbour_weight not in (None, "auto") and not self.target_neighbours_:
             logger.warning("DSL: neighbour_weight=%g has no effect: this fit pools no neighbours' targets "
                            "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_weight)
@@ -618,7 +637,11 @@ class DSL(AbstractModel):
     def _fit_reads_embeddings(self) -> list[str]:
         """The resolved settings of this fit that read the documents' sentence embeddings (none: an empty list)."""
         return ([f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []) + (
-            [f"target_neighbours_={self.target_neighbours_}"] if self.target_neighbours_ else [])
+            [f"target_neighbours_={self.target_neighbours_}"] if self._pools_by_encoder() else [])
+
+    def _pools_by_encoder(self) -> bool:
+        """Whether this fit finds pooled targets' neighbours by the sentence encoder's embeddings."""
+        return bool(self.target_neighbours_) and self.neighbour_space != "targets"
 
     def _check_embedder(self, documents: Sequence[str]) -> None:
         """Before the teacher pass of a fit (``fit`` and ``train_model``, once the settings are resolved): when the
@@ -691,16 +714,26 @@ class DSL(AbstractModel):
             self._set_input_statistics(lambda: [x])
         return ((x - self.input_mean_) / self.input_scale_).astype(np.float32)
 
-    def _target_rows(self, teacher_out, bow, neighbours: np.ndarray | None = None):
+    def _target_rows(self, teacher_out, bow, neighbours: np.ndarray | None = None, own=None):
         """``rows -> the training targets`` (float32), built per block from the teacher logits and/or ``bow`` (the bag
         of words, :meth:`_bow`; None when neither the target nor ``bow_weight`` reads it) by the pure functions of
         :mod:`dsl_plugin.student`; the corpus calibration offset is computed first, in one pass over the logits.
         ``neighbours`` (``target_neighbours``: :func:`~dsl_plugin.student.neighbour_index` of the documents): each
-        row's target is the mean of its own and its neighbours' (``neighbour_weight``: theirs weigh that much)."""
-        rows_of = self._own_target_rows(teacher_out, bow)
+        row's target is the mean of its own and its neighbours' (``neighbour_weight``: theirs weigh that much).
+        ``own``: :meth:`_own_target_rows` already built (not built again)."""
+        rows_of = own if own is not None else self._own_target_rows(teacher_out, bow)
         if neighbours is None:
             return rows_of
         return pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
+
+    def _neighbour_vectors(self, embeddings: np.ndarray | None, own, n: int) -> np.ndarray:
+        """The rows whose cosine finds pooled targets' neighbours (``neighbour_space``): the sentence embeddings,
+        the own targets in Hellinger geometry (``own``: :meth:`_own_target_rows`), or both at unit length."""
+        if self.neighbour_space == "encoder":
+            return embeddings
+        targets = target_geometry(own, n)
+        return targets if self.neighbour_space == "targets" else np.concatenate(
+            [unit_rows(embeddings), unit_rows(targets)], axis=1)
 
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
@@ -739,8 +772,10 @@ class DSL(AbstractModel):
         reads_embeddings = self._fit_reads_embeddings() if fit else self.input_ in EMBEDDING_INPUTS
         embeddings = self._embeddings(documents) if reads_embeddings else None  # once, for input and neighbours
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
-        neighbours = neighbour_index(embeddings, self.target_neighbours_, self.seed, device=device) if pooled else None
-        targets = self._target_rows(teacher_out, bow, neighbours) if fit else None
+        own = self._own_target_rows(teacher_out, bow) if fit else None
+        neighbours = (neighbour_index(self._neighbour_vectors(embeddings, own, n), self.target_neighbours_, self.seed,
+                                      device=device) if pooled else None)
+        targets = self._target_rows(teacher_out, bow, neighbours, own) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):
             return source

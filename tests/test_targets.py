@@ -139,3 +139,66 @@ def test_a_fit_with_target_neighbours_encodes_once_and_transform_reads_no_neighb
     for bad in (-1, 2.5, "more", True):
         with pytest.raises(ValueError, match="target_neighbours must be 'auto' or an integer >= 0"):
             DSL(target_neighbours=bad)
+
+
+def test_target_geometry_is_the_centred_square_root_of_the_targets_read_block_by_block():
+    from dsl_plugin.student import target_geometry
+
+    targets = np.random.default_rng(3).dirichlet(np.ones(5), size=10).astype(np.float32)
+    expected = np.sqrt(targets) - np.sqrt(targets).mean(0)
+    for chunk in (3, 10, 64):  # blocks of 3 (the last one short), one block, more than the rows
+        np.testing.assert_allclose(target_geometry(lambda rows: targets[rows], 10, chunk=chunk), expected, atol=1e-6)
+
+
+class _NoEncoder:
+    def encode(self, texts):
+        raise AssertionError("neighbour_space='targets' read the sentence encoder")
+
+
+def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monkeypatch):
+    """neighbour_space="targets" pools by the own targets' Hellinger geometry (no sentence encoder read, none saved
+    as the neighbours' encoder); "both" by the two side by side; "encoder" (the default) as before. The targets'
+    search holds n x |V| floats: a fit beyond the memory budget stops before any LM pass, naming the setting."""
+    import dsl_plugin.model as model_mod
+    from dsl_plugin.student import neighbour_index, target_geometry, unit_rows
+
+    rng = np.random.default_rng(0)
+    docs = [f"{'alpha beta' if i % 2 else 'gamma delta'} text {i}" for i in range(24)]
+    out = TeacherOutputs(logits=rng.normal(size=(24, 6)).astype(np.float32),
+                         hidden=rng.normal(size=(24, 4)).astype(np.float32))
+    kw = dict(num_topics=2, input="lm", target_neighbours=3, num_epochs=2, verbose=False, device="cpu")
+    seen = []
+
+    def recording(vectors, k, seed=0, device=None):
+        seen.append(np.asarray(vectors))
+        return neighbour_index(vectors, k, seed, device=device)
+    monkeypatch.setattr(model_mod, "neighbour_index", recording)
+    vocab = ["alpha", "beta", "gamma", "delta", "text", "extra"]
+
+    def fitted(**extra):
+        model = DSL(**{**kw, **extra})
+        model.vocabulary_ = vocab
+        model._fit_arrays(docs, [d.split() for d in docs], out)
+        return model
+    by_targets = fitted(neighbour_space="targets", embedding_model=_NoEncoder())
+    own = by_targets._own_target_rows(out, by_targets._bow([d.split() for d in docs]))
+    np.testing.assert_allclose(seen[-1], target_geometry(own, 24), atol=1e-6)
+    assert by_targets.neighbours_embedder_ is None and by_targets.neighbour_space == "targets"
+    enc = _CountingEmbedder()
+    both = fitted(neighbour_space="both", embedding_model=enc)
+    emb = enc.encode(docs)
+    np.testing.assert_allclose(seen[-1], np.concatenate([unit_rows(emb), unit_rows(target_geometry(own, 24))], 1),
+                               atol=1e-5)
+    assert both.neighbours_embedder_ == "custom: _CountingEmbedder"
+    by_encoder = fitted(embedding_model=_CountingEmbedder())
+    np.testing.assert_allclose(seen[-1], emb)
+    assert not np.allclose(by_targets.document_topic_, by_encoder.document_topic_)
+    loaded = DSL.load(by_targets.save(tmp_path / "m"))
+    assert loaded.neighbour_space == "targets"
+    np.testing.assert_allclose(loaded.transform(docs, out), by_targets.document_topic_, atol=1e-6)
+    monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "100")  # bytes: 24 documents x 6 words of float32 is 576
+    with pytest.raises(ValueError, match="neighbour_space='targets' searches neighbours among every training "
+                                         "document's target.*more than the memory budget"):
+        fitted(neighbour_space="targets", embedding_model=_NoEncoder())
+    with pytest.raises(ValueError, match="neighbour_space must be one of"):
+        DSL(neighbour_space="minilm")

@@ -16,13 +16,14 @@ from ._ecrtm import ECRTMNetwork
 from ._etm import ETMNetwork
 from ._fastopic import FASTopicNetwork
 from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss, topic_overlap
-from ._targets import (CALIBRATIONS, NEIGHBOUR_BLOCK, bow_features, bow_targets, corpus_logit_mean, neighbour_index,
-                       pooled_rows, soft_targets)
+from ._targets import (CALIBRATIONS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES, bow_features, bow_targets, corpus_logit_mean,
+                       neighbour_index, pooled_rows, soft_targets, target_geometry, unit_rows)
 from ._training import TrainConfig, infer_theta, train_network
 
 __all__ = ["BACKBONES", "BatchSource", "bow_features", "bow_targets", "build_backbone", "CALIBRATIONS",
            "check_theta_temperature", "column_mean", "column_std", "corpus_logit_mean", "DEFAULT_DIVERSITY_WEIGHTS",
            "DEFAULT_WEIGHTS", "DIVERSITY_BACKBONES", "dsl_loss", "ECRTMNetwork", "ETMNetwork", "FASTopicNetwork",
-           "infer_theta", "NEIGHBOUR_BLOCK", "neighbour_index", "pooled_rows", "prior_kl", "ProdLDANetwork",
-           "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "RowSource", "soft_targets",
-           "TensorSource", "topic_overlap", "train_network", "TrainConfig", "WORD_VECTOR_BACKBONES"]
+           "infer_theta", "NEIGHBOUR_BLOCK", "NEIGHBOUR_SPACES", "neighbour_index", "pooled_rows", "prior_kl",
+           "ProdLDANetwork", "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "RowSource",
+           "soft_targets", "target_geometry", "TensorSource", "topic_overlap", "train_network", "TrainConfig",
+           "unit_rows", "WORD_VECTOR_BACKBONES"]

@@ -73,6 +73,31 @@ def bow_features(bow) -> np.ndarray:
     return (bow / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+#: where ``target_neighbours`` finds each document's neighbours (``DSL(neighbour_space=...)``): the sentence encoder's
+#: embeddings, the documents' own targets (:func:`target_geometry`), or both (each row at unit length, side by side)
+NEIGHBOUR_SPACES = ("encoder", "targets", "both")
+
+
+def target_geometry(rows_of, n: int, chunk: int = 4096) -> np.ndarray:
+    """The documents' own targets in Hellinger geometry, as rows for :func:`neighbour_index` (cosine): each target's
+    element-wise square root, centred by the mean over the ``n`` documents (float32, n x |V|). ``rows_of``: row
+    indices -> the targets of those rows (read block by block, ``chunk`` rows at a time)."""
+    first = np.sqrt(np.asarray(rows_of(np.arange(min(n, chunk))), dtype=np.float32))
+    out = np.empty((n, first.shape[1]), dtype=np.float32)
+    out[:len(first)] = first
+    for start in range(len(first), n, chunk):
+        rows = np.arange(start, min(n, start + chunk))
+        out[rows] = np.sqrt(np.asarray(rows_of(rows), dtype=np.float32))
+    out -= out.mean(axis=0, keepdims=True)
+    return out
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row of ``x`` at unit length (zero rows stay zero), float32."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 #: :func:`neighbour_index` searches a large corpus's neighbours within random blocks of at most this many documents
 #: (exact within a block; time and memory linear in the corpus size)
 NEIGHBOUR_BLOCK = 50_000
