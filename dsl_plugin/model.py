@@ -27,8 +27,8 @@ from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_document
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
 from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_SPACES, WORD_VECTOR_BACKBONES,
                       BatchSource, RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean,
-                      column_std, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows, resolve_diversity_weight,
-                      row_chunks, soft_targets, target_geometry, train_network, unit_rows)
+                      column_std, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
+                      resolve_diversity_weight, row_chunks, soft_targets, target_geometry, train_network, unit_rows)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -454,7 +454,8 @@ class DSL(AbstractModel):
         target = [f"{100 * self.bow_weight_:.0f}% bag of words"] if self.target == "soft" and self.bow_weight_ else []
         if self.target_neighbours_:
             weight = "" if self.neighbour_weight_ is None else f" (their weight {self.neighbour_weight_:g})"
-            target.append(f"pooled with {self.target_neighbours_} neighbours{weight}")
+            space = "" if self.neighbour_space == "encoder" else f" found by {self.neighbour_space}"
+            target.append(f"pooled with {self.target_neighbours_} neighbours{space}{weight}")
         if target:
             parts.append("targets " + ", ".join(target))
         if self.theta_temperature_ != 1:

@@ -184,6 +184,8 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     own = by_targets._own_target_rows(out, by_targets._bow([d.split() for d in docs]))
     np.testing.assert_allclose(seen[-1], target_geometry(own, 24), atol=1e-6)
     assert by_targets.neighbours_embedder_ is None and by_targets.neighbour_space == "targets"
+    said = "targets 50% bag of words, pooled with 3 neighbours found by targets (their weight 0.75)"
+    assert said in by_targets.describe()
     enc = _CountingEmbedder()
     both = fitted(neighbour_space="both", embedding_model=enc)
     emb = enc.encode(docs)
