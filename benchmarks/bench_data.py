@@ -353,7 +353,7 @@ DATASETS["debian-4k"] = (
 # a third corpus of long token lists next to the 20 Newsgroups copy and BBC News, for levers aimed at that kind
 DATASETS["debian-4k-tokens"] = (
     "debian_descriptions", {"sample": 4000, "sample_seed": 0, "raw": "tokens"},
-    f"{DATASETS['debian-4k'][2][:-len('; raw text')]}; token lists only (the LM reads the joined tokens)")
+    DATASETS["debian-4k"][2].removesuffix("; raw text") + "; token lists only (the LM reads the joined tokens)")
 VOCABULARY_SIZE = 2000
 
 

@@ -42,7 +42,7 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     from dsl_plugin import DSL, __version__
     from dsl_plugin.data import bag_of_words
     from dsl_plugin.metrics import retrieval_precision_at_k
-    from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets
+    from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets, target_geometry
     from dsl_plugin.teacher import SoftLabelTeacher
 
     from .neighbour_agreement import label_agreement
@@ -67,7 +67,6 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     if resolved["target_neighbours"]:
         index = neighbour_index(np.asarray(embeddings, dtype=np.float32), resolved["target_neighbours"])
         pooled = pooled_rows(lambda rows: own[rows], index, resolved["neighbour_weight"])(np.arange(len(own)))
-    hellinger = np.sqrt(own)
 
     def kl_p10(rows) -> float:
         return float(retrieval_precision_at_k(rows, labels, ks=(K_NEIGHBOURS,))[K_NEIGHBOURS])
@@ -76,7 +75,8 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
             "teacher": config.as_dict(), "n_docs": len(labels),
             "p10": {"minilm_knn": label_agreement(embeddings, labels, K_NEIGHBOURS), "soft_labels": kl_p10(soft),
                     "own_target": kl_p10(own), "pooled_target": kl_p10(pooled),
-                    "target_knn": label_agreement(hellinger - hellinger.mean(0), labels, K_NEIGHBOURS)}}
+                    "target_knn": label_agreement(target_geometry(lambda rows: own[rows], len(own)), labels,
+                                                  K_NEIGHBOURS)}}
 
 
 COLUMNS = (("minilm_knn", "MiniLM kNN"), ("soft_labels", "soft labels"), ("own_target", "own target"),

@@ -133,8 +133,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
 #: parameters added after models were saved (and benchmark runs recorded) -> the value that trains as those did:
 #: a save without the parameter loads with it (not with today's default, which may differ)
 PARAMS_ADDED_LATER: dict[str, Any] = {"diversity_weight": 0.0, "bow_weight": 0.0, "theta_temperature": 1.0,
-                                      "neighbour_space": "encoder",
-                                      "target_neighbours": 0, "neighbour_weight": None}
+                                      "target_neighbours": 0, "neighbour_weight": None, "neighbour_space": "encoder"}
 #: parameters whose meaning changed -> (the save format that brought the change, the value that meant it before, the
 #: value that means it now): the params of a save of an older format (or a benchmark record's settings,
 #: ``benchmarks.variants``) that hold the second trained as the third does today. ``standardize_input=False`` was
@@ -144,6 +143,8 @@ PARAMS_CHANGED_LATER: dict[str, tuple[int, Any, Any]] = {"standardize_input": (3
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
+#: n x |V| float32 arrays a target-space neighbour search holds at once (``neighbour_space``), for the memory check
+_TARGET_SEARCH_COPIES = {"targets": 3, "both": 4}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
@@ -267,10 +268,11 @@ class DSL(AbstractModel):
             Hellinger geometry, each target's square root centred by their mean: the teacher's view plus the bag of
             words, no sentence encoder; :func:`~dsl_plugin.student.target_geometry`) or ``"both"`` (the two, each at
             unit length, side by side). ``"targets"`` and ``"both"`` hold every training document's target in memory
-            for the search (n x |V| floats; a fit that would exceed :func:`memory_budget` stops before the LM pass).
+            for the search (about 3-4 n x |V| float32 arrays; a fit that would exceed :func:`memory_budget` stops before
+            the LM pass). Only with ``target_neighbours_`` > 0: ``"auto"`` pools nothing on a corpus the sentence
+            encoder does not read, so there pass ``target_neighbours=k`` (a warning names a space that pools nothing).
             Not a default: a probe of 2026-12-05 found target neighbours lifting BBC News and losing on the 20
-            Newsgroups token copy (benchmarks/results/quality_study.md, "Probes"). ``"auto"`` of
-            ``target_neighbours`` still reads the encoder's vocabulary.
+            Newsgroups token copy (benchmarks/results/quality_study.md, "Probes").
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -454,7 +456,8 @@ class DSL(AbstractModel):
         target = [f"{100 * self.bow_weight_:.0f}% bag of words"] if self.target == "soft" and self.bow_weight_ else []
         if self.target_neighbours_:
             weight = "" if self.neighbour_weight_ is None else f" (their weight {self.neighbour_weight_:g})"
-            space = "" if self.neighbour_space == "encoder" else f" found by {self.neighbour_space}"
+            space = {"encoder": "", "targets": " found by the targets",
+                     "both": " found by the encoder and the targets"}[self.neighbour_space]
             target.append(f"pooled with {self.target_neighbours_} neighbours{space}{weight}")
         if target:
             parts.append("targets " + ", ".join(target))
@@ -609,13 +612,19 @@ class DSL(AbstractModel):
                         if self.target_neighbours_ else
                         f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
         if self.target_neighbours_ and self.neighbour_space != "encoder":  # before any LM pass
-            need, budget = 4 * len(documents) * len(self.vocabulary_), memory_budget()
+            # the targets' geometry, the search's copy of it and its normalised copy (and for "both" the rows side by
+            # side): about this many n x |V| float32 arrays at once
+            copies = _TARGET_SEARCH_COPIES[self.neighbour_space]
+            need, budget = 4 * copies * len(documents) * len(self.vocabulary_), memory_budget()
             if need > budget:
                 raise ValueError(f"neighbour_space={self.neighbour_space!r} searches neighbours among every training "
-                                 f"document's target, {need / 2**30:.1f} GB here ({len(documents)} documents x "
-                                 f"{len(self.vocabulary_)} words), more than the memory budget of "
+                                 f"document's target: about {need / 2**30:.1f} GB here ({copies} x {len(documents)} "
+                                 f"documents x {len(self.vocabulary_)} words), more than the memory budget of "
                                  f"{budget / 2**30:.1f} GB ({MEMORY_BUDGET_ENV}): use neighbour_space='encoder' "
                                  "or a larger budget")
+        if self.neighbour_space != "encoder" and not self.target_neighbours_:
+            logger.warning("DSL: neighbour_space=%r has no effect: this fit pools no neighbours' targets "
+                           "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_space)
         if self.neighbour_weight not in (None, "auto") and not self.target_neighbours_:
             logger.warning("DSL: neighbour_weight=%g has no effect: this fit pools no neighbours' targets "
                            "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_weight)
@@ -1137,7 +1146,8 @@ class DSL(AbstractModel):
         # (their input was explicit, under which standardize_input="auto" is False)
         resolved = config.get("resolved") or {"input": as_saved.input,
                                                "standardize_input": as_saved.standardize_input is True}
-        model.neighbours_embedder_ = config.get("neighbours_embedder")  # None: saved before 0.11 (not recorded)
+        # None: no encoder found the neighbours (none pooled, or by the targets), or saved before 0.11 (not recorded)
+        model.neighbours_embedder_ = config.get("neighbours_embedder")
         # checked as a construction checks them (_PARAMS), and resolved: no "auto", a diversity weight (not None);
         # theta_temperature, saved with the network too, is checked with it below
         read = {name: resolved.get(name, as_saved._diversity_weight() if name == "diversity_weight"

@@ -155,7 +155,7 @@ class _NoEncoder:
         raise AssertionError("neighbour_space='targets' read the sentence encoder")
 
 
-def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monkeypatch):
+def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monkeypatch, caplog):
     """neighbour_space="targets" pools by the own targets' Hellinger geometry (no sentence encoder read, none saved
     as the neighbours' encoder); "both" by the two side by side; "encoder" (the default) as before. The targets'
     search holds n x |V| floats: a fit beyond the memory budget stops before any LM pass, naming the setting."""
@@ -184,7 +184,7 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     own = by_targets._own_target_rows(out, by_targets._bow([d.split() for d in docs]))
     np.testing.assert_allclose(seen[-1], target_geometry(own, 24), atol=1e-6)
     assert by_targets.neighbours_embedder_ is None and by_targets.neighbour_space == "targets"
-    said = "targets 50% bag of words, pooled with 3 neighbours found by targets (their weight 0.75)"
+    said = "targets 50% bag of words, pooled with 3 neighbours found by the targets (their weight 0.75)"
     assert said in by_targets.describe()
     enc = _CountingEmbedder()
     both = fitted(neighbour_space="both", embedding_model=enc)
@@ -198,9 +198,15 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     loaded = DSL.load(by_targets.save(tmp_path / "m"))
     assert loaded.neighbour_space == "targets"
     np.testing.assert_allclose(loaded.transform(docs, out), by_targets.document_topic_, atol=1e-6)
-    monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "100")  # bytes: 24 documents x 6 words of float32 is 576
+    monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "1000")  # bytes: 3 x 24 documents x 6 words of float32: 1728
     with pytest.raises(ValueError, match="neighbour_space='targets' searches neighbours among every training "
                                          "document's target.*more than the memory budget"):
         fitted(neighbour_space="targets", embedding_model=_NoEncoder())
+    monkeypatch.delenv(model_mod.MEMORY_BUDGET_ENV)
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="dsl_plugin.model"):
+        assert fitted(neighbour_space="both", target_neighbours=0).target_neighbours_ == 0
+    assert "neighbour_space='both' has no effect" in caplog.text
     with pytest.raises(ValueError, match="neighbour_space must be one of"):
         DSL(neighbour_space="minilm")
