@@ -1412,7 +1412,7 @@ def report() -> None:
             for m, rs, kind in sorted(levers, key=lambda x: -np.mean([r["purity"] for r in x[1]])):
                 pur, p10 = [r["purity"] for r in rs], [r["p10"] for r in rs]
                 cost = teacher_cost(m, ds, per_doc, measured)
-                settings = json.dumps(dsl_kwargs(m), sort_keys=True).replace("|", "/")
+                settings = _settings_cell(m)
                 margins = " | ".join((*vs_best(pur, bp), *vs_best(p10, bp10)))
                 lines.append(f"| {m}{' (ref)' if kind == 'reference' else ''} | `{settings}` | {mean_sd(pur)} | "
                              f"{mean_sd(p10)} | {margins} | {len(pur)} | {'–' if cost is None else f'{cost:.2f}x'} |")
@@ -1449,6 +1449,11 @@ def report() -> None:
     _plot(study, protocol, datasets)
 
 
+def _settings_cell(model: str) -> str:
+    """A DSL row's keyword arguments as a table cell (JSON, no "|")."""
+    return json.dumps(dsl_kwargs(model), sort_keys=True).replace("|", "/")
+
+
 def probe_lines(study: list[dict], protocol: list[dict]) -> list[str]:
     """The runs of the probes (``variants.PROBES``: no rule decides on them, and most have one fit, so the tables by
     K above leave them out), each next to today's ``DSL()`` on the same cell of the default protocol."""
@@ -1463,10 +1468,10 @@ def probe_lines(study: list[dict], protocol: list[dict]) -> list[str]:
              "| probe | settings | data set | K | seed | purity / P@10 / TD | `DSL()` there |", "|---|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: (r["model"], r["dataset"], r["k"], r["seed"])):
         there = default.get((r["dataset"], r["k"], r["seed"]))
-        settings = json.dumps(dsl_kwargs(r["model"]), sort_keys=True).replace("|", "/")
-        lines.append(f"| {r['model']} | `{settings}` | {r['dataset']} | {r['k']} | {r['seed']} | "
-                     f"{_slash(r['metrics'][m] for m in ('purity', 'p10', 'td'))} | "
-                     f"{'–' if there is None else _slash(there[m] for m in ('purity', 'p10', 'td'))} |")
+        shown = ("purity", "p10", "td")
+        lines.append(f"| {r['model']} | `{_settings_cell(r['model'])}` | {r['dataset']} | {r['k']} | {r['seed']} | "
+                     f"{_slash(r['metrics'][m] for m in shown)} | "
+                     f"{'–' if there is None else _slash(there[m] for m in shown)} |")
     return lines + [""]
 
 

@@ -135,22 +135,22 @@ def run_one(dataset_name: str, model_name: str, k: int, seed: int) -> dict:
         unique_rows = np.array(sorted(first.values()))
     work = work_dir() / dataset_name
     t0 = time.time()
-    notes, resolved = "", {}
     if model_name in DSL_VARIANTS:
         output, model = fit_dsl(dataset, DSL_VARIANTS[model_name], k, seed, work, model_name)
-        # what the "auto" settings became on this data set (a later change of their rule keeps this record's meaning)
-        resolved = {"resolved": model.resolved_}
+        # its settings, and what the "auto" ones became on this data set (a later change of their rule keeps this
+        # record's meaning)
+        dsl_fields = {**settings_record(DSL_VARIANTS[model_name]), "resolved": model.resolved_}
         notes = model.describe()
     else:
         from dsl_plugin.baselines import run_baseline
 
         output = run_baseline(model_name, dataset, num_topics=k, seed=seed, work_dir=str(work), top_words=TOP_WORDS)
-        notes = output.get("notes", "")
+        notes, dsl_fields = output.get("notes", ""), {}
     fit_s = time.time() - t0
     res = evaluate(output, dataset, unique_rows)
     return {"dataset": dataset_name, "model": model_name, "k": k, "seed": seed,
             "config": DSL_VARIANTS.get(model_name, {}), "metrics": res,
-            **(settings_record(DSL_VARIANTS[model_name]) if model_name in DSL_VARIANTS else {}), **resolved,
+            **dsl_fields,
             "fit_seconds": round(fit_s, 1), "eval_seconds": round(time.time() - t0 - fit_s, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "n_docs": len(raw), "notes": notes, "machine": machine_info(),

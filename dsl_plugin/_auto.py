@@ -129,7 +129,6 @@ def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
     Raises:
         ValueError: a theta temperature or duplicate-topic weight the backbone cannot take (before any LM pass).
     """
-    auto = params["input"] == "auto"
     auto_input = ("embeddings" if token_list else "lm+embeddings") if long else "lm"
     auto_tokens = LONG_DOCUMENT_TOKENS if long else TeacherConfig.defaults()["max_doc_tokens"]
     auto_bow = TOKEN_LIST_BOW_WEIGHT if token_list else TEXT_BOW_WEIGHT
@@ -137,7 +136,10 @@ def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
     long_prodlda_tokens = long_tokens and params["backbone"] == "prodlda"
     auto_theta_t = LONG_TOKEN_LIST_THETA_TEMPERATURE if long_prodlda_tokens else 1.0
     auto_epochs = LONG_TOKEN_LIST_EPOCHS if long_prodlda_tokens else DEFAULT_EPOCHS
-    theta_t = auto_theta_t if params["theta_temperature"] == "auto" else params["theta_temperature"]
+
+    def given(name: str, auto_value):
+        return auto_value if params[name] == "auto" else params[name]
+    theta_t = given("theta_temperature", auto_theta_t)
     check_theta_temperature(params["backbone"], theta_t)  # before any LM pass, like diversity_weight
     diversity_weight = resolve_diversity_weight(params["backbone"], params["diversity_weight"])
     if params["target_neighbours"] != "auto":
@@ -150,10 +152,7 @@ def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
         neighbours = DEFAULT_NEIGHBOURS if known else 0
     # (long token lists: the plain mean of the own and the 5 neighbours' targets, as round 14 chose it)
     auto_weight = DEFAULT_NEIGHBOUR_WEIGHT if neighbours and not long_tokens else None
-
-    def given(name: str, auto_value):
-        return auto_value if params[name] == "auto" else params[name]
-    return {"input": auto_input if auto else params["input"],
+    return {"input": given("input", auto_input),
             "standardize_input": standardizes(params["standardize_input"], params["input"], long),
             "max_doc_tokens": given("max_doc_tokens", auto_tokens),
             "diversity_weight": diversity_weight,

@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 
 from ..teacher import softmax_with_temperature
-from ._batches import column_mean
+from ._batches import CHUNK_ROWS, column_mean, row_chunks
 
 #: what may be subtracted from each word's logit before the softmax (see :func:`soft_targets`)
 CALIBRATIONS = (None, "corpus", "contextual")
@@ -68,9 +68,7 @@ def bow_targets(bow, normalise: bool) -> np.ndarray:
 def bow_features(bow) -> np.ndarray:
     """Bag-of-words rows as student input features: each row scaled to unit length (L2), so that long and short
     documents weigh alike; empty documents stay zero."""
-    bow = _dense(bow)
-    norms = np.linalg.norm(bow, axis=1, keepdims=True)
-    return (bow / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit_rows(_dense(bow))
 
 
 #: where ``target_neighbours`` finds each document's neighbours (``DSL(neighbour_space=...)``): the sentence encoder's
@@ -78,16 +76,12 @@ def bow_features(bow) -> np.ndarray:
 NEIGHBOUR_SPACES = ("encoder", "targets", "both")
 
 
-def target_geometry(rows_of, n: int, chunk: int = 4096) -> np.ndarray:
+def target_geometry(rows_of, n: int, chunk: int = CHUNK_ROWS) -> np.ndarray:
     """The documents' own targets in Hellinger geometry, as rows for :func:`neighbour_index` (cosine): each target's
     element-wise square root, centred by the mean over the ``n`` documents (float32, n x |V|). ``rows_of``: row
-    indices -> the targets of those rows (read block by block, ``chunk`` rows at a time)."""
-    first = np.sqrt(np.asarray(rows_of(np.arange(min(n, chunk))), dtype=np.float32))
-    out = np.empty((n, first.shape[1]), dtype=np.float32)
-    out[:len(first)] = first
-    for start in range(len(first), n, chunk):
-        rows = np.arange(start, min(n, start + chunk))
-        out[rows] = np.sqrt(np.asarray(rows_of(rows), dtype=np.float32))
+    indices -> the targets of those rows (read block by block, ``chunk`` rows at a time: :func:`row_chunks`)."""
+    blocks = [np.sqrt(np.asarray(rows_of(rows), dtype=np.float32)) for rows in row_chunks(n, chunk)]
+    out = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     out -= out.mean(axis=0, keepdims=True)
     return out
 
