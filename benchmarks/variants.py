@@ -387,6 +387,12 @@ STUDY_VARIANTS["Q-tokens-fastopic"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "back
 # or by both side by side, instead of by MiniLM
 STUDY_VARIANTS["Q-tokens-tspace"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "neighbour_space": "targets"}
 STUDY_VARIANTS["Q-tokens-both"] = {**STUDY_VARIANTS["Q-tokens-ep200"], "neighbour_space": "both"}
+# round 22 (2026-12-05, RULE22): over DSL() 0.15 on long token lists (= Q-tokens-ep200 there), more pooled neighbours
+# found by the encoder and the targets side by side (neighbour_space="both": the two cosines averaged)
+ROUND22_LEVERS = {"Q-tokens-both-nbr10": {"neighbour_space": "both", "target_neighbours": 10},
+                  "Q-tokens-both-nbr20": {"neighbour_space": "both", "target_neighbours": 20}}
+STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-ep200"], **config}
+                       for name, config in ROUND22_LEVERS.items()})
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
