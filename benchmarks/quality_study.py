@@ -141,7 +141,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 from pathlib import Path
 
@@ -1271,11 +1271,11 @@ pools nothing again in the next release. Otherwise confirmed, and 0.14 stays. Ei
 (every baseline, `DSL`, `DSL-paper`) are run on the set and reported as they come out, win or loss."""
 
 
-ROUND21 = WeightRound("21", "a second confirmation of pooled targets for long raw text", (ROUND21_LEVER,),
-                      ROUND18_REFERENCE, ROUND20.reference_label, {}, choose_set=None, stop_sets=(),
-                      scopes=("long raw text",) * 2, confirm=ROUND21_CONFIRM, confirm_step=1,
-                      outcomes=("long raw text pools nothing again in the next release",
-                                "0.14's pooling for long raw text stays"))
+# (round 20's reference and scope; one step: its adopted lever, confirmed)
+ROUND21 = replace(ROUND20, name="21", title="a second confirmation of pooled targets for long raw text",
+                  levers=(ROUND21_LEVER,), choose_set=None, confirm=ROUND21_CONFIRM, confirm_step=1,
+                  outcomes=("long raw text pools nothing again in the next release",
+                            "0.14's pooling for long raw text stays"))
 
 
 # Round 22: written 2026-12-05 after uncommitted probes (below), before any run of the harness for its levers, and not

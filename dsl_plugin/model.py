@@ -25,10 +25,11 @@ from ._auto import (DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_NEIGHBOURS, LONG_DOCUMENT_
 from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_documents, bag_of_words, build_vocabulary,
                    check_vocabulary)
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_SPACES, WORD_VECTOR_BACKBONES,
-                      BatchSource, RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean,
-                      column_std, corpus_logit_mean, infer_theta, neighbour_index, pooled_rows,
-                      resolve_diversity_weight, row_chunks, soft_targets, target_geometry, train_network, unit_rows)
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES,
+                      WORD_VECTOR_BACKBONES, BatchSource, RowSource, TrainConfig, bow_features, bow_targets,
+                      build_backbone, column_mean, column_std, corpus_logit_mean, infer_theta, neighbour_index,
+                      pooled_rows, resolve_diversity_weight, row_chunks, soft_targets, target_geometry_rows,
+                      train_network, unit_rows)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -143,7 +144,8 @@ PARAMS_CHANGED_LATER: dict[str, tuple[int, Any, Any]] = {"standardize_input": (3
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
-#: n x |V| float32 arrays a target-space neighbour search holds at once (``neighbour_space``), for the memory check
+#: block x |V| float32 arrays a target-space neighbour search holds at once (``neighbour_space``; a block of at most
+#: ``NEIGHBOUR_BLOCK`` documents), for the memory check
 _TARGET_SEARCH_COPIES = {"targets": 3, "both": 4}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
@@ -267,9 +269,9 @@ class DSL(AbstractModel):
             of the ``embedding_model`` sentence embeddings), ``"targets"`` (cosine of the documents' own targets in
             Hellinger geometry, each target's square root centred by their mean: the teacher's view plus the bag of
             words, no sentence encoder; :func:`~dsl_plugin.student.target_geometry`) or ``"both"`` (the two, each at
-            unit length, side by side). ``"targets"`` and ``"both"`` hold every training document's target in memory
-            for the search (about 3-4 n x |V| float32 arrays; a fit that would exceed :func:`memory_budget` stops before
-            the LM pass). Only with ``target_neighbours_`` > 0: ``"auto"`` pools nothing on a corpus the sentence
+            unit length, side by side). ``"targets"`` and ``"both"`` build the targets' rows of one search block at a
+            time (``NEIGHBOUR_BLOCK`` documents at most; about 3-4 block x |V| float32 arrays; a fit that would exceed
+            :func:`memory_budget` stops before the LM pass). Only with ``target_neighbours_`` > 0: ``"auto"`` pools nothing on a corpus the sentence
             encoder does not read, so there pass ``target_neighbours=k`` (a warning names a space that pools nothing).
             Not a default: a probe of 2026-12-05 found target neighbours lifting BBC News and losing on the 20
             Newsgroups token copy (benchmarks/results/quality_study.md, "Probes").
@@ -612,14 +614,14 @@ class DSL(AbstractModel):
                         if self.target_neighbours_ else
                         f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
         if self.target_neighbours_ and self.neighbour_space != "encoder":  # before any LM pass
-            # the targets' geometry, the search's copy of it and its normalised copy (and for "both" the rows side by
-            # side): about this many n x |V| float32 arrays at once
-            copies = _TARGET_SEARCH_COPIES[self.neighbour_space]
-            need, budget = 4 * copies * len(documents) * len(self.vocabulary_), memory_budget()
+            # per search block (NEIGHBOUR_BLOCK documents at most), the targets' geometry, the search's copy of it and
+            # its normalised copy (and for "both" the rows side by side): about this many block x |V| float32 arrays
+            copies, block = _TARGET_SEARCH_COPIES[self.neighbour_space], min(len(documents), NEIGHBOUR_BLOCK)
+            need, budget = 4 * copies * block * len(self.vocabulary_), memory_budget()
             if need > budget:
-                raise ValueError(f"neighbour_space={self.neighbour_space!r} searches neighbours among every training "
-                                 f"document's target: about {need / 2**30:.1f} GB here ({copies} x {len(documents)} "
-                                 f"documents x {len(self.vocabulary_)} words), more than the memory budget of "
+                raise ValueError(f"neighbour_space={self.neighbour_space!r} searches neighbours among the training "
+                                 f"documents' targets, {block} at a time: about {need / 2**30:.1f} GB here ({copies} x "
+                                 f"{block} documents x {len(self.vocabulary_)} words), more than the memory budget of "
                                  f"{budget / 2**30:.1f} GB ({MEMORY_BUDGET_ENV}): use neighbour_space='encoder' "
                                  "or a larger budget")
         if self.neighbour_space != "encoder" and not self.target_neighbours_:
@@ -736,14 +738,17 @@ class DSL(AbstractModel):
             return rows_of
         return pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
 
-    def _neighbour_vectors(self, embeddings: np.ndarray | None, own, n: int) -> np.ndarray:
-        """The rows whose cosine finds pooled targets' neighbours (``neighbour_space``): the sentence embeddings,
-        the own targets in Hellinger geometry (``own``: :meth:`_own_target_rows`), or both at unit length."""
+    def _neighbour_vectors(self, embeddings: np.ndarray | None, own, n: int):
+        """The rows whose cosine finds pooled targets' neighbours (``neighbour_space``), for :func:`neighbour_index`:
+        the sentence embeddings (an array), or a function of row indices -> rows (one search block's at a time): the
+        own targets in Hellinger geometry (``own``: :meth:`_own_target_rows`), or those and the embeddings side by
+        side, each at unit length."""
         if self.neighbour_space == "encoder":
             return embeddings
-        targets = target_geometry(own, n)
-        return targets if self.neighbour_space == "targets" else np.concatenate(
-            [unit_rows(embeddings), unit_rows(targets)], axis=1)
+        targets = target_geometry_rows(own, n)
+        if self.neighbour_space == "targets":
+            return targets
+        return lambda rows: np.concatenate([unit_rows(embeddings[rows]), unit_rows(targets(rows))], axis=1)
 
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
@@ -784,7 +789,7 @@ class DSL(AbstractModel):
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
         own = self._own_target_rows(teacher_out, bow) if fit else None
         neighbours = (neighbour_index(self._neighbour_vectors(embeddings, own, n), self.target_neighbours_, self.seed,
-                                      device=device) if pooled else None)
+                                      NEIGHBOUR_BLOCK, device, n) if pooled else None)
         targets = self._target_rows(teacher_out, bow, neighbours, own) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):

@@ -657,6 +657,18 @@ def test_harm_on_any_of_several_stopping_sets_stops_a_round():
     assert adopted is None and "Harmed: `dbpedia_it`: not adopted" in "\n".join(lines)
 
 
+def test_a_round_of_one_confirmation_step_goes_to_its_confirmation():
+    """A WeightRound without a choosing set (round 21) has its one lever adopted already: no step 1 or no-harm step,
+    its heading names the confirmation set, and the confirmation decides (confirmation_step)."""
+    from benchmarks.quality_study import ROUND20, ROUND21, decide_weight_round
+
+    assert ROUND21.choose_set is None and ROUND21.levers == (ROUND21.levers[0],)
+    assert (ROUND21.reference, ROUND21.scopes) == (ROUND20.reference, ROUND20.scopes)
+    adopted, lines = decide_weight_round(ROUND21, [], [])
+    assert adopted == (ROUND21.levers[0], "long raw text")
+    assert ROUND21.confirm in lines[0] and "RULE21" in lines[0]
+
+
 def test_reproduced_cells_names_the_cells_that_differ_or_are_missing():
     """RULE19's check that a default reproduces its predecessor on the sets the round did not change."""
     from benchmarks.quality_study import reproduced_cells

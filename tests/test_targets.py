@@ -141,6 +141,27 @@ def test_a_fit_with_target_neighbours_encodes_once_and_transform_reads_no_neighb
             DSL(target_neighbours=bad)
 
 
+def test_neighbour_index_reads_rows_of_a_function_block_by_block():
+    """A function of rows searches as its array does (one block, and seeded blocks), reading one block's rows per
+    call; it needs the number of rows."""
+    from dsl_plugin.student import neighbour_index
+
+    v = np.random.default_rng(5).normal(size=(90, 4)).astype(np.float32)
+    calls = []
+
+    def rows_of(rows):
+        calls.append(len(rows))
+        return v[rows]
+    np.testing.assert_array_equal(neighbour_index(rows_of, 3, n=90), neighbour_index(v, 3))
+    assert calls == [90]
+    calls.clear()
+    np.testing.assert_array_equal(neighbour_index(rows_of, 3, seed=2, block=20, n=90),
+                                  neighbour_index(v, 3, seed=2, block=20))
+    assert calls == [18] * 5  # five seeded blocks, each read once
+    with pytest.raises(ValueError, match="give n"):
+        neighbour_index(rows_of, 3)
+
+
 def test_target_geometry_is_the_centred_square_root_of_the_targets_read_block_by_block():
     from dsl_plugin.student import target_geometry
 
@@ -158,7 +179,7 @@ class _NoEncoder:
 def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monkeypatch, caplog):
     """neighbour_space="targets" pools by the own targets' Hellinger geometry (no sentence encoder read, none saved
     as the neighbours' encoder); "both" by the two side by side; "encoder" (the default) as before. The targets'
-    search holds about 3 n x |V| float32 arrays: a fit beyond the memory budget stops when its settings are resolved
+    search holds about 3 block x |V| float32 arrays: a fit beyond the memory budget stops when its settings are resolved
     (in ``fit``, before the teacher pass), naming the setting."""
     import dsl_plugin.model as model_mod
     from dsl_plugin.student import neighbour_index, target_geometry, unit_rows
@@ -168,11 +189,12 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     out = TeacherOutputs(logits=rng.normal(size=(24, 6)).astype(np.float32),
                          hidden=rng.normal(size=(24, 4)).astype(np.float32))
     kw = dict(num_topics=2, input="lm", target_neighbours=3, num_epochs=2, verbose=False, device="cpu")
-    seen = []
+    seen, blocks = [], []
 
-    def recording(vectors, k, seed=0, device=None):
-        seen.append(np.asarray(vectors))
-        return neighbour_index(vectors, k, seed, device=device)
+    def recording(vectors, k, seed, block, device, n):  # (every row, however the search reads them)
+        seen.append(vectors(np.arange(n)) if callable(vectors) else np.asarray(vectors))
+        blocks.append(block)
+        return neighbour_index(vectors, k, seed, block, device, n)
     monkeypatch.setattr(model_mod, "neighbour_index", recording)
     vocab = ["alpha", "beta", "gamma", "delta", "text", "extra"]
 
@@ -200,9 +222,12 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     assert loaded.neighbour_space == "targets"
     np.testing.assert_allclose(loaded.transform(docs, out), by_targets.document_topic_, atol=1e-6)
     monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "1500")  # bytes: 3 x 24 documents x 6 words of float32: 1728
-    with pytest.raises(ValueError, match="neighbour_space='targets' searches neighbours among every training "
-                                         "document's target.*more than the memory budget"):
+    with pytest.raises(ValueError, match="neighbour_space='targets' searches neighbours among the training "
+                                         "documents' targets, 24 at a time.*more than the memory budget"):
         fitted(neighbour_space="targets", embedding_model=_NoEncoder())
+    monkeypatch.setattr(model_mod, "NEIGHBOUR_BLOCK", 12)  # searched 12 at a time: 3 x 12 x 6 x 4 = 864 bytes
+    assert fitted(neighbour_space="targets", embedding_model=_NoEncoder()).target_neighbours_ == 3
+    assert blocks[-1] == 12  # (the search's blocks are the ones the check counted)
     monkeypatch.delenv(model_mod.MEMORY_BUDGET_ENV)
     import logging
 

@@ -17,7 +17,8 @@ from ._etm import ETMNetwork
 from ._fastopic import FASTopicNetwork
 from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss, topic_overlap
 from ._targets import (CALIBRATIONS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES, bow_features, bow_targets, corpus_logit_mean,
-                       neighbour_index, pooled_rows, soft_targets, target_geometry, unit_rows)
+                       neighbour_index, pooled_rows, soft_targets, target_geometry,
+                       target_geometry_rows, unit_rows)
 from ._training import TrainConfig, infer_theta, train_network
 
 __all__ = ["BACKBONES", "BatchSource", "bow_features", "bow_targets", "build_backbone", "CALIBRATIONS",
@@ -25,5 +26,5 @@ __all__ = ["BACKBONES", "BatchSource", "bow_features", "bow_targets", "build_bac
            "DEFAULT_WEIGHTS", "DIVERSITY_BACKBONES", "dsl_loss", "ECRTMNetwork", "ETMNetwork", "FASTopicNetwork",
            "infer_theta", "NEIGHBOUR_BLOCK", "NEIGHBOUR_SPACES", "neighbour_index", "pooled_rows", "prior_kl",
            "ProdLDANetwork", "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "RowSource",
-           "soft_targets", "target_geometry", "TensorSource", "topic_overlap", "train_network", "TrainConfig",
-           "unit_rows", "WORD_VECTOR_BACKBONES"]
+           "soft_targets", "target_geometry", "target_geometry_rows", "TensorSource", "topic_overlap", "train_network",
+           "TrainConfig", "unit_rows", "WORD_VECTOR_BACKBONES"]

@@ -76,14 +76,20 @@ def bow_features(bow) -> np.ndarray:
 NEIGHBOUR_SPACES = ("encoder", "targets", "both")
 
 
+def target_geometry_rows(rows_of, n: int, chunk: int = CHUNK_ROWS):
+    """``rows -> those documents' own targets in Hellinger geometry``, as rows for :func:`neighbour_index` (cosine):
+    each target's element-wise square root, centred by the mean over the ``n`` documents (float32). ``rows_of``: row
+    indices -> the targets of those rows. The mean is computed here, in one pass of ``chunk`` rows at a time
+    (:func:`row_chunks`), so that no more than one block of rows is held at once."""
+    def roots(rows):
+        return np.sqrt(np.asarray(rows_of(rows), dtype=np.float32))
+    mean = column_mean(roots(rows) for rows in row_chunks(n, chunk))
+    return lambda rows: roots(rows) - mean
+
+
 def target_geometry(rows_of, n: int, chunk: int = CHUNK_ROWS) -> np.ndarray:
-    """The documents' own targets in Hellinger geometry, as rows for :func:`neighbour_index` (cosine): each target's
-    element-wise square root, centred by the mean over the ``n`` documents (float32, n x |V|). ``rows_of``: row
-    indices -> the targets of those rows (read block by block, ``chunk`` rows at a time: :func:`row_chunks`)."""
-    blocks = [np.sqrt(np.asarray(rows_of(rows), dtype=np.float32)) for rows in row_chunks(n, chunk)]
-    out = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    out -= out.mean(axis=0, keepdims=True)
-    return out
+    """Every document's row of :func:`target_geometry_rows` in one n x |V| float32 array."""
+    return target_geometry_rows(rows_of, n, chunk)(np.arange(n))
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -97,19 +103,27 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
 NEIGHBOUR_BLOCK = 50_000
 
 
-def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK,
-                    device=None) -> np.ndarray:
-    """Each row of ``vectors`` (N x D, e.g. sentence embeddings) and its ``k`` nearest other rows by cosine
-    similarity: an N x (1 + m) int64 array, the row itself first, m = ``k`` capped at the rows of the smallest block
-    minus one. A corpus of more than ``block`` rows is split into random blocks (seeded by ``seed``; their sizes differ
-    by at most one) of at most ``block`` rows, and neighbours are searched within each: with scikit-learn on the CPU
-    (``device`` None or a CPU), or with torch on a GPU ``device`` (:func:`_torch_neighbours`; the same neighbours up
-    to ties and float rounding)."""
+def neighbour_index(vectors, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK, device=None,
+                    n: int | None = None) -> np.ndarray:
+    """Each row of ``vectors`` and its ``k`` nearest other rows by cosine similarity: an N x (1 + m) int64 array, the
+    row itself first, m = ``k`` capped at the rows of the smallest block minus one.
+
+    ``vectors``: an N x D array (e.g. sentence embeddings), or a function of row indices -> those rows (N x D float32;
+    N given as ``n``), called once per block, so that only one block's rows are held at a time (e.g.
+    :func:`target_geometry_rows`). A corpus of more than ``block`` rows is split into random blocks (seeded by
+    ``seed``; their sizes differ by at most one) of at most ``block`` rows, and neighbours are searched within each:
+    with scikit-learn on the CPU (``device`` None or a CPU), or with torch on a GPU ``device``
+    (:func:`_torch_neighbours`; the same neighbours up to ties and float rounding)."""
     import torch
 
-    vectors = np.asarray(vectors, dtype=np.float32)
+    if callable(vectors):
+        if n is None:
+            raise ValueError("neighbour_index: give n (the number of rows) with a function of rows")
+        rows_of = vectors
+    else:
+        array = np.asarray(vectors, dtype=np.float32)
+        n, rows_of = len(array), array.__getitem__
     on_gpu = device is not None and torch.device(device).type != "cpu"
-    n = len(vectors)
     order = np.random.default_rng(seed).permutation(n) if n > block else np.arange(n)
     parts = np.array_split(order, max(1, -(-n // block)))
     m = min(k, min(len(p) for p in parts) - 1) if n else 0
@@ -118,8 +132,8 @@ def neighbour_index(vectors: np.ndarray, k: int, seed: int | None = 0, block: in
     if m <= 0:
         return out
     for part in parts:
-        out[part, 1:] = part[_torch_neighbours(vectors[part], m, device) if on_gpu
-                             else _sklearn_neighbours(vectors[part], m)]
+        x = np.asarray(rows_of(part), dtype=np.float32)
+        out[part, 1:] = part[_torch_neighbours(x, m, device) if on_gpu else _sklearn_neighbours(x, m)]
     return out
 
 
