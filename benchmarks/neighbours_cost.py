@@ -31,10 +31,11 @@ DIM, VOCAB, BATCH = 384, 2000, 64
 
 
 def _k() -> int:
-    """The neighbours ``DSL()`` pools on long token lists (``target_neighbours="auto"``)."""
+    """The neighbours ``DSL()`` pools on long token lists when the sentence encoder finds them
+    (``target_neighbours="auto"`` with ``neighbour_space="encoder"``: 0.9-0.15's default there)."""
     from dsl_plugin.model import LONG_TOKEN_LIST_NEIGHBOURS
 
-    return LONG_TOKEN_LIST_NEIGHBOURS
+    return LONG_TOKEN_LIST_NEIGHBOURS["encoder"]
 
 
 def search_seconds(n: int, seed: int = 0, device: str | None = None) -> float:

@@ -1005,13 +1005,17 @@ class BbcStep:
     before: str
     # sets the round did not change, on which the candidate's runs must reproduce ``before``'s (RULE19)
     unchanged: tuple[str, ...] = ()
+    step: int = 2  # its number in the rule
+    sets: tuple[str, ...] = ("bbc_news",)  # the sets the round changed: BBC News (seen before) and any others
 
     def __call__(self, protocol: list[dict]) -> list[str]:
         previous = self.before.removeprefix("DSL-")
-        lines = ([f"Step 2, the default protocol on BBC News (seen before; not a held-out test): `DSL()` "
+        where = ("BBC News (seen before; not a held-out test)" if self.sets == ("bbc_news",)
+                 else ", ".join(f"`{ds}`" for ds in self.sets) + " (BBC News seen before; not a held-out test)")
+        lines = ([f"Step {self.step}, the default protocol on {where}: `DSL()` "
                   f"{self.version} ({self.change}) against {previous}'s default and the best baseline, mean over K 25 "
                   "and 50 x seeds 0-2, purity / P@10, Welch p:", ""]
-                 + protocol_check(protocol, self.candidate, self.before, ("bbc_news",), self.version))
+                 + protocol_check(protocol, self.candidate, self.before, self.sets, self.version))
         if self.unchanged:
             lines += [f"The sets the round did not change, where `{self.candidate}` must reproduce `{self.before}` "
                       "(cells of K 25 and 50 x seeds 0-2 whose purity and P@10 are identical):", ""]
@@ -1316,7 +1320,13 @@ ROUND22 = WeightRound("22", "more pooled neighbours found by the encoder and the
                       "`Q-tokens-ep200` (= `DSL()` 0.13-0.15 on long token-list corpora; its study runs)",
                       {ROUND22_NO_HARM: "Q-tokens-ep200"}, choose_set=ROUND22_SET, stop_sets=(ROUND22_NO_HARM,),
                       scopes=("long token-list corpora",) * 2, confirm=ROUND22_CONFIRM,
-                      confirm_note="seen before: not a held-out test")
+                      confirm_note="seen before: not a held-out test",
+                      after=BbcStep("DSL", "0.16", "pooled targets' 20 neighbours found by the encoder and the targets "
+                                    "on long token lists", "DSL-0.15",
+                                    unchanged=("20newsgroups", "stackoverflow-4k", "tweet_topic-4k", "dbpedia_it",
+                                               "stackoverflow-4k-tokens", "tweet_topic-4k-tokens", "wordnet-nouns-4k",
+                                               "wordnet-nouns-4k-tokens", "debian-4k"),
+                                    step=4, sets=("bbc_news", "20newsgroups-tokens", "debian-4k-tokens")))
 
 
 #: the rounds 8 on, each a :class:`WeightRound` reported after its rule, in order
@@ -1481,8 +1491,8 @@ def report() -> None:
     for rule, rnd in LATER_ROUNDS:
         adopted, decision_lines = decide_weight_round(rnd, study, protocol)
         later += [rule, ""] + ([rnd.erratum, ""] if rnd.erratum else []) + decision_lines
-        later += rnd.after(protocol) if rnd.after else []
         later += confirmation_step(rnd, adopted[0], study) if adopted and rnd.confirm else []
+        later += rnd.after(protocol) if rnd.after else []
     lines[6:6] = (decision + [RULE2, ""] + decision2 + [RULE3, ""] + decision3 + decision3_tokens + [RULE4, ""] +
                   decision4 + [RULE5, ""] + decision5 + [RULE6, ""] + decision6 + [RULE7, ""] + decision7 + later)
     lines += probe_lines(study, protocol)

@@ -45,6 +45,12 @@ DSL_VARIANTS: dict[str, dict] = {
     # pooled nothing, resolve otherwise and leave its tables (0.5-0.13 trained one model there: see "DSL-0.10")
     "DSL-0.12": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": "auto",
                  "num_epochs": 100},
+    # 0.15's default (0.13 and 0.14 train the same model but on long raw text, which 0.14 pools): pooled targets'
+    # neighbours found by the sentence encoder on every corpus (DSL() since 0.16 finds long token lists' by the encoder
+    # and the targets side by side, and pools 20 of them there, round 22; on other corpora 0.15 and 0.16 train the
+    # same model)
+    "DSL-0.15": {"target_neighbours": "auto", "theta_temperature": "auto", "neighbour_weight": "auto",
+                 "num_epochs": "auto", "neighbour_space": "encoder"},
     # round 13's choice for short token lists as DSL() resolved it there (the LM state in, half bag of words, targets
     # pooled with 15 neighbours'), rerun as a candidate default and withdrawn: it lost on its confirmation set
     # (DBPedia_IT). Its runs on other corpora trained DSL() 0.8's model and count under "DSL" / "DSL-0.8"
@@ -102,7 +108,10 @@ _NOT_SETTINGS = {"num_topics", "seed", "verbose", "cache_dir", "embedding_model"
 def _settings(config_json: str, legacy: bool) -> str:
     from dsl_plugin import DSL
 
-    base = {**_PAPER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
+    from dsl_plugin.model import PARAMS_ADDED_LATER
+
+    # (before 0.2: the paper preset, and every parameter added since at the value that trained as those runs did)
+    base = {**_PAPER, **PARAMS_ADDED_LATER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
     params = DSL(**{**base, **json.loads(config_json)}).get_params()
     return json.dumps(_normalised({k: v for k, v in params.items() if k not in _NOT_SETTINGS}), sort_keys=True)
 
@@ -396,7 +405,7 @@ STUDY_VARIANTS.update({name: {**STUDY_VARIANTS["Q-tokens-ep200"], **config}
 DSL_VARIANTS.update(STUDY_VARIANTS)
 #: rows of a version's default whose settings hold "auto" values resolved per data set: a run of theirs that resolved
 #: otherwise than the row resolves today counts under the row of what it resolved to (``run.load_runs``)
-AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10", "DSL-0.12")
+AUTO_ROWS = ("DSL", "DSL-0.8", "DSL-0.9", "DSL-0.10", "DSL-0.12", "DSL-0.15")
 #: rows of versions before 0.11, whose target_neighbours="auto" pooled no short documents (0.11 pools short token lists
 #: whose words the sentence encoder knows, round 17, 0.12 such raw text, round 18) nor long raw text (0.14, round 20):
 #: they read the packaged MiniLM
@@ -428,13 +437,14 @@ def embedding_model(name: str, cache_dir=None) -> PackagedMiniLM:
 # target_neighbours="auto" (DSL() since 0.9) pools the targets of long token lists, theta_temperature="auto" (since
 # 0.10) flattens their theta, neighbour_weight="auto" (since 0.11) weighs short documents' (since 0.14 long raw
 # text's too) pooled neighbours .75, and
-# num_epochs="auto" (since 0.13) trains long token lists for 200 epochs; every row but "DSL" was defined before them
-# and trained on each document's own target with theta at temperature 1 (and a pooled target as the plain mean) for
-# 100 epochs unless it says otherwise: pinned there, so that its recorded runs keep their name and a new run trains
-# as they did
+# num_epochs="auto" (since 0.13) trains long token lists for 200 epochs, and neighbour_space="auto" (since 0.16) finds
+# long token lists' neighbours by the encoder and the targets; every row but "DSL" was defined before them and
+# trained on each document's own target with theta at temperature 1 (and a pooled target as the plain mean, its
+# neighbours found by the encoder) for 100 epochs unless it says otherwise: pinned there, so that its recorded runs
+# keep their name and a new run trains as they did
 # (new dicts: the configs are shared between the two tables, and "DSL-paper" is _PAPER itself)
 for _table in (DSL_VARIANTS, STUDY_VARIANTS):
     for _name in _table:
         if _name != "DSL":
             _table[_name] = {"target_neighbours": 0, "theta_temperature": 1.0, "neighbour_weight": None,
-                             "num_epochs": 100, **_table[_name]}
+                             "num_epochs": 100, "neighbour_space": "encoder", **_table[_name]}

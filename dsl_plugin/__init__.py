@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-__version__ = "0.15.0"
+__version__ = "0.16.0"
 
 _LAZY = {
     "DSL": ".model",

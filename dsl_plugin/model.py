@@ -20,7 +20,8 @@ from ._auto import (BY_FORM, BY_LENGTH, DEFAULT_EPOCHS, ENCODER_MIN_WORD_SHARE, 
                     is_long_corpus, is_token_list_corpus, mean_words, resolve)
 # the rules' constants, importable from here as before they had a module of their own
 from ._auto import (DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_NEIGHBOURS, LONG_DOCUMENT_TOKENS,  # noqa: F401
-                    LONG_TOKEN_LIST_EPOCHS, LONG_TOKEN_LIST_NEIGHBOURS, LONG_TOKEN_LIST_THETA_TEMPERATURE,
+                    LONG_TOKEN_LIST_EPOCHS, LONG_TOKEN_LIST_NEIGHBOUR_SPACE, LONG_TOKEN_LIST_NEIGHBOURS,
+                    LONG_TOKEN_LIST_THETA_TEMPERATURE,
                     TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT, TOKEN_LIST_SAMPLE, TOKEN_LIST_SHARE)
 from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_documents, bag_of_words, build_vocabulary,
                    check_vocabulary)
@@ -111,7 +112,7 @@ _PARAMS: dict[str, tuple[Any, Any]] = {
     "target_neighbours": ("auto", either(choice("auto"), integer(0), "'auto' or an integer >= 0")),
     "neighbour_weight": ("auto", either(choice("auto"), optional(real(0, 1)),
                                         "'auto', None or a finite number in [0, 1]")),
-    "neighbour_space": ("encoder", choice(*NEIGHBOUR_SPACES)),
+    "neighbour_space": ("auto", choice("auto", *NEIGHBOUR_SPACES)),
     "lr": (2e-3, _POSITIVE),
     "betas": ((0.99, 0.99), sequence_of(real(0, 1, high_open=True), "two numbers in [0, 1)", length=2)),
     "lr_scheduler": ("cosine", choice("cosine", "none", None)),
@@ -150,7 +151,7 @@ _TARGET_SEARCH_COPIES = {"targets": 3, "both": 4}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
-             "neighbour_weight", "theta_temperature", "num_epochs")
+             "neighbour_weight", "neighbour_space", "theta_temperature", "num_epochs")
 #: the settings that build the student network: a fit records them (``network_settings_``) and a save writes them
 #: (config.json "network"), so that a set_params of one after the fit changes the next fit, not what the fitted
 #: network is or how a load rebuilds it
@@ -158,7 +159,7 @@ _NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "drop
                    "theta_temperature")
 #: 3: params in today's meaning (PARAMS_CHANGED_LATER); 2: model.safetensors records the vocabulary's checksum; 1: older
 #: saves (no checksum)
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 
 
 class DSL(AbstractModel):
@@ -248,9 +249,11 @@ class DSL(AbstractModel):
             by default the packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of
             a larger corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'.
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
-            default; chosen at fit, kept as ``target_neighbours_``): ``LONG_TOKEN_LIST_NEIGHBOURS`` = 5 for a corpus
-            of long token lists (token lists as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per
-            document as ``input="auto"`` measures it; quality study round 14); ``DEFAULT_NEIGHBOURS`` = 15
+            default; chosen at fit, kept as ``target_neighbours_``): for a corpus of long token lists (token lists
+            as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as ``input="auto"``
+            measures it) ``LONG_TOKEN_LIST_NEIGHBOURS`` by the resolved ``neighbour_space``: 20 found by both (the
+            default there on ProdLDA; quality study round 22), 5 by the encoder or the targets alone (round 14);
+            ``DEFAULT_NEIGHBOURS`` = 15
             for every other corpus (short token lists, short or long raw text) whose words the sentence encoder
             knows (at least
             ``ENCODER_MIN_WORD_SHARE`` = .5 of their word occurrences are one token of its vocabulary,
@@ -263,18 +266,22 @@ class DSL(AbstractModel):
             target ``(1 - w) * own + w * (the mean of the k neighbours')``; None: the plain mean of the k + 1
             targets (w = k / (k + 1)). ``"auto"`` (the default; kept as ``neighbour_weight_``):
             ``DEFAULT_NEIGHBOUR_WEIGHT`` = .75 when a fit pools, except on long token lists: None (the plain mean,
-            as round 14 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
+            as rounds 14 and 22 chose it). Only with ``target_neighbours_`` > 0 (a number on a fit
             that pools nothing is named in a warning).
-        neighbour_space: where ``target_neighbours`` finds a document's neighbours: ``"encoder"`` (the default: cosine
-            of the ``embedding_model`` sentence embeddings), ``"targets"`` (cosine of the documents' own targets in
+        neighbour_space: where ``target_neighbours`` finds a document's neighbours: ``"encoder"`` (cosine of the
+            ``embedding_model`` sentence embeddings), ``"targets"`` (cosine of the documents' own targets in
             Hellinger geometry, each target's square root centred by their mean: the teacher's view plus the bag of
             words, no sentence encoder; :func:`~dsl_plugin.student.target_geometry`) or ``"both"`` (the two, each at
-            unit length, side by side). ``"targets"`` and ``"both"`` build the targets' rows of one search block at a
-            time (``NEIGHBOUR_BLOCK`` documents at most; about 3-4 block x |V| float32 arrays; a fit that would exceed
-            :func:`memory_budget` stops before the LM pass). Only with ``target_neighbours_`` > 0: ``"auto"`` pools nothing on a corpus the sentence
-            encoder does not read, so there pass ``target_neighbours=k`` (a warning names a space that pools nothing).
-            Not a default: a probe of 2026-12-05 found target neighbours lifting BBC News and losing on the 20
-            Newsgroups token copy (benchmarks/results/quality_study.md, "Probes").
+            unit length, side by side: the two cosines averaged). ``"targets"`` and ``"both"`` build the targets'
+            rows of one search block at a time (``NEIGHBOUR_BLOCK`` documents at most; about 3-4 block x |V| float32
+            arrays; an explicit choice whose search would exceed :func:`memory_budget` stops before the LM pass).
+            ``"auto"`` (the default; kept as ``neighbour_space_``): ``LONG_TOKEN_LIST_NEIGHBOUR_SPACE`` = ``"both"``
+            for long token lists on the ProdLDA backbone (quality study round 22: chosen on debian-4k-tokens, no harm
+            on the 20 Newsgroups token copy, confirmed on BBC News), unless that search would exceed the memory
+            budget (then ``"encoder"``, said in the log); ``"encoder"`` elsewhere (as before 0.16). Only with
+            ``target_neighbours_`` > 0: ``target_neighbours="auto"`` pools nothing on a corpus the sentence encoder
+            does not read, so there pass ``target_neighbours=k`` (a warning names an explicit space that pools
+            nothing).
         backbone: the topic model the target trains, all from the same teacher outputs (no extra LM pass):
             ``"prodlda"`` (the paper), ``"etm"`` (topic and word embeddings, beta = softmax of their products;
             Dieng et al. 2020), ``"ecrtm"`` (ProdLDA-style VAE with embedding beta and the Sinkhorn embedding
@@ -355,7 +362,7 @@ class DSL(AbstractModel):
                  verbose: bool = True, preset: str | None = None, backbone: str = "prodlda",
                  word_embeddings: str = "word2vec", instruction: str = _TEACHER_DEFAULTS["instruction"],
                  theta_temperature: float | str = "auto", target_neighbours: int | str = "auto",
-                 neighbour_weight: float | str | None = "auto", neighbour_space: str = "encoder"):
+                 neighbour_weight: float | str | None = "auto", neighbour_space: str = "auto"):
         super().__init__()
         params = {k: v for k, v in locals().items() if k in _PARAMS}
         if preset is not None:
@@ -420,9 +427,10 @@ class DSL(AbstractModel):
         with this vocabulary would read, the ``"auto"`` settings resolved by their length (:func:`is_long_corpus`)
         and form (:func:`is_token_list_corpus`), and (but for long token lists) by the sentence encoder's vocabulary
         (:meth:`_word_share`): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight",
-        "target_neighbours", "neighbour_weight", "theta_temperature", "num_epochs"}`` (``diversity_weight``: None
-        resolved to the backbone's), the values a fit stores as ``input_``, ``standardize_input_``,
-        ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``, ``neighbour_weight_``,
+        "target_neighbours", "neighbour_weight", "neighbour_space", "theta_temperature", "num_epochs"}``
+        (``diversity_weight``: None resolved to the backbone's), the values a fit stores as ``input_``,
+        ``standardize_input_``, ``max_doc_tokens_``, ``diversity_weight_``, ``bow_weight_``, ``target_neighbours_``,
+        ``neighbour_weight_``, ``neighbour_space_``,
         ``theta_temperature_``, ``num_epochs_``.
         ``documents`` is needed when a setting that reads the documents' form (:data:`~dsl_plugin._auto.BY_FORM`) is
         ``"auto"`` (for an OCTIS folder without raw text: the token lists joined by spaces). Changes nothing on the
@@ -434,14 +442,15 @@ class DSL(AbstractModel):
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
-        return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
+        return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary),
+                       lambda space: self._target_search_bytes(space, bow.shape[0], bow.shape[1]) <= memory_budget())
 
     @property
     def resolved_(self) -> dict[str, Any]:
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
         ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
-        ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change
+        ``neighbour_space``, ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change
         what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
@@ -459,7 +468,7 @@ class DSL(AbstractModel):
         if self.target_neighbours_:
             weight = "" if self.neighbour_weight_ is None else f" (their weight {self.neighbour_weight_:g})"
             space = {"encoder": "", "targets": " found by the targets",
-                     "both": " found by the encoder and the targets"}[self.neighbour_space]
+                     "both": " found by the encoder and the targets"}[self.neighbour_space_]
             target.append(f"pooled with {self.target_neighbours_} neighbours{space}{weight}")
         if target:
             parts.append("targets " + ", ".join(target))
@@ -566,7 +575,8 @@ class DSL(AbstractModel):
     def _resolve_settings(self, bow, documents: Sequence[str], token_lists) -> None:
         """This fit's resolved settings (each name of ``_RESOLVED`` + ``_``: ``input_``, ``standardize_input_``
         (what the student reads), ``max_doc_tokens_`` (what the teacher reads), ``diversity_weight_``, ``bow_weight_``,
-        ``target_neighbours_``, ``neighbour_weight_`` (the target), ``theta_temperature_`` (the network),
+        ``target_neighbours_``, ``neighbour_weight_``, ``neighbour_space_`` (the target), ``theta_temperature_`` (the
+        network),
         ``num_epochs_`` (its training)): as given, or for ``"auto"`` chosen by :func:`~dsl_plugin._auto.resolve` from
         the training documents' length (the mean number of vocabulary words in ``bow``, their bag of words; long from
         ``LONG_DOCUMENT_WORDS``), form (:func:`is_token_list_corpus` of ``documents``, ``token_lists`` and the
@@ -585,7 +595,13 @@ class DSL(AbstractModel):
         def word_share():
             measured.append(self._word_share(bow, self.vocabulary_))
             return measured[0]
-        resolved = resolve(params, long, token_list, word_share)
+        too_large = []  # the neighbour space "auto" would choose, if its search exceeds the memory budget
+
+        def search_fits(space):
+            fits = self._target_search_bytes(space, len(documents), len(self.vocabulary_)) <= memory_budget()
+            too_large.extend([] if fits else [space])
+            return fits
+        resolved = resolve(params, long, token_list, word_share, search_fits)
         share = measured[0] if measured else None
         for name, value in resolved.items():
             setattr(self, name + "_", value)
@@ -613,18 +629,23 @@ class DSL(AbstractModel):
                         + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")
                         if self.target_neighbours_ else
                         f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
-        if self.target_neighbours_ and self.neighbour_space != "encoder":  # before any LM pass
-            # per search block (NEIGHBOUR_BLOCK documents at most), the targets' geometry, the search's copy of it and
-            # its normalised copy (and for "both" the rows side by side): about this many block x |V| float32 arrays
-            copies, block = _TARGET_SEARCH_COPIES[self.neighbour_space], min(len(documents), NEIGHBOUR_BLOCK)
-            need, budget = 4 * copies * block * len(self.vocabulary_), memory_budget()
-            if need > budget:
-                raise ValueError(f"neighbour_space={self.neighbour_space!r} searches neighbours among the training "
-                                 f"documents' targets, {block} at a time: about {need / 2**30:.1f} GB here ({copies} x "
-                                 f"{block} documents x {len(self.vocabulary_)} words), more than the memory budget of "
+        if self.target_neighbours_ and self.neighbour_space_ != "encoder":  # before any LM pass
+            need = self._target_search_bytes(self.neighbour_space_, len(documents), len(self.vocabulary_))
+            budget = memory_budget()
+            if need > budget:  # (an explicit choice: "auto" chose the encoder then)
+                block = min(len(documents), NEIGHBOUR_BLOCK)
+                raise ValueError(f"neighbour_space={self.neighbour_space_!r} searches neighbours among the training "
+                                 f"documents' targets, {block} at a time: about {need / 2**30:.1f} GB here "
+                                 f"({_TARGET_SEARCH_COPIES[self.neighbour_space_]} x {block} documents x "
+                                 f"{len(self.vocabulary_)} words), more than the memory budget of "
                                  f"{budget / 2**30:.1f} GB ({MEMORY_BUDGET_ENV}): use neighbour_space='encoder' "
                                  "or a larger budget")
-        if self.neighbour_space != "encoder" and not self.target_neighbours_:
+        if self.neighbour_space == "auto" and self.target_neighbours_ and (
+                too_large or self.neighbour_space_ != "encoder"):
+            logger.info("DSL: neighbour_space='auto': long token lists: the neighbours of pooled targets are found by "
+                        + (f"the encoder (the {too_large[0]!r} search would exceed the memory budget, "
+                           f"{MEMORY_BUDGET_ENV})" if too_large else "the encoder and the targets side by side"))
+        if self.neighbour_space not in ("encoder", "auto") and not self.target_neighbours_:
             logger.warning("DSL: neighbour_space=%r has no effect: this fit pools no neighbours' targets "
                            "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_space)
         if self.neighbour_weight not in (None, "auto") and not self.target_neighbours_:
@@ -651,9 +672,17 @@ class DSL(AbstractModel):
         return ([f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []) + (
             [f"target_neighbours_={self.target_neighbours_}"] if self._pools_by_encoder() else [])
 
+    @staticmethod
+    def _target_search_bytes(space: str, n: int, n_words: int) -> int:
+        """About the memory a neighbour search in ``space`` (``"targets"`` or ``"both"``) holds for ``n`` training
+        documents over ``n_words`` vocabulary words: per search block (``NEIGHBOUR_BLOCK`` documents at most) the targets' geometry, the search's copy of
+        it and its normalised copy (and for "both" the rows side by side): ``_TARGET_SEARCH_COPIES`` block x |V|
+        float32 arrays."""
+        return 4 * _TARGET_SEARCH_COPIES[space] * min(n, NEIGHBOUR_BLOCK) * n_words
+
     def _pools_by_encoder(self) -> bool:
         """Whether this fit finds pooled targets' neighbours by the sentence encoder's embeddings."""
-        return bool(self.target_neighbours_) and self.neighbour_space != "targets"
+        return bool(self.target_neighbours_) and self.neighbour_space_ != "targets"
 
     def _check_embedder(self, documents: Sequence[str]) -> None:
         """Before the teacher pass of a fit (``fit`` and ``train_model``, once the settings are resolved): when the
@@ -743,10 +772,10 @@ class DSL(AbstractModel):
         the sentence embeddings (an array), or a function of row indices -> rows (one search block's at a time): the
         own targets in Hellinger geometry (``own``: :meth:`_own_target_rows`), or those and the embeddings side by
         side, each at unit length."""
-        if self.neighbour_space == "encoder":
+        if self.neighbour_space_ == "encoder":
             return embeddings
         targets = target_geometry_rows(own, n)
-        if self.neighbour_space == "targets":
+        if self.neighbour_space_ == "targets":
             return targets
         return lambda rows: np.concatenate([unit_rows(embeddings[rows]), unit_rows(targets(rows))], axis=1)
 

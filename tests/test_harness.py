@@ -49,10 +49,14 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     older["prompt_template"] = DEFAULT_PROMPT
     _write(f, [dict(new_dsl, settings=older)])
     assert [r["model"] for r in run.load_runs(f)] == ["DSL"]
-    # records before 0.13 hold num_epochs 100 (a number before "auto"), of 0.8 and 0.9 theta_temperature 1 (before
-    # "auto", 0.10); records made before target_neighbours existed (0.9) hold no such key: they trained on their own
-    # targets
-    pre_013 = {**new_dsl["settings"], "num_epochs": 100}
+    # records of 0.15 hold neighbour_space "encoder" (before "auto", 0.16): 0.15's "DSL" counts as "DSL-0.15" since
+    # round 22; records before 0.15 hold no neighbour_space (their neighbours were the encoder's), before 0.13
+    # num_epochs 100 (a number before "auto"), of 0.8 and 0.9 theta_temperature 1 (before "auto", 0.10); records made
+    # before target_neighbours existed (0.9) hold no such key: they trained on their own targets
+    _write(f, [dict(new_dsl, settings={**new_dsl["settings"], "neighbour_space": "encoder"})])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.15", "DSL")]
+    pre_015 = {k: v for k, v in new_dsl["settings"].items() if k != "neighbour_space"}
+    pre_013 = {**pre_015, "num_epochs": 100}
     pre_010 = {**pre_013, "theta_temperature": 1.0, "neighbour_weight": None}
     pre_09 = {k: v for k, v in pre_010.items() if k != "target_neighbours"}
     # 0.3's "DSL" (the teacher read 128 tokens of every document) counts as "DSL-0.3" since max_doc_tokens="auto"
@@ -84,15 +88,18 @@ def test_runs_count_under_the_variant_that_has_their_settings_when_the_defaults_
     # 0.12's "DSL" (100 epochs on every corpus) counts as "DSL-0.12" since num_epochs="auto" (round 19)
     _write(f, [dict(new_dsl, settings=pre_013)])
     assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.12", "DSL")]
-    # records before 0.15 (no "settings_format") hold standardize_input False for what "auto" means now; since then
-    # False is False: under input="auto" another model (no row), beside an explicit input the same as "auto"
+    # records before 0.15 (no "settings_format") hold standardize_input False for what "auto" means now (0.14's
+    # "DSL" trained 0.15's model); since then False is False: under input="auto" another model (no row), beside an
+    # explicit input the same as "auto"
     assert new_dsl["settings"]["standardize_input"] == "auto"
-    pre_015 = {**new_dsl["settings"], "standardize_input": False}
+    false_before = {**pre_015, "standardize_input": False}
     false_now = dict(old_dsl, **run.settings_record({"standardize_input": False}))
-    assert false_now["settings"] == pre_015 and false_now["settings_format"] == 3
+    assert false_now["settings"] == {**new_dsl["settings"], "standardize_input": False}
+    assert false_now["settings_format"] == 4
     int8_before = {**run.settings(run.DSL_VARIANTS["DSL-int8"]), "standardize_input": False}
-    _write(f, [dict(new_dsl, settings=pre_015), false_now, dict(new_dsl, model="DSL-int8", settings=int8_before)])
-    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL", None), ("DSL-int8", None)]
+    _write(f, [dict(new_dsl, settings=false_before), false_now,
+               dict(new_dsl, model="DSL-int8", settings=int8_before)])
+    assert [(r["model"], r.get("recorded_as")) for r in run.load_runs(f)] == [("DSL-0.15", "DSL"), ("DSL-int8", None)]
     assert run.settings({"input": "lm"}) == run.settings({"input": "lm", "standardize_input": False})
     # every benchmark row means different settings (otherwise two names would share runs)
     rows = [n for n in run.DSL_VARIANTS if n not in run.STUDY_VARIANTS]
@@ -107,7 +114,7 @@ def test_runs_whose_auto_settings_resolve_otherwise_today_move_to_the_pinned_var
     f = tmp_path / "runs.jsonl"
     dsl = run.settings(run.DSL_VARIANTS["DSL"])
     dsl_06 = {**{k: v for k, v in dsl.items()
-                 if k not in ("target_neighbours", "theta_temperature", "neighbour_weight")},  # not in 0.6
+                 if k not in ("target_neighbours", "theta_temperature", "neighbour_weight", "neighbour_space")},
               "num_epochs": 100}  # a number before "auto" (0.13)
     resolved_06 = {"input": "lm+embeddings", "standardize_input": True, "max_doc_tokens": 256,
                    "diversity_weight": 1e4, "bow_weight": 0.5}

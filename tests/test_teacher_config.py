@@ -336,7 +336,8 @@ def test_auto_input_reads_minilm_next_to_the_lm_state_for_long_documents_only(tm
                                                    "max_doc_tokens": tokens_read, "diversity_weight": 1e4,
                                                    "bow_weight": 0.3,  # text pools, short (round 18) or long (20)
                                                    "target_neighbours": 15, "neighbour_weight": 0.75,
-                                                   "theta_temperature": 1.0, "num_epochs": 2}
+                                                   "neighbour_space": "encoder", "theta_temperature": 1.0,
+                                                   "num_epochs": 2}
     np.testing.assert_allclose(loaded.transform(docs, out), theta, rtol=1e-5, atol=1e-6)
     if expected == "lm":
         np.testing.assert_allclose(model.theta_from_hidden(out.hidden), theta, rtol=1e-5, atol=1e-6)
@@ -361,8 +362,8 @@ def test_auto_input_reads_minilm_alone_for_long_token_lists(tmp_path, words, exp
     auto = fitted()
     assert (auto.input_, auto.standardize_input_, auto.bow_weight_) == (expected, expected != "lm", 0.5)
     assert auto.describe() == ("LM gemma3-270m, max_doc_tokens 256, student input embeddings (standardised), targets "
-                               "50% bag of words, pooled with 5 neighbours, theta temperature 1.3, 2 epochs"
-                               if expected == "embeddings" else
+                               "50% bag of words, pooled with 20 neighbours found by the encoder and the targets, theta "
+                               "temperature 1.3, 2 epochs" if expected == "embeddings" else
                                "LM gemma3-270m, max_doc_tokens 128, student input lm, targets 50% bag of words, "
                                "pooled with 15 neighbours (their weight 0.75), 2 epochs")
     assert fitted(target_neighbours=0, bow_weight=0).describe().endswith("student input " + (
@@ -386,7 +387,7 @@ def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_
 
     from dsl_plugin.model import MODEL_FORMAT, PARAMS_CHANGED_LATER
 
-    assert MODEL_FORMAT == 3 and PARAMS_CHANGED_LATER == {"standardize_input": (3, False, "auto")}
+    assert MODEL_FORMAT == 4 and PARAMS_CHANGED_LATER == {"standardize_input": (3, False, "auto")}
     rng = np.random.default_rng(5)
     vocab = ["alpha", "beta", "gamma"]
     tokens = [[vocab[(i + j) % 3] for j in range(40)] for i in range(20)]  # long
@@ -415,8 +416,8 @@ def test_standardize_input_false_is_kept_under_auto_input_and_old_saves_load_in_
     (folder / "config.json").write_text(json.dumps({**config, "format": 2}))  # as 0.14 saved it
     old = DSL.load(folder, embedding_model=_StubEmbedder())
     assert (old.standardize_input, old.standardize_input_) == ("auto", False)  # the param as it trains; the fit's
-    (folder / "config.json").write_text(json.dumps({**config, "format": 4}))
-    with pytest.raises(ValueError, match="format 4; this version of dsl_plugin reads formats 1 to 3"):
+    (folder / "config.json").write_text(json.dumps({**config, "format": 5}))
+    with pytest.raises(ValueError, match="format 5; this version of dsl_plugin reads formats 1 to 4"):
         DSL.load(folder)
 
 
@@ -617,13 +618,14 @@ def _token_list_corpora(seed: int, **settings):
     return vocab, short, long, fitted
 
 
-@pytest.mark.parametrize("name, long_value, short_value, off, other", [("target_neighbours", 5, 15, 0, 3),
+@pytest.mark.parametrize("name, long_value, short_value, off, other", [("target_neighbours", 20, 15, 0, 3),
                                                                      ("theta_temperature", 1.3, 1.0, 1.0, 2.0),
                                                                      ("num_epochs", 200, 100, 100, 7)])
 def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, short_value, off, other):
     """target_neighbours="auto" (rounds 14, 17, 18 and 20), theta_temperature="auto" (round 15) and num_epochs="auto"
-    (round 19), the defaults: their long token-list value (LONG_TOKEN_LIST_NEIGHBOURS,
-    LONG_TOKEN_LIST_THETA_TEMPERATURE, LONG_TOKEN_LIST_EPOCHS) for a corpus of long token
+    (round 19), the defaults: their long token-list value (LONG_TOKEN_LIST_NEIGHBOURS of the space
+    neighbour_space="auto" chooses there, round 22; LONG_TOKEN_LIST_THETA_TEMPERATURE, LONG_TOKEN_LIST_EPOCHS) for a
+    corpus of long token
     lists, their short one for short documents, token lists or text (15 neighbours when the encoder knows the words: an
     encoder without a tokenizer counts as knowing them, and the packaged MiniLM knows these), for long text off, but 15
     neighbours since round 20; "auto"
@@ -631,7 +633,7 @@ def test_an_auto_setting_for_token_lists_resolves_there_only(name, long_value, s
     fit."""
     from dsl_plugin import model as module
 
-    constant = {"target_neighbours": module.LONG_TOKEN_LIST_NEIGHBOURS,
+    constant = {"target_neighbours": module.LONG_TOKEN_LIST_NEIGHBOURS[module.LONG_TOKEN_LIST_NEIGHBOUR_SPACE],
                 "theta_temperature": module.LONG_TOKEN_LIST_THETA_TEMPERATURE,
                 "num_epochs": module.LONG_TOKEN_LIST_EPOCHS}
     assert constant[name] == long_value
@@ -746,7 +748,7 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
         # an explicit number of neighbours on text: .75 too (0.12 short, 0.14 long; before: the plain mean)
         assert fitted(tokens, text, embedding_model=_EncoderKnowing([]), target_neighbours=3).neighbour_weight_ == 0.75
     long_fit = fitted(long, embedding_model=_EncoderKnowing([]))
-    assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (5, None)
+    assert (long_fit.target_neighbours_, long_fit.neighbour_weight_) == (20, None)
     # the threshold itself: at least half; read only where it decides (every corpus but long token lists)
     from dsl_plugin._auto import resolve
 
@@ -763,7 +765,7 @@ def test_short_documents_pool_targets_only_when_the_encoder_knows_their_words(ca
     assert resolve(auto, True, False, lambda: 0.5)["target_neighbours"] == 15
     assert resolve(auto, True, False, lambda: 0.5)["neighbour_weight"] == 0.75
     assert resolve(auto, True, False, lambda: 0.49)["target_neighbours"] == 0
-    assert resolve(auto, True, True, unread)["target_neighbours"] == 5
+    assert resolve(auto, True, True, unread)["target_neighbours"] == 20
     assert resolve(DSL(target_neighbours=3).get_params(), False, True, unread)["target_neighbours"] == 3
     # an explicit number on long raw text weighs .75 too (0.14; 0.13: the plain mean); None gives the plain mean
     assert resolve(DSL(target_neighbours=3).get_params(), True, False, unread)["neighbour_weight"] == 0.75
@@ -802,10 +804,12 @@ def test_target_neighbours_auto_is_saved_as_resolved(tmp_path):
     auto = fitted(long)
     folder = auto.save(tmp_path / "m")
     loaded = DSL.load(folder, embedding_model=_StubEmbedder())
-    assert (loaded.resolved_["target_neighbours"], loaded.resolved_["neighbour_weight"]) == (5, None)
+    assert (loaded.resolved_["target_neighbours"], loaded.resolved_["neighbour_weight"]) == (20, None)
+    assert loaded.neighbour_space_ == "both" and loaded.neighbour_space == "auto"
     text = (folder / "config.json").read_text()
     for name, bad, shown in (("target_neighbours", "auto", "target_neighbours 'auto'"),
                              ("neighbour_weight", "auto", "neighbour_weight 'auto'"),
+                             ("neighbour_space", "auto", "neighbour_space 'auto'"),
                              ("neighbour_weight", 1.5, "neighbour_weight must be .*, got 1.5")):
         config = json.loads(text)
         config["resolved"][name] = bad
@@ -818,6 +822,48 @@ def test_target_neighbours_auto_is_saved_as_resolved(tmp_path):
     config["params"]["neighbour_weight"] = 0.25
     (folder / "config.json").write_text(json.dumps(config))
     assert DSL.load(folder, embedding_model=_StubEmbedder()).neighbour_weight_ == 0.25
+    # a save of 0.15 (format 3, no resolved neighbour_space): the space of its params, which "auto" was not
+    config = json.loads(text)
+    del config["resolved"]["neighbour_space"]
+    (folder / "config.json").write_text(json.dumps({**config, "format": 3,
+                                                    "params": {**config["params"], "neighbour_space": "encoder"}}))
+    assert DSL.load(folder, embedding_model=_StubEmbedder()).neighbour_space_ == "encoder"
+
+
+def test_neighbour_space_auto_finds_long_token_lists_neighbours_by_the_encoder_and_the_targets(monkeypatch, caplog):
+    """neighbour_space="auto" (the default since 0.16, round 22): "both" with 20 neighbours for long token lists on
+    ProdLDA (trains what the explicit settings do), the encoder elsewhere (short documents, other backbones, nothing
+    pooled); target_neighbours="auto" follows the space (an explicit "encoder" pools round 14's 5 there, as 0.15 did);
+    a search beyond the memory budget leaves "auto" on the encoder (said in the log) and stops an explicit "both"
+    before the LM pass; resolved_for says it."""
+    import logging
+
+    from dsl_plugin import model as module
+
+    assert module.LONG_TOKEN_LIST_NEIGHBOUR_SPACE == "both" and module.LONG_TOKEN_LIST_NEIGHBOURS == {
+        "encoder": 5, "targets": 5, "both": 20}
+    vocab, short, long, fitted = _token_list_corpora(seed=4)
+    auto = fitted(long)
+    assert (auto.neighbour_space, auto.neighbour_space_, auto.target_neighbours_) == ("auto", "both", 20)
+    np.testing.assert_array_equal(auto.document_topic_,
+                                  fitted(long, neighbour_space="both", target_neighbours=20).document_topic_)
+    by_encoder = fitted(long, neighbour_space="encoder")
+    assert (by_encoder.neighbour_space_, by_encoder.target_neighbours_) == ("encoder", 5)
+    assert not np.allclose(auto.document_topic_, by_encoder.document_topic_)
+    assert (fitted(short).neighbour_space_, fitted(short).target_neighbours_) == ("encoder", 15)
+    assert fitted(long, target_neighbours=0).neighbour_space_ == "encoder"  # nothing pooled: no space
+    assert fitted(long, backbone="fastopic", theta_temperature=1.0, diversity_weight=0.0).neighbour_space_ == "encoder"
+    assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])["neighbour_space"] == "both"
+    monkeypatch.setenv(module.MEMORY_BUDGET_ENV, "1000")  # bytes: 4 copies x 40 documents x 4 words x 4 = 2560
+    with caplog.at_level(logging.INFO, logger="dsl_plugin.model"):
+        small = fitted(long)
+    assert (small.neighbour_space_, small.target_neighbours_) == ("encoder", 5)
+    assert "the 'both' search would exceed the memory budget" in caplog.text
+    assert DSL().resolved_for(long, vocab, [" ".join(t) for t in long])["neighbour_space"] == "encoder"
+    with pytest.raises(ValueError, match="neighbour_space='both' searches neighbours"):
+        fitted(long, neighbour_space="both")
+    with pytest.raises(ValueError, match="neighbour_space must be one of"):
+        DSL(neighbour_space="minilm")
 
 def test_a_fit_that_reads_embeddings_without_the_packaged_minilm_fails_before_the_teacher_pass(monkeypatch):
     """target_neighbours reads MiniLM embeddings: without the packaged model installed, the ImportError names the
