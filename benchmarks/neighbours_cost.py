@@ -1,4 +1,6 @@
-"""What ``target_neighbours`` (0.9's default pools 5 neighbours on long token lists) costs as a corpus grows.
+"""What ``target_neighbours`` (0.9-0.15's default pools 5 neighbours found by the sentence encoder on long token
+lists) costs as a corpus grows. (0.16 pools 20 there, found by the encoder and the targets side by side: a search over
+384 + |V| dimensions whose memory is bounded per block, docs/scale.md; not timed here.)
 
     python -m benchmarks.neighbours_cost                 # -> results/neighbours_cost.md (one run, ~10 min on 2 cores)
     python -m benchmarks.neighbours_cost --sizes 2000 4000 --batches 20   # a quick look

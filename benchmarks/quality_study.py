@@ -127,6 +127,11 @@
     python -m benchmarks.quality_study --levers Q-tokens-both-nbr10 Q-tokens-both-nbr20 --datasets \
         20newsgroups-tokens --ks 25 50
     python -m benchmarks.quality_study --levers Q-tokens-ep200 <the lever step 1 chose> --datasets bbc_news --ks 25 50
+    # round 22 adopted (0.16): the default protocol's DSL rows on every set (the teacher passes a new machine lacks
+    # first: python -m benchmarks.teacher_pass --variant DSL --datasets <the set>)
+    python -m benchmarks.run --models DSL --datasets bbc_news 20newsgroups-tokens debian-4k-tokens dbpedia_it \
+        stackoverflow-4k-tokens tweet_topic-4k-tokens 20newsgroups stackoverflow-4k tweet_topic-4k debian-4k \
+        wordnet-nouns-4k wordnet-nouns-4k-tokens
 
 Every run is a cell of ``run.py``'s harness (same subprocess, model, metrics and record format), written to
 ``results/quality_study.jsonl``, resumable. Levers are ``variants.STUDY_VARIANTS``: DSL-only runs that reuse

@@ -168,13 +168,14 @@ class DSL(AbstractModel):
     One line: ``DSL(num_topics=20)``. Inside OCTIS use :meth:`train_model`; elsewhere use
     :meth:`fit` / :meth:`transform` / :meth:`get_topics`.
 
-    The defaults (0.14) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
+    The defaults (0.16) are the quality study's choice (benchmarks/results/quality_study.md): the packaged
     Gemma-3-270M teacher, its word logits calibrated by their corpus mean, soft labels at tau 2 blended 30% with
     the document's bag of words (50% when the documents are token lists: ``bow_weight="auto"``), theta from the
     posterior mean, a penalty on duplicate topics
     (``diversity_weight``), and for long documents (``input="auto"``, ``max_doc_tokens="auto"``) the packaged MiniLM
-    sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 5
-    nearest neighbours': ``target_neighbours="auto"``, and whose theta is a softmax at temperature 1.3:
+    sentence embedding next to the LM state (alone, for long token lists, whose targets are also pooled with their 20
+    nearest neighbours' by the embeddings and the targets: ``target_neighbours="auto"``, ``neighbour_space="auto"``,
+    and whose theta is a softmax at temperature 1.3:
     ``theta_temperature="auto"``) and a teacher that reads 256 tokens of each document instead of 128; short
     documents (token lists or raw text) and long raw text whose words the sentence encoder knows have their targets
     pooled with their 15 nearest neighbours' (the neighbours weighing .75: ``neighbour_weight="auto"``); on long
@@ -443,7 +444,7 @@ class DSL(AbstractModel):
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
         return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary),
-                       lambda space: self._target_search_bytes(space, bow.shape[0], bow.shape[1]) <= memory_budget())
+                       lambda space: self._target_search_fits(space, *bow.shape))
 
     @property
     def resolved_(self) -> dict[str, Any]:
@@ -598,7 +599,7 @@ class DSL(AbstractModel):
         too_large = []  # the neighbour space "auto" would choose, if its search exceeds the memory budget
 
         def search_fits(space):
-            fits = self._target_search_bytes(space, len(documents), len(self.vocabulary_)) <= memory_budget()
+            fits = self._target_search_fits(space, len(documents), len(self.vocabulary_))
             too_large.extend([] if fits else [space])
             return fits
         resolved = resolve(params, long, token_list, word_share, search_fits)
@@ -679,6 +680,11 @@ class DSL(AbstractModel):
         it and its normalised copy (and for "both" the rows side by side): ``_TARGET_SEARCH_COPIES`` block x |V|
         float32 arrays."""
         return 4 * _TARGET_SEARCH_COPIES[space] * min(n, NEIGHBOUR_BLOCK) * n_words
+
+    @classmethod
+    def _target_search_fits(cls, space: str, n: int, n_words: int) -> bool:
+        """Whether :meth:`_target_search_bytes` is within :func:`memory_budget`."""
+        return cls._target_search_bytes(space, n, n_words) <= memory_budget()
 
     def _pools_by_encoder(self) -> bool:
         """Whether this fit finds pooled targets' neighbours by the sentence encoder's embeddings."""
