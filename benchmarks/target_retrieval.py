@@ -11,8 +11,9 @@ they resolve on that data set (:meth:`DSL.resolved_for`):
 * ``soft labels``: KL retrieval over the LM's soft labels alone (the variant's calibration and temperature);
 * ``own target``: the same over each document's own target (the soft labels blended with its bag of words,
   ``bow_weight`` as resolved);
-* ``pooled target``: the same over the targets the student trains on (own target pooled with its MiniLM neighbours',
-  ``target_neighbours`` / ``neighbour_weight`` as resolved);
+* ``pooled target``: the same over the targets the student trains on (own target pooled with its neighbours',
+  ``target_neighbours`` / ``neighbour_weight`` / ``neighbour_space`` as resolved: found by MiniLM, or since 0.16 on
+  long token lists by MiniLM and the targets side by side);
 * ``target kNN``: cosine neighbours of the own targets' square roots, centred (Hellinger geometry): whether the
   teacher's view finds better neighbours than the encoder's.
 
@@ -42,7 +43,8 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     from dsl_plugin import DSL, __version__
     from dsl_plugin.data import bag_of_words
     from dsl_plugin.metrics import retrieval_precision_at_k
-    from dsl_plugin.student import corpus_logit_mean, neighbour_index, pooled_rows, soft_targets, target_geometry
+    from dsl_plugin.student import (corpus_logit_mean, neighbour_block, neighbour_index, neighbour_vectors, pooled_rows,
+                                    soft_targets, target_geometry)
     from dsl_plugin.teacher import SoftLabelTeacher
 
     from .neighbour_agreement import label_agreement
@@ -64,9 +66,11 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     own = soft_targets(logits, tau, offset, bow, resolved["bow_weight"])
     embeddings = embedding_model(variant, cache_dir=work_dir() / dataset_name / "embeddings").encode(corpus.raw_texts)
     pooled = own
-    if resolved["target_neighbours"]:
-        index = neighbour_index(np.asarray(embeddings, dtype=np.float32), resolved["target_neighbours"])
-        pooled = pooled_rows(lambda rows: own[rows], index, resolved["neighbour_weight"])(np.arange(len(own)))
+    if resolved["target_neighbours"]:  # found where the variant finds them (neighbour_space, resolved: 0.16 on)
+        space, n = resolved.get("neighbour_space", "encoder"), len(own)
+        index = neighbour_index(neighbour_vectors(space, np.asarray(embeddings, dtype=np.float32), lambda r: own[r], n),
+                                resolved["target_neighbours"], block=neighbour_block(space, own.shape[1]), n=n)
+        pooled = pooled_rows(lambda rows: own[rows], index, resolved["neighbour_weight"])(np.arange(n))
 
     def kl_p10(rows) -> float:
         return float(retrieval_precision_at_k(rows, labels, ks=(K_NEIGHBOURS,))[K_NEIGHBOURS])

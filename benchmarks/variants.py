@@ -108,10 +108,7 @@ _NOT_SETTINGS = {"num_topics", "seed", "verbose", "cache_dir", "embedding_model"
 def _settings(config_json: str, legacy: bool) -> str:
     from dsl_plugin import DSL
 
-    from dsl_plugin.model import PARAMS_ADDED_LATER
-
-    # (before 0.2: the paper preset, and every parameter added since at the value that trained as those runs did)
-    base = {**_PAPER, **PARAMS_ADDED_LATER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
+    base = {**_PAPER, "language_model": BENCH_LM} if legacy else {"language_model": BENCH_LM}
     params = DSL(**{**base, **json.loads(config_json)}).get_params()
     return json.dumps(_normalised({k: v for k, v in params.items() if k not in _NOT_SETTINGS}), sort_keys=True)
 

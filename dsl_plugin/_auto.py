@@ -33,10 +33,10 @@ TOKEN_LIST_SAMPLE = 10_000
 #: study, round 9: .5 gained on the 20 Newsgroups token lists at K 25 and 50; raw text keeps round 1's .3)
 TEXT_BOW_WEIGHT, TOKEN_LIST_BOW_WEIGHT = 0.3, 0.5
 #: ``neighbour_space="auto"``: where the neighbours of pooled targets are found for a corpus of long token lists on the
-#: ProdLDA backbone: by the sentence encoder and the own targets side by side (quality study round 22, chosen on
-#: debian-4k-tokens, no harm on the 20 Newsgroups token copy, confirmed on BBC News); every other corpus and backbone:
-#: by the encoder (as before 0.16). Where that search would exceed the memory budget (a large vocabulary), by the
-#: encoder too (:func:`resolve`'s ``search_fits``)
+#: ProdLDA backbone with ``target_neighbours="auto"``: by the sentence encoder and the own targets side by side, 20 of
+#: them (quality study round 22, which measured the two together: chosen on debian-4k-tokens, no harm on the 20
+#: Newsgroups token copy, confirmed on BBC News); every other corpus, backbone or number of neighbours: by the encoder
+#: (as before 0.16)
 LONG_TOKEN_LIST_NEIGHBOUR_SPACE = "both"
 #: ``target_neighbours="auto"``: the neighbours whose targets each document's target is pooled with, for a corpus of
 #: long token lists (every target weighing the same), by where they are found (the resolved ``neighbour_space``): 5 by
@@ -58,16 +58,14 @@ LONG_TOKEN_LIST_THETA_TEMPERATURE = 1.3
 #: the 20 Newsgroups token copy); other corpora and backbones: ``DEFAULT_EPOCHS`` (ProdLDA's and the paper's)
 LONG_TOKEN_LIST_EPOCHS, DEFAULT_EPOCHS = 200, 100
 #: the "auto" settings resolved by the training documents' length (:func:`is_long_corpus`) and by whether they are
-#: token lists (:func:`is_token_list_corpus`); theta_temperature and num_epochs only on ProdLDA (other backbones take
-#: 1 and ``DEFAULT_EPOCHS``)
+#: token lists (:func:`is_token_list_corpus`); those of ``PRODLDA_ONLY_AUTO`` only on ProdLDA (other backbones take
+#: the encoder's neighbours, 1 and ``DEFAULT_EPOCHS``)
 BY_LENGTH = ("input", "max_doc_tokens", "target_neighbours", "neighbour_weight", "neighbour_space", "theta_temperature",
              "num_epochs")
 BY_FORM = ("input", "bow_weight", "target_neighbours", "neighbour_weight", "neighbour_space", "theta_temperature",
            "num_epochs")
 #: the "auto" settings that only the ProdLDA backbone resolves by the documents (other backbones: a fixed value)
 PRODLDA_ONLY_AUTO = ("neighbour_space", "theta_temperature", "num_epochs")
-#: the "auto" settings of pooled targets, which a fit that pools nothing (``target_neighbours=0``) does not resolve
-POOLING_ONLY_AUTO = ("neighbour_weight", "neighbour_space")
 
 
 def mean_words(bow) -> float:
@@ -121,25 +119,24 @@ def standardizes(standardize_input: bool | str, input: str, long: bool) -> bool:
 def auto_in(params: Mapping[str, Any], names: Sequence[str]) -> list[str]:
     """The settings of ``names`` (``BY_LENGTH`` or ``BY_FORM``) whose ``"auto"`` the training documents decide, given
     a model's parameters (``PRODLDA_ONLY_AUTO`` only on ProdLDA: other backbones take the encoder's neighbours, 1 and
-    ``DEFAULT_EPOCHS`` whatever the documents; ``POOLING_ONLY_AUTO`` only when ``target_neighbours`` is not 0: a fit
-    that pools nothing has no neighbours to weigh or find)."""
+    ``DEFAULT_EPOCHS`` whatever the documents; ``neighbour_weight="auto"`` only when ``target_neighbours`` is not 0: a
+    fit that pools nothing has no weight; ``neighbour_space="auto"`` only with ``target_neighbours="auto"``: a number of
+    yours keeps the encoder's neighbours)."""
     return [name for name in names if params[name] == "auto"
             and (name not in PRODLDA_ONLY_AUTO or params["backbone"] == "prodlda")
-            and (name not in POOLING_ONLY_AUTO or params["target_neighbours"] != 0)]
+            and (name != "neighbour_weight" or params["target_neighbours"] != 0)
+            and (name != "neighbour_space" or params["target_neighbours"] == "auto")]
 
 
 def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
-            word_share: Callable[[], float | None] | None = None,
-            search_fits: Callable[[str], bool] | None = None) -> dict[str, Any]:
+            word_share: Callable[[], float | None] | None = None) -> dict[str, Any]:
     """The settings a fit with a model's parameters (``DSL.get_params()``) resolves on a long (or short) training corpus
     of token lists (or of raw text): ``{"input", "standardize_input", "max_doc_tokens", "diversity_weight",
     "bow_weight", "target_neighbours", "neighbour_weight", "neighbour_space", "theta_temperature", "num_epochs"}``, each
     as given or, for ``"auto"`` (``diversity_weight``: None, the backbone's), as its rule chooses. ``word_share``: a
     function that measures how many of the corpus's word occurrences the sentence encoder reads as words
     (``DSL._word_share``; None: it cannot tell), called only where ``target_neighbours="auto"`` reads it (every corpus
-    but long token lists), after the settings' own checks. ``search_fits``: a function of a neighbour space other than
-    the encoder -> whether its search fits the memory budget (``DSL._target_search_fits``; None: it does), asked only
-    where ``neighbour_space="auto"`` would choose one; where it does not fit, the encoder finds the neighbours.
+    but long token lists), after the settings' own checks.
 
     Raises:
         ValueError: a theta temperature or duplicate-topic weight the backbone cannot take (before any LM pass).
@@ -157,10 +154,10 @@ def resolve(params: Mapping[str, Any], long: bool, token_list: bool,
     theta_t = given("theta_temperature", auto_theta_t)
     check_theta_temperature(params["backbone"], theta_t)  # before any LM pass, like diversity_weight
     diversity_weight = resolve_diversity_weight(params["backbone"], params["diversity_weight"])
-    space = given("neighbour_space", LONG_TOKEN_LIST_NEIGHBOUR_SPACE if long_prodlda_tokens else "encoder")
-    if params["neighbour_space"] == "auto" and space != "encoder" and search_fits is not None and not search_fits(space):
-        space = "encoder"
-    if params["target_neighbours"] != "auto":
+    # (round 22 chose the space and the number together: a number of yours keeps the encoder's neighbours)
+    auto_k = params["target_neighbours"] == "auto"
+    space = given("neighbour_space", LONG_TOKEN_LIST_NEIGHBOUR_SPACE if long_prodlda_tokens and auto_k else "encoder")
+    if not auto_k:
         neighbours = params["target_neighbours"]
     elif long_tokens:  # long token lists (rounds 14 and 22)
         neighbours = LONG_TOKEN_LIST_NEIGHBOURS[space]

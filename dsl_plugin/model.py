@@ -26,11 +26,10 @@ from ._auto import (DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_NEIGHBOURS, LONG_DOCUMENT_
 from .data import (TokenizedTexts, _check_texts, _check_token_lists, as_documents, bag_of_words, build_vocabulary,
                    check_vocabulary)
 from .fileio import atomic_write_folder, check_folder_target, read_json_object
-from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES,
-                      WORD_VECTOR_BACKBONES, BatchSource, RowSource, TrainConfig, bow_features, bow_targets,
-                      build_backbone, column_mean, column_std, corpus_logit_mean, infer_theta, neighbour_index,
-                      pooled_rows, resolve_diversity_weight, row_chunks, soft_targets, target_geometry_rows,
-                      train_network, unit_rows)
+from .student import (_ACTIVATIONS, BACKBONES, CALIBRATIONS, DEFAULT_WEIGHTS, NEIGHBOUR_SPACES, WORD_VECTOR_BACKBONES,
+                      BatchSource, RowSource, TrainConfig, bow_features, bow_targets, build_backbone, column_mean,
+                      column_std, corpus_logit_mean, infer_theta, neighbour_block, neighbour_index, neighbour_vectors,
+                      pooled_rows, resolve_diversity_weight, row_chunks, soft_targets, train_network)
 from .teacher import SoftLabelTeacher, TeacherConfig, TeacherOutputs, resolve_device
 from .validation import (boolean, choice, either, exact_boolean, has_method, integer, optional, real,
                          sequence_of, text, torch_device, validate)
@@ -62,8 +61,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"temperature": 3.0, "calibration": None, "input": "lm", "standardize_input": "auto", "bow_weight": 0.0,
               "theta_estimate": "samples", "pooling": "last", "hidden_layer": -1, "prompt_format": "raw",
               "max_doc_tokens": _TEACHER_DEFAULTS["max_doc_tokens"], "diversity_weight": 0.0,
-              "target_neighbours": 0, "neighbour_weight": None, "theta_temperature": 1.0,
-              "num_epochs": 100},
+              "target_neighbours": 0, "neighbour_weight": None, "neighbour_space": "encoder",
+              "theta_temperature": 1.0, "num_epochs": 100},
 }
 
 
@@ -145,9 +144,6 @@ PARAMS_CHANGED_LATER: dict[str, tuple[int, Any, Any]] = {"standardize_input": (3
 # not written by save(): an object, and a machine-local path (a loaded model uses the default teacher cache or
 # the cache_dir passed to load(); older saves that hold one are read without it)
 _NOT_SAVED = {"embedding_model", "cache_dir"}
-#: block x |V| float32 arrays a target-space neighbour search holds at once (``neighbour_space``; a block of at most
-#: ``NEIGHBOUR_BLOCK`` documents), for the memory check
-_TARGET_SEARCH_COPIES = {"targets": 3, "both": 4}
 _INPUT_STATS = "dsl_input_stats."  # safetensors key prefix of the standardisation statistics
 #: the settings a fit resolves ("auto" -> a value), stored as ``<name>_`` and saved under config.json "resolved"
 _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight", "bow_weight", "target_neighbours",
@@ -157,8 +153,8 @@ _RESOLVED = ("input", "standardize_input", "max_doc_tokens", "diversity_weight",
 #: network is or how a load rebuilds it
 _NETWORK_PARAMS = ("backbone", "num_topics", "hidden_sizes", "activation", "dropout", "learn_priors",
                    "theta_temperature")
-#: 3: params in today's meaning (PARAMS_CHANGED_LATER); 2: model.safetensors records the vocabulary's checksum; 1: older
-#: saves (no checksum)
+#: 4: "resolved" holds neighbour_space (saves of 1-3 load with their params' space); 3: params in today's meaning
+#: (PARAMS_CHANGED_LATER); 2: model.safetensors records the vocabulary's checksum; 1: older saves (no checksum)
 MODEL_FORMAT = 4
 
 
@@ -246,14 +242,16 @@ class DSL(AbstractModel):
             ``target_neighbours``; quality study round 15, over pooled targets), 1 for every other corpus and
             backbone. Round 12 measured 1.5 and 2 there before pooled targets (purity fell).
         target_neighbours: k > 0 trains each document on a blend (``neighbour_weight``) of its own target and those
-            of its k nearest training documents (cosine similarity of their ``embedding_model`` sentence embeddings,
-            by default the packaged MiniLM; searched within random blocks of ``NEIGHBOUR_BLOCK`` = 50,000 documents of
-            a larger corpus, on the fit's device), so a document's few or noisy words are pooled with its neighbours'.
+            of its k nearest training documents (where ``neighbour_space`` says: by default cosine similarity of their
+            ``embedding_model`` sentence embeddings, the packaged MiniLM's; searched within random blocks of
+            ``NEIGHBOUR_BLOCK`` = 50,000 documents of a larger corpus, on the fit's device), so a document's few or
+            noisy words are pooled with its neighbours'.
             Training only (``transform`` reads no neighbours); every backbone and target; 0 is off. ``"auto"`` (the
             default; chosen at fit, kept as ``target_neighbours_``): for a corpus of long token lists (token lists
             as ``bow_weight="auto"`` detects them, at least 32 vocabulary words per document as ``input="auto"``
             measures it) ``LONG_TOKEN_LIST_NEIGHBOURS`` by the resolved ``neighbour_space``: 20 found by both (the
-            default there on ProdLDA; quality study round 22), 5 by the encoder or the targets alone (round 14);
+            default there on ProdLDA; quality study round 22), 5 by the encoder (round 14; other backbones, or
+            ``neighbour_space="encoder"`` given) or the targets alone;
             ``DEFAULT_NEIGHBOURS`` = 15
             for every other corpus (short token lists, short or long raw text) whose words the sentence encoder
             knows (at least
@@ -274,12 +272,14 @@ class DSL(AbstractModel):
             Hellinger geometry, each target's square root centred by their mean: the teacher's view plus the bag of
             words, no sentence encoder; :func:`~dsl_plugin.student.target_geometry`) or ``"both"`` (the two, each at
             unit length, side by side: the two cosines averaged). ``"targets"`` and ``"both"`` build the targets'
-            rows of one search block at a time (``NEIGHBOUR_BLOCK`` documents at most; about 3-4 block x |V| float32
-            arrays; an explicit choice whose search would exceed :func:`memory_budget` stops before the LM pass).
-            ``"auto"`` (the default; kept as ``neighbour_space_``): ``LONG_TOKEN_LIST_NEIGHBOUR_SPACE`` = ``"both"``
-            for long token lists on the ProdLDA backbone (quality study round 22: chosen on debian-4k-tokens, no harm
-            on the 20 Newsgroups token copy, confirmed on BBC News), unless that search would exceed the memory
-            budget (then ``"encoder"``, said in the log); ``"encoder"`` elsewhere (as before 0.16). Only with
+            rows of one search block at a time, each block at most ``NEIGHBOUR_BLOCK`` documents and no more than
+            ``TARGET_SEARCH_BYTES`` = 2 GiB of rows hold (about 3-4 block x |V| float32 arrays;
+            :func:`~dsl_plugin.student.neighbour_block`: 50,000 documents up to |V| = 2,684 for "both", smaller
+            blocks beyond), whatever the machine. ``"auto"`` (the default; kept as ``neighbour_space_``):
+            ``LONG_TOKEN_LIST_NEIGHBOUR_SPACE`` = ``"both"`` for long token lists on the ProdLDA backbone with
+            ``target_neighbours="auto"`` (quality study round 22, which chose the space and the 20 neighbours
+            together: chosen on debian-4k-tokens, no harm on the 20 Newsgroups token copy, confirmed on BBC News);
+            ``"encoder"`` elsewhere, and with a number of neighbours you give (as before 0.16). Only with
             ``target_neighbours_`` > 0: ``target_neighbours="auto"`` pools nothing on a corpus the sentence encoder
             does not read, so there pass ``target_neighbours=k`` (a warning names an explicit space that pools
             nothing).
@@ -443,16 +443,15 @@ class DSL(AbstractModel):
         token_list = documents is not None and is_token_list_corpus(documents, token_lists, vocabulary)
         vocabulary = check_vocabulary(vocabulary)
         bow = bag_of_words(token_lists, vocabulary)
-        return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary),
-                       lambda space: self._target_search_fits(space, *bow.shape))
+        return resolve(params, is_long(bow), token_list, lambda: self._word_share(bow, vocabulary))
 
     @property
     def resolved_(self) -> dict[str, Any]:
         """What the fitted model reads and trained with, its ``"auto"`` / None settings resolved: ``{name:
         getattr(self, name + "_")}`` for each name of :data:`_RESOLVED` (``input``, ``standardize_input``,
         ``max_doc_tokens``, ``diversity_weight``, ``bow_weight``, ``target_neighbours``, ``neighbour_weight``,
-        ``neighbour_space``, ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default does not change
-        what a saved model says it is."""
+        ``neighbour_space``, ``theta_temperature``, ``num_epochs``); saved with it, so that a later change of a default
+        does not change what a saved model says it is."""
         self._check_fitted()
         return {name: getattr(self, name + "_") for name in _RESOLVED}
 
@@ -460,8 +459,8 @@ class DSL(AbstractModel):
         """What the fitted model reads and how it trained, in one line: its teacher and the tokens it reads, the
         student's input, the bag of words' share of the target, pooled targets and theta's temperature where used,
         the epochs; e.g. ``"LM gemma3-270m, max_doc_tokens 256, student input embeddings (standardised), targets 50%
-        bag of words, pooled with 5 neighbours, theta temperature 1.3, 200 epochs"``. :attr:`resolved_` has every
-        resolved setting."""
+        bag of words, pooled with 20 neighbours found by the encoder and the targets, theta temperature 1.3, 200
+        epochs"``. :attr:`resolved_` has every resolved setting."""
         self._check_fitted()
         parts = [f"LM {self.language_model}", f"max_doc_tokens {self.max_doc_tokens_}",
                  f"student input {self.input_}{' (standardised)' if self.standardize_input_ else ''}"]
@@ -596,13 +595,7 @@ class DSL(AbstractModel):
         def word_share():
             measured.append(self._word_share(bow, self.vocabulary_))
             return measured[0]
-        too_large = []  # the neighbour space "auto" would choose, if its search exceeds the memory budget
-
-        def search_fits(space):
-            fits = self._target_search_fits(space, len(documents), len(self.vocabulary_))
-            too_large.extend([] if fits else [space])
-            return fits
-        resolved = resolve(params, long, token_list, word_share, search_fits)
+        resolved = resolve(params, long, token_list, word_share)
         share = measured[0] if measured else None
         for name, value in resolved.items():
             setattr(self, name + "_", value)
@@ -630,22 +623,11 @@ class DSL(AbstractModel):
                         + (f" (theirs weigh {self.neighbour_weight_:g})" if self.neighbour_weight_ is not None else "")
                         if self.target_neighbours_ else
                         f"no pooling (below {100 * ENCODER_MIN_WORD_SHARE:.0f}%: its neighbours would not be reliable)")
-        if self.target_neighbours_ and self.neighbour_space_ != "encoder":  # before any LM pass
-            need = self._target_search_bytes(self.neighbour_space_, len(documents), len(self.vocabulary_))
-            budget = memory_budget()
-            if need > budget:  # (an explicit choice: "auto" chose the encoder then)
-                block = min(len(documents), NEIGHBOUR_BLOCK)
-                raise ValueError(f"neighbour_space={self.neighbour_space_!r} searches neighbours among the training "
-                                 f"documents' targets, {block} at a time: about {need / 2**30:.1f} GB here "
-                                 f"({_TARGET_SEARCH_COPIES[self.neighbour_space_]} x {block} documents x "
-                                 f"{len(self.vocabulary_)} words), more than the memory budget of "
-                                 f"{budget / 2**30:.1f} GB ({MEMORY_BUDGET_ENV}): use neighbour_space='encoder' "
-                                 "or a larger budget")
-        if self.neighbour_space == "auto" and self.target_neighbours_ and (
-                too_large or self.neighbour_space_ != "encoder"):
+        if self.neighbour_space == "auto" and self.neighbour_space_ != "encoder":
+            block = neighbour_block(self.neighbour_space_, len(self.vocabulary_))
             logger.info("DSL: neighbour_space='auto': long token lists: the neighbours of pooled targets are found by "
-                        + (f"the encoder (the {too_large[0]!r} search would exceed the memory budget, "
-                           f"{MEMORY_BUDGET_ENV})" if too_large else "the encoder and the targets side by side"))
+                        "the encoder and the targets side by side%s", "" if block >= len(documents) else
+                        f" (within random blocks of {block} documents, which the memory bound of the search holds)")
         if self.neighbour_space not in ("encoder", "auto") and not self.target_neighbours_:
             logger.warning("DSL: neighbour_space=%r has no effect: this fit pools no neighbours' targets "
                            "(target_neighbours_=0; set target_neighbours=k)", self.neighbour_space)
@@ -672,19 +654,6 @@ class DSL(AbstractModel):
         """The resolved settings of this fit that read the documents' sentence embeddings (none: an empty list)."""
         return ([f"input_={self.input_!r}"] if self.input_ in EMBEDDING_INPUTS else []) + (
             [f"target_neighbours_={self.target_neighbours_}"] if self._pools_by_encoder() else [])
-
-    @staticmethod
-    def _target_search_bytes(space: str, n: int, n_words: int) -> int:
-        """About the memory a neighbour search in ``space`` (``"targets"`` or ``"both"``) holds for ``n`` training
-        documents over ``n_words`` vocabulary words: per search block (``NEIGHBOUR_BLOCK`` documents at most) the targets' geometry, the search's copy of
-        it and its normalised copy (and for "both" the rows side by side): ``_TARGET_SEARCH_COPIES`` block x |V|
-        float32 arrays."""
-        return 4 * _TARGET_SEARCH_COPIES[space] * min(n, NEIGHBOUR_BLOCK) * n_words
-
-    @classmethod
-    def _target_search_fits(cls, space: str, n: int, n_words: int) -> bool:
-        """Whether :meth:`_target_search_bytes` is within :func:`memory_budget`."""
-        return cls._target_search_bytes(space, n, n_words) <= memory_budget()
 
     def _pools_by_encoder(self) -> bool:
         """Whether this fit finds pooled targets' neighbours by the sentence encoder's embeddings."""
@@ -773,18 +742,6 @@ class DSL(AbstractModel):
             return rows_of
         return pooled_rows(rows_of, neighbours, self._as_resolved("neighbour_weight"))
 
-    def _neighbour_vectors(self, embeddings: np.ndarray | None, own, n: int):
-        """The rows whose cosine finds pooled targets' neighbours (``neighbour_space``), for :func:`neighbour_index`:
-        the sentence embeddings (an array), or a function of row indices -> rows (one search block's at a time): the
-        own targets in Hellinger geometry (``own``: :meth:`_own_target_rows`), or those and the embeddings side by
-        side, each at unit length."""
-        if self.neighbour_space_ == "encoder":
-            return embeddings
-        targets = target_geometry_rows(own, n)
-        if self.neighbour_space_ == "targets":
-            return targets
-        return lambda rows: np.concatenate([unit_rows(embeddings[rows]), unit_rows(targets(rows))], axis=1)
-
     def _own_target_rows(self, teacher_out, bow):
         if self.target == "bow":
             normalise = self.loss == "kl"
@@ -823,8 +780,9 @@ class DSL(AbstractModel):
         embeddings = self._embeddings(documents) if reads_embeddings else None  # once, for input and neighbours
         inputs = self._input_rows(documents, teacher_out, fit, bow, embeddings)
         own = self._own_target_rows(teacher_out, bow) if fit else None
-        neighbours = (neighbour_index(self._neighbour_vectors(embeddings, own, n), self.target_neighbours_, self.seed,
-                                      NEIGHBOUR_BLOCK, device, n) if pooled else None)
+        space = self.neighbour_space_
+        neighbours = (neighbour_index(neighbour_vectors(space, embeddings, own, n), self.target_neighbours_, self.seed,
+                                      neighbour_block(space, len(self.vocabulary_)), device, n) if pooled else None)
         targets = self._target_rows(teacher_out, bow, neighbours, own) if fit else None
         source = RowSource(n, inputs, targets, device)
         if teacher_out is not None and not getattr(teacher_out, "in_memory", True):

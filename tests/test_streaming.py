@@ -173,7 +173,6 @@ class _HashEmbedder:
 
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_a_fit_streamed_from_the_cache_equals_the_in_memory_fit(tmp_path, monkeypatch, name):
-    import dsl_plugin.model as model_mod
     from dsl_plugin import DSL
     from dsl_plugin.model import MEMORY_BUDGET_ENV
     from dsl_plugin.teacher import _teacher
@@ -190,12 +189,8 @@ def test_a_fit_streamed_from_the_cache_equals_the_in_memory_fit(tmp_path, monkey
         model.fit(docs, vocabulary=vocab)
         return model, model.transform(new_docs)
 
-    budget = 0  # every teacher output stays in the cache: training streams
-    if kw.get("neighbour_space", "encoder") != "encoder":  # searched 10 documents at a time, which the budget holds
-        monkeypatch.setattr(model_mod, "NEIGHBOUR_BLOCK", 10)
-        budget = 4 * model_mod._TARGET_SEARCH_COPIES[kw["neighbour_space"]] * 10 * len(vocab)
     in_memory, theta_new = fit_and_transform()
-    monkeypatch.setenv(MEMORY_BUDGET_ENV, str(budget))
+    monkeypatch.setenv(MEMORY_BUDGET_ENV, "0")  # every teacher output stays in the cache: training streams
 
     real_gather = _teacher.gather
 

@@ -160,15 +160,26 @@ def test_neighbour_index_reads_rows_of_a_function_block_by_block():
     assert calls == [18] * 5  # five seeded blocks, each read once
     with pytest.raises(ValueError, match="give n"):
         neighbour_index(rows_of, 3)
+    with pytest.raises(ValueError, match="n=80 but vectors has 90 rows"):
+        neighbour_index(v, 3, n=80)
 
 
 def test_target_geometry_is_the_centred_square_root_of_the_targets_read_block_by_block():
     from dsl_plugin.student import target_geometry
 
+    from dsl_plugin.student import target_geometry_rows
+
     targets = np.random.default_rng(3).dirichlet(np.ones(5), size=10).astype(np.float32)
     expected = np.sqrt(targets) - np.sqrt(targets).mean(0)
     for chunk in (3, 10, 64):  # blocks of 3 (the last one short), one block, more than the rows
         np.testing.assert_allclose(target_geometry(lambda rows: targets[rows], 10, chunk=chunk), expected, atol=1e-6)
+    # the streamed mean is numpy's to the bit (a corpus of several chunks), and any rows read later are the same rows
+    many = np.random.default_rng(4).dirichlet(np.full(300, .1), size=5000).astype(np.float32)
+    whole = np.sqrt(many) - np.sqrt(many).mean(axis=0, keepdims=True)
+    rows_of = target_geometry_rows(lambda rows: many[rows], 5000, chunk=1024)
+    np.testing.assert_array_equal(rows_of(np.arange(5000)), whole)
+    some = np.random.default_rng(5).permutation(5000)[:700]
+    np.testing.assert_array_equal(rows_of(some), whole[some])
 
 
 class _NoEncoder:
@@ -178,11 +189,12 @@ class _NoEncoder:
 
 def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monkeypatch, caplog):
     """neighbour_space="targets" pools by the own targets' Hellinger geometry (no sentence encoder read, none saved
-    as the neighbours' encoder); "both" by the two side by side; "encoder" (the default) as before. The targets'
-    search holds about 3 block x |V| float32 arrays: a fit beyond the memory budget stops when its settings are resolved
-    (in ``fit``, before the teacher pass), naming the setting."""
+    as the neighbours' encoder); "both" by the two side by side; "encoder" as before. The targets' search holds about
+    3-4 block x |V| float32 arrays: its blocks are as large as TARGET_SEARCH_BYTES holds (neighbour_block), whatever
+    the machine."""
     import dsl_plugin.model as model_mod
-    from dsl_plugin.student import neighbour_index, target_geometry, unit_rows
+    import dsl_plugin.student._targets as student_targets
+    from dsl_plugin.student import NEIGHBOUR_BLOCK, neighbour_block, neighbour_index, target_geometry, unit_rows
 
     rng = np.random.default_rng(0)
     docs = [f"{'alpha beta' if i % 2 else 'gamma delta'} text {i}" for i in range(24)]
@@ -221,13 +233,17 @@ def test_neighbour_space_finds_neighbours_by_the_targets_or_both(tmp_path, monke
     loaded = DSL.load(by_targets.save(tmp_path / "m"))
     assert loaded.neighbour_space == "targets"
     np.testing.assert_allclose(loaded.transform(docs, out), by_targets.document_topic_, atol=1e-6)
-    monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "1500")  # bytes: 3 x 24 documents x 6 words of float32: 1728
-    with pytest.raises(ValueError, match="neighbour_space='targets' searches neighbours among the training "
-                                         "documents' targets, 24 at a time.*more than the memory budget"):
-        fitted(neighbour_space="targets", embedding_model=_NoEncoder())
-    monkeypatch.setattr(model_mod, "NEIGHBOUR_BLOCK", 12)  # searched 12 at a time: 3 x 12 x 6 x 4 = 864 bytes
-    assert fitted(neighbour_space="targets", embedding_model=_NoEncoder()).target_neighbours_ == 3
-    assert blocks[-1] == 12  # (the search's blocks are the ones the check counted)
+    assert blocks == [NEIGHBOUR_BLOCK] * 3  # (a small vocabulary: full blocks)
+    monkeypatch.setattr(student_targets, "TARGET_SEARCH_BYTES", 3 * 12 * 6 * 4)  # 12 documents' rows, 3 times over
+    assert neighbour_block("targets", 6) == 12 and neighbour_block("both", 6) == 9
+    assert neighbour_block("encoder", 6) == NEIGHBOUR_BLOCK and neighbour_block("both", 10**9) == 2
+    small = fitted(neighbour_space="targets", embedding_model=_NoEncoder())
+    assert blocks[-1] == 12 and small.target_neighbours_ == 3
+    assert not np.allclose(small.document_topic_, by_targets.document_topic_)  # (other neighbours: two blocks)
+    monkeypatch.setenv(model_mod.MEMORY_BUDGET_ENV, "0")  # the machine's budget does not change the search
+    np.testing.assert_allclose(fitted(neighbour_space="targets", embedding_model=_NoEncoder()).document_topic_,
+                               small.document_topic_, atol=1e-6)
+    assert blocks[-1] == 12
     monkeypatch.delenv(model_mod.MEMORY_BUDGET_ENV)
     import logging
 

@@ -16,15 +16,16 @@ from ._ecrtm import ECRTMNetwork
 from ._etm import ETMNetwork
 from ._fastopic import FASTopicNetwork
 from ._network import _ACTIVATIONS, ProdLDANetwork, dsl_loss, prior_kl, reconstruction_loss, topic_overlap
-from ._targets import (CALIBRATIONS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES, bow_features, bow_targets, corpus_logit_mean,
-                       neighbour_index, pooled_rows, soft_targets, target_geometry,
-                       target_geometry_rows, unit_rows)
+from ._targets import (CALIBRATIONS, NEIGHBOUR_BLOCK, NEIGHBOUR_SPACES, TARGET_SEARCH_BYTES, TARGET_SEARCH_COPIES,
+                       bow_features, bow_targets, corpus_logit_mean, neighbour_block, neighbour_index,
+                       neighbour_vectors, pooled_rows, soft_targets, target_geometry, target_geometry_rows, unit_rows)
 from ._training import TrainConfig, infer_theta, train_network
 
 __all__ = ["BACKBONES", "BatchSource", "bow_features", "bow_targets", "build_backbone", "CALIBRATIONS",
            "check_theta_temperature", "column_mean", "column_std", "corpus_logit_mean", "DEFAULT_DIVERSITY_WEIGHTS",
            "DEFAULT_WEIGHTS", "DIVERSITY_BACKBONES", "dsl_loss", "ECRTMNetwork", "ETMNetwork", "FASTopicNetwork",
-           "infer_theta", "NEIGHBOUR_BLOCK", "NEIGHBOUR_SPACES", "neighbour_index", "pooled_rows", "prior_kl",
+           "infer_theta", "NEIGHBOUR_BLOCK", "NEIGHBOUR_SPACES", "neighbour_block", "neighbour_index",
+           "neighbour_vectors", "pooled_rows", "prior_kl",
            "ProdLDANetwork", "reconstruction_loss", "resolve_diversity_weight", "row_chunks", "RowSource",
-           "soft_targets", "target_geometry", "target_geometry_rows", "TensorSource", "topic_overlap", "train_network",
-           "TrainConfig", "unit_rows", "WORD_VECTOR_BACKBONES"]
+           "soft_targets", "TARGET_SEARCH_BYTES", "TARGET_SEARCH_COPIES", "target_geometry", "target_geometry_rows",
+           "TensorSource", "topic_overlap", "train_network", "TrainConfig", "unit_rows", "WORD_VECTOR_BACKBONES"]

@@ -92,6 +92,20 @@ def target_geometry(rows_of, n: int, chunk: int = CHUNK_ROWS) -> np.ndarray:
     return target_geometry_rows(rows_of, n, chunk)(np.arange(n))
 
 
+def neighbour_vectors(space: str, embeddings: np.ndarray | None, own_rows, n: int):
+    """The rows whose cosine finds pooled targets' neighbours in ``space`` (one of :data:`NEIGHBOUR_SPACES`), for
+    :func:`neighbour_index`: the sentence ``embeddings`` (an n x D array) for ``"encoder"``, else a function of row
+    indices -> rows (one search block's at a time): the own targets in Hellinger geometry (``own_rows``: row indices
+    -> the documents' own targets; :func:`target_geometry_rows`), or for ``"both"`` those and the embeddings side by
+    side, each at unit length (so that their cosine is the mean of the two cosines)."""
+    if space == "encoder":
+        return embeddings
+    targets = target_geometry_rows(own_rows, n)
+    if space == "targets":
+        return targets
+    return lambda rows: np.concatenate([unit_rows(embeddings[rows]), unit_rows(targets(rows))], axis=1)
+
+
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Each row of ``x`` at unit length (zero rows stay zero), float32."""
     x = np.asarray(x, dtype=np.float32)
@@ -101,6 +115,24 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
 #: :func:`neighbour_index` searches a large corpus's neighbours within random blocks of at most this many documents
 #: (exact within a block; time and memory linear in the corpus size)
 NEIGHBOUR_BLOCK = 50_000
+#: a search in the targets' geometry (``"targets"``, ``"both"``) holds about this many block x |V| float32 arrays at
+#: once: the block's rows, the search's normalised copy, the square roots they are built from (and for "both" the
+#: rows side by side)
+TARGET_SEARCH_COPIES = {"targets": 3, "both": 4}
+#: the memory a search in the targets' geometry may hold (bytes): its blocks are smaller than ``NEIGHBOUR_BLOCK``
+#: where a block's rows would not fit (:func:`neighbour_block`), whatever the machine, so that the neighbours do not
+#: depend on it
+TARGET_SEARCH_BYTES = 2 * 2**30
+
+
+def neighbour_block(space: str, n_words: int) -> int:
+    """The most documents :func:`neighbour_index` searches at once in ``space`` over a vocabulary of ``n_words``:
+    ``NEIGHBOUR_BLOCK``, and in the targets' geometry no more than fit ``TARGET_SEARCH_BYTES`` (about
+    ``TARGET_SEARCH_COPIES[space]`` block x |V| float32 arrays: 50,000 documents up to |V| = 2,684 for "both"); at
+    least 2."""
+    if space == "encoder":
+        return NEIGHBOUR_BLOCK
+    return max(2, min(NEIGHBOUR_BLOCK, TARGET_SEARCH_BYTES // (4 * TARGET_SEARCH_COPIES[space] * max(n_words, 1))))
 
 
 def neighbour_index(vectors, k: int, seed: int | None = 0, block: int = NEIGHBOUR_BLOCK, device=None,
@@ -122,6 +154,8 @@ def neighbour_index(vectors, k: int, seed: int | None = 0, block: int = NEIGHBOU
         rows_of = vectors
     else:
         array = np.asarray(vectors, dtype=np.float32)
+        if n is not None and n != len(array):
+            raise ValueError(f"neighbour_index: n={n} but vectors has {len(array)} rows")
         n, rows_of = len(array), array.__getitem__
     on_gpu = device is not None and torch.device(device).type != "cpu"
     order = np.random.default_rng(seed).permutation(n) if n > block else np.arange(n)
