@@ -135,8 +135,8 @@ def debian_lists_dir() -> Path:
 #: :func:`load_debian_descriptions`. Chosen (2026-12-05, before any run on the set) on bookworm main's lists: every
 #: section in which at least 40 source packages have a first binary package (by name, whatever its section) whose
 #: long description holds DEBIAN_MIN_WORDS words or more; left out of those: the sections that say what kind of file
-#: a package holds (libs, libdevel, doc, introspection) or nothing (misc). Just below the 40: tex (39), otherosfs (33), comm and
-#: httpd (29). (The loader then keeps, per source, the first package in one of these sections that is long enough, so
+#: a package holds (libs, libdevel, doc, introspection) or nothing (misc). Just below the 40: tex (39), otherosfs
+#: (33), comm and httpd (29). (The loader then keeps, per source, the first package in one of these sections that is long enough, so
 #: its counts per section differ a little from these.)
 DEBIAN_SECTIONS = ("admin", "database", "devel", "editors", "electronics", "fonts", "games", "gnome", "gnu-r", "golang",
                    "graphics", "hamradio", "haskell", "interpreters", "java", "javascript", "kde", "lisp", "mail",

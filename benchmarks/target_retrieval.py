@@ -65,12 +65,12 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
     soft = soft_targets(logits, tau, offset)
     own = soft_targets(logits, tau, offset, bow, resolved["bow_weight"])
     embeddings = embedding_model(variant, cache_dir=work_dir() / dataset_name / "embeddings").encode(corpus.raw_texts)
-    pooled = own
+    pooled, own_rows, n = own, own.__getitem__, len(own)
     if resolved["target_neighbours"]:  # found where the variant finds them (neighbour_space, resolved: 0.16 on)
-        space, n = resolved.get("neighbour_space", "encoder"), len(own)
-        index = neighbour_index(neighbour_vectors(space, np.asarray(embeddings, dtype=np.float32), lambda r: own[r], n),
+        space = resolved.get("neighbour_space", "encoder")
+        index = neighbour_index(neighbour_vectors(space, np.asarray(embeddings, dtype=np.float32), own_rows, n),
                                 resolved["target_neighbours"], block=neighbour_block(space, own.shape[1]), n=n)
-        pooled = pooled_rows(lambda rows: own[rows], index, resolved["neighbour_weight"])(np.arange(n))
+        pooled = pooled_rows(own_rows, index, resolved["neighbour_weight"])(np.arange(n))
 
     def kl_p10(rows) -> float:
         return float(retrieval_precision_at_k(rows, labels, ks=(K_NEIGHBOURS,))[K_NEIGHBOURS])
@@ -79,8 +79,7 @@ def measure(dataset_name: str, variant: str = "DSL") -> dict:
             "teacher": config.as_dict(), "n_docs": len(labels),
             "p10": {"minilm_knn": label_agreement(embeddings, labels, K_NEIGHBOURS), "soft_labels": kl_p10(soft),
                     "own_target": kl_p10(own), "pooled_target": kl_p10(pooled),
-                    "target_knn": label_agreement(target_geometry(lambda rows: own[rows], len(own)), labels,
-                                                  K_NEIGHBOURS)}}
+                    "target_knn": label_agreement(target_geometry(own_rows, n), labels, K_NEIGHBOURS)}}
 
 
 COLUMNS = (("minilm_knn", "MiniLM kNN"), ("soft_labels", "soft labels"), ("own_target", "own target"),
